@@ -1,0 +1,1 @@
+"""eventwire composition: options, the batch and streaming graphs, the CLI."""

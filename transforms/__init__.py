@@ -1,0 +1,1 @@
+"""eventwire: news articles to a deduplicated table of political events."""
