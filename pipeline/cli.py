@@ -1,0 +1,70 @@
+"""The ``eventwire`` command: a thin dispatcher over one module per subcommand.
+
+Each subcommand lives in ``pipeline/<module>.py`` and exposes ``main(argv) -> int``; this
+module only configures logging (before Beam is imported: Beam's import-time warning
+would otherwise disable a later ``basicConfig``) and dispatches, so ``eventwire show``
+never pays for importing Beam.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+
+# command -> (module in pipeline/, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("batch", "process article files (txt, html, jsonl, warc; .gz; local or gs://) into the tables"),
+    "feeds": ("feeds", "fetch RSS/Atom feeds once (for cron / Airflow) into the tables"),
+    "watch": ("watch", "poll feeds forever (local polling loop, or --streaming on Dataflow)"),
+    "show": ("show", "print the events of an output folder as a terminal table"),
+    "report": ("report", "render a self-contained HTML report of an output folder"),
+}
+
+DEFAULT_ARGV = ["run", "seeds/", "--output", "output"]
+
+
+def _usage() -> str:
+    lines = ["usage: eventwire COMMAND [ARGS...]", "", "commands:"]
+    lines += [f"  {name:<8} {help_}" for name, (_, help_) in COMMANDS.items()]
+    lines += ["", "With no arguments, from the repository root: eventwire run seeds/ --output output",
+              "eventwire COMMAND --help shows a command's options."]
+    return "\n".join(lines)
+
+
+def configure_logging() -> None:
+    level = os.environ.get("EVENTWIRE_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    # Beam and the HTTP stack are chatty at INFO; our own progress lines are what users want.
+    for noisy in ("apache_beam", "urllib3", "trafilatura", "htmldate", "charset_normalizer", "google"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        if not os.path.isdir("seeds"):
+            print(_usage())
+            print("\nNo seeds/ folder here: run from the repository root, or name your input.", file=sys.stderr)
+            return 2
+        argv = list(DEFAULT_ARGV)
+    if argv[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0
+    if argv[0] in ("-V", "--version"):
+        from pipeline.version import VERSION
+
+        print(f"eventwire {VERSION}")
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        print(f"eventwire: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    configure_logging()
+    module = importlib.import_module(f"pipeline.{COMMANDS[command][0]}")
+    return int(module.main(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
