@@ -111,9 +111,8 @@ def test_stale_shards_do_not_survive_a_commit(tmp_path: Path) -> None:
 
 
 def test_second_writer_fails_clearly_and_a_dead_writers_lock_is_taken_over(tmp_path: Path) -> None:
-    with OutputLock(str(tmp_path), "first"):
-        with pytest.raises(OutputLocked, match="held by run first"):
-            OutputLock(str(tmp_path), "second").acquire()
+    with OutputLock(str(tmp_path), "first"), pytest.raises(OutputLocked, match="held by run first"):
+        OutputLock(str(tmp_path), "second").acquire()
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     lock = json.loads((tmp_path / "_lock.json").read_text()) if (tmp_path / "_lock.json").exists() else None
     assert lock is None  # released on exit
