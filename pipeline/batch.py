@@ -26,7 +26,7 @@ from transforms.events import load_event_model
 from transforms.lock import OutputLock, OutputLocked
 from transforms.records import Reject
 from transforms.settings import ConfigError, ReadSettings, load_settings
-from transforms.write import RunContext, remove_staging
+from transforms.write import JOURNAL, RunContext, read_journal, recover, remove_staging
 
 log = logging.getLogger("eventwire")
 
@@ -144,16 +144,20 @@ def run(argv: list[str]) -> RunSummary:
     summary = RunSummary(ctx.run_id, ctx.output, list(args.inputs))
     clock = time.monotonic()
     with OutputLock(ctx.output, ctx.run_id, wait_seconds=opts.wait_for_lock):
-        remove_staging(ctx)  # what a killed run left behind; we hold the lock, so nobody else is writing
+        # What a killed run left behind: finish its commit if it reached the commit point, drop the rest.
+        # We hold the lock, so nobody else is writing.
+        summary.recovered = recover(ctx.output)
         log.info("run %s: reading %s into %s", ctx.run_id, ", ".join(args.inputs), ctx.output)
         with beam.Pipeline(options=options) as pipeline:
             read = pipeline | "ReadFiles" >> ReadFiles(patterns, settings.read)
             _ = read | "ToTables" >> ArticlesToTables(settings, model, ctx, reprocess=opts.reprocess)
         summary.counters = counters_from(pipeline.result)
         summary.elapsed_seconds = time.monotonic() - clock
-        remove_staging(ctx)
+        journal = FileSystems.join(ctx.staging_root, JOURNAL)
+        summary.written = [(s.table, s.partition, s.rows) for s in read_journal(journal)] if FileSystems.exists(journal) else []
         write_manifest(ctx.output, ctx.run_id, summary.manifest(),
                        {"started_at": started.isoformat(), "patterns": patterns, "reprocess": opts.reprocess})
+        remove_staging(ctx)  # after the manifest: a crash in between leaves a journal that replays as a no-op
     return summary
 
 

@@ -11,12 +11,13 @@ import apache_beam as beam
 
 from transforms import ids
 from transforms.clean import Clean
-from transforms.dedup import DedupArticles
+from transforms.dedup import DedupArticles, FlagNearDuplicates
 from transforms.events import EventModel, ExtractEvents
-from transforms.index import IndexView, Known, LoadIndex
+from transforms.index import IndexView, Known, LoadIndex, LoadMentionsIndex
 from transforms.language import DetectLanguage
 from transforms.records import Article, RawDocument
 from transforms.settings import Settings
+from transforms.tables import NEAR_DUPLICATE_PATCH
 from transforms.write import RunContext, WriteTables
 
 
@@ -35,7 +36,11 @@ class _SkipKnownUrlFn(beam.DoFn):
 
 
 class _SkipKnownArticleFn(beam.DoFn):
-    """Drop articles already present by id or content; with reprocess, keep their first ingestion."""
+    """Drop articles already present by id or content; with reprocess, keep their first ingestion.
+
+    A reprocessed article also names its current articles partition (tag ``touch``), so its old
+    row is removed there even when the new one lands elsewhere.
+    """
 
     def __init__(self, reprocess: bool) -> None:
         self._reprocess = reprocess
@@ -46,12 +51,26 @@ class _SkipKnownArticleFn(beam.DoFn):
         previous = view.known.get(article.article_id)
         if self._reprocess and previous is not None:
             beam.metrics.Metrics.counter("eventwire", "reprocessed").inc()
+            yield beam.pvalue.TaggedOutput("touch", (("articles", previous.partition), None))
+            yield beam.pvalue.TaggedOutput("reprocessed", article.article_id)
             yield dataclasses.replace(article, ingested_at=min(previous.ingested_at, article.ingested_at))
             return
         if previous is not None or article.content_hash in view.hashes:
             beam.metrics.Metrics.counter("eventwire", "already_present").inc()
             return
         yield article
+
+
+def _touch_old_mentions(keyed: tuple[str, dict[str, list[Any]]]) -> Iterator[tuple[tuple[str, str], None]]:
+    """Mentions partitions that hold rows of a reprocessed article: rewritten even without new rows."""
+    if keyed[1]["reprocessed"]:
+        for partition in sorted(set(keyed[1]["partition"])):
+            yield ("mentions", partition), None
+
+
+def _patch(patch: tuple[str, str, str]) -> tuple[tuple[str, str], dict[str, str]]:
+    article_id, partition, canonical = patch
+    return ("articles", partition), {"article_id": article_id, NEAR_DUPLICATE_PATCH: canonical}
 
 
 def _count(name: str) -> Any:
@@ -80,14 +99,29 @@ class ArticlesToTables(beam.PTransform):
             docs = docs | "SkipKnownUrls" >> beam.ParDo(_SkipKnownUrlFn(), known=known)
         cleaned = docs | "Clean" >> Clean(self._settings.clean, self._ctx.started_at)
         deduped = cleaned["articles"] | "DedupArticles" >> DedupArticles()
-        articles = (
-            deduped["articles"]
-            | "SkipKnownArticles" >> beam.ParDo(_SkipKnownArticleFn(self._reprocess), known=known)
-            | "DetectLanguage" >> DetectLanguage(self._settings.language)
-            | "CountArticles" >> beam.Map(_count("articles"))
+        fresh = deduped["articles"] | "SkipKnownArticles" >> beam.ParDo(
+            _SkipKnownArticleFn(self._reprocess), known=known).with_outputs("touch", "reprocessed", main="articles")
+        detected = fresh.articles | "DetectLanguage" >> DetectLanguage(self._settings.language)
+        existing = (
+            known.pvalue
+            | "ComparableExisting" >> beam.Filter(lambda kv: kv[1].simhash is not None)
+            | "ExistingSimhashes" >> beam.Map(lambda kv: (kv[0], kv[1].simhash, kv[1].partition))
         )
+        near = {"articles": detected, "existing": existing} | "NearDuplicates" >> FlagNearDuplicates()
+        articles = near["articles"] | "CountArticles" >> beam.Map(_count("articles"))
         extracted = articles | "ExtractEvents" >> ExtractEvents(self._model)
         mentions = extracted["mentions"] | "CountMentions" >> beam.Map(_count("mentions"))
         rejects = (pcolls["rejects"], cleaned["rejects"], deduped["rejects"], extracted["rejects"]) | (
             "AllRejects" >> beam.Flatten())
-        return {"articles": articles, "mentions": mentions, "rejects": rejects} | "Write" >> WriteTables(self._ctx)
+        touches = [fresh.touch, near["patches"] | "PatchRows" >> beam.Map(_patch)]
+        if self._reprocess:
+            old_mentions = (
+                {"reprocessed": fresh.reprocessed | "KeyReprocessed" >> beam.Map(lambda i: (i, None)),
+                 "partition": pipeline | "ExistingMentions" >> LoadMentionsIndex(self._ctx.output)}
+                | "JoinOldMentions" >> beam.CoGroupByKey()
+                | "TouchOldMentions" >> beam.FlatMap(_touch_old_mentions)
+            )
+            touches.append(old_mentions)
+        touch = touches | "AllTouches" >> beam.Flatten()
+        return {"articles": articles, "mentions": mentions, "rejects": rejects, "touch": touch} | (
+            "Write" >> WriteTables(self._ctx))

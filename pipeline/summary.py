@@ -19,6 +19,8 @@ class RunSummary:
     inputs: list[str]
     elapsed_seconds: float = 0.0
     counters: dict[str, int] = field(default_factory=dict)
+    written: list[tuple[str, str, int]] = field(default_factory=list)  # (table, partition, rows now in it)
+    recovered: list[str] = field(default_factory=list)  # interrupted runs whose commit this run completed
 
     def get(self, name: str) -> int:
         return self.counters.get(name, 0)
@@ -58,10 +60,19 @@ class RunSummary:
         return "\n".join(lines)
 
     def manifest(self) -> dict[str, Any]:
+        """The audit record: what the run read, wrote (per partition) and rejected (per reason)."""
+        written: dict[str, list[dict[str, Any]]] = {}
+        for table, partition, rows in sorted(self.written):
+            written.setdefault(table, []).append({"partition": partition, "rows": rows})
         return {
             "run_id": self.run_id, "output": self.output, "inputs": self.inputs,
             "elapsed_seconds": round(self.elapsed_seconds, 3), "counters": dict(sorted(self.counters.items())),
-            "rejects": self.rejects, "duplicates": self.duplicates,
+            "read": {"documents": self.get("documents"), "already_present": self.get("already_present"),
+                     "reprocessed": self.get("reprocessed")},
+            "written": written,
+            "new": {"articles": self.get("articles"), "mentions": self.get("mentions")},
+            "rejected": self.rejects, "duplicates": self.by_prefix("reject:dedup/"),
+            "recovered_runs": self.recovered,
         }
 
 

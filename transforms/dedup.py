@@ -13,10 +13,11 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import apache_beam as beam
+import numpy as np
 
 from transforms.records import Article, Event, Mention, Participant, Reject
 
@@ -47,13 +48,12 @@ def split_duplicates(group: Iterable[Article], reason: str) -> tuple[Article, li
 def simhash(text: str, shingle: int = 3) -> int:
     """64-bit SimHash over word shingles: near-identical texts differ in a few bits."""
     words = _WORD.findall(text.casefold())
-    weights = [0] * 64
     grams = [" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))]
-    for gram in grams:
-        value = int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if value >> bit & 1 else -1
-    return sum(1 << bit for bit in range(64) if weights[bit] > 0)
+    values = np.array([int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big") for g in grams],
+                      dtype="<u8")
+    set_counts = np.unpackbits(values.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little").sum(axis=0)
+    # bit i of the little-endian value is column i; a bit is set where most shingles set it
+    return sum(1 << bit for bit in range(64) if 2 * int(set_counts[bit]) > len(grams))
 
 
 def hamming(a: int, b: int) -> int:
@@ -64,6 +64,40 @@ def simhash_bands(value: int, bands: int = 4) -> list[tuple[int, int]]:
     """LSH bands: texts within 3 bits of each other share at least one 16-bit band."""
     width = 64 // bands
     return [(band, (value >> (band * width)) & ((1 << width) - 1)) for band in range(bands)]
+
+
+MIN_SIMHASH_WORDS = 30  # shorter texts collide by chance; they are not compared
+NEAR_DISTANCE = 3  # at most this many differing bits is a near-duplicate (4 bands of 16 bits find every such pair)
+
+
+def with_simhash(article: Article) -> Article:
+    if len(_WORD.findall(article.text)) < MIN_SIMHASH_WORDS:
+        return dataclasses.replace(article, simhash=None)
+    return dataclasses.replace(article, simhash=f"{simhash(article.text):016x}")
+
+
+class NearEntry(NamedTuple):
+    """One article in the near-duplicate search: new in this run, or already in the output."""
+
+    article_id: str
+    simhash: int
+    new: bool
+    partition: str | None = None  # existing articles: their articles partition (to patch the flag there)
+
+
+def near_duplicate_links(entries: Iterable[NearEntry], max_distance: int = NEAR_DISTANCE) -> Iterator[tuple[NearEntry, str]]:
+    """(article, smaller id it nearly duplicates) for pairs within ``max_distance`` bits, at least one new.
+
+    The canonical copy is the smallest article_id, so the final flags are a function of the set
+    of articles, not of the order or the runs in which they arrived.
+    """
+    items = sorted(set(entries))
+    for i, a in enumerate(items):
+        for b in items[i + 1:]:
+            if a.article_id == b.article_id or not (a.new or b.new) or hamming(a.simhash, b.simhash) > max_distance:
+                continue
+            low, high = (a, b) if a.article_id < b.article_id else (b, a)
+            yield high, low.article_id
 
 
 # --- events ---------------------------------------------------------------------------------
@@ -145,6 +179,58 @@ class _KeepFirstFn(beam.DoFn):
             beam.metrics.Metrics.counter("eventwire", f"reject:{reject.reason}").inc()
             yield beam.pvalue.TaggedOutput("rejects", reject)
         yield kept
+
+
+class _NearLinksFn(beam.DoFn):
+    def process(self, keyed: tuple[Any, Iterable[NearEntry]], new_ids: list[str]) -> Iterator[tuple[NearEntry, str]]:
+        if getattr(self, "_source", None) is not new_ids:
+            self._source, self._new = new_ids, frozenset(new_ids)
+        # an existing row of an article re-emitted now (reprocess) is replaced: compare its new text only
+        yield from near_duplicate_links(e for e in keyed[1] if e.new or e.article_id not in self._new)
+
+
+def _flag(keyed: tuple[str, Mapping[str, list[Any]]]) -> Iterator[Article]:
+    canonical = min(keyed[1]["canonical"], default=None)
+    for article in keyed[1]["article"]:
+        yield dataclasses.replace(article, near_duplicate_of=canonical)
+
+
+class FlagNearDuplicates(beam.PTransform):
+    """{"articles": new Articles, "existing": (article_id, simhash hex, partition)} ->
+    {"articles": with simhash and near_duplicate_of, "patches": (article_id, partition, canonical id)}.
+
+    Candidates share a 16-bit LSH band (GroupByKey per band value), then the exact distance decides.
+    Existing articles are patched when a new article with a smaller id nearly duplicates them.
+    """
+
+    def expand(self, pcolls: Mapping[str, beam.PCollection]) -> dict[str, beam.PCollection]:
+        articles = pcolls["articles"] | "Simhash" >> beam.Map(with_simhash)
+        new_ids = articles | "NewIds" >> beam.Map(lambda a: a.article_id)
+        new = (articles | "Comparable" >> beam.Filter(lambda a: a.simhash is not None)
+               | "NewEntries" >> beam.Map(lambda a: NearEntry(a.article_id, int(a.simhash, 16), True)))
+        old = pcolls["existing"] | "OldEntries" >> beam.Map(lambda e: NearEntry(e[0], int(e[1], 16), False, e[2]))
+        links = (
+            (new, old)
+            | "AllEntries" >> beam.Flatten()
+            | "Bands" >> beam.FlatMap(lambda e: [(band, e) for band in simhash_bands(e.simhash)])
+            | "GroupByBand" >> beam.GroupByKey()
+            | "Links" >> beam.ParDo(_NearLinksFn(), new_ids=beam.pvalue.AsList(new_ids))
+        )
+        canonical = (links | "NewLinks" >> beam.Filter(lambda link: link[0].new)
+                     | "ByArticle" >> beam.Map(lambda link: (link[0].article_id, link[1])))
+        flagged = (
+            {"article": articles | "KeyArticles" >> beam.Map(lambda a: (a.article_id, a)), "canonical": canonical}
+            | "JoinFlags" >> beam.CoGroupByKey()
+            | "Flag" >> beam.FlatMap(_flag)
+        )
+        patches = (
+            links
+            | "OldLinks" >> beam.Filter(lambda link: not link[0].new)
+            | "ByOldArticle" >> beam.Map(lambda link: ((link[0].article_id, link[0].partition), link[1]))
+            | "Lowest" >> beam.CombinePerKey(min)
+            | "Patches" >> beam.Map(lambda kv: (kv[0][0], kv[0][1], kv[1]))
+        )
+        return {"articles": flagged, "patches": patches}
 
 
 class DedupArticles(beam.PTransform):

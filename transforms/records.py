@@ -59,7 +59,8 @@ class Article:
     site_name: str | None = None
     encoding: str | None = None
     fetch_status: str | None = None
-    near_duplicate_of: str | None = None
+    near_duplicate_of: str | None = None  # the smallest article_id within SimHash distance 3, if smaller than ours
+    simhash: str | None = None  # 64-bit SimHash of the text (16 hex digits); None for texts too short to compare
 
     @property
     def partition_date(self) -> dt.date:

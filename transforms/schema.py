@@ -55,6 +55,7 @@ ARTICLES = _schema(
         ("encoding", pa.string()),
         ("fetch_status", pa.string()),
         ("near_duplicate_of", pa.string()),
+        ("simhash", pa.string()),
     ]
 )
 

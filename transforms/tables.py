@@ -23,6 +23,7 @@ from transforms.schema import TABLES, to_arrow
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 DATA_FILE = "data.parquet"
 STAGING_DIR = "_staging"
+NEAR_DUPLICATE_PATCH = "_near_duplicate_patch"  # a writer input row that only lowers an article's near_duplicate_of
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
@@ -119,7 +120,17 @@ def read_rows(path: str, columns: list[str] | None = None, table: str | None = N
     """Rows of one data file; with ``table``, the columns kept in the path are restored from it."""
     with FileSystems.open(path, compression_type="uncompressed") as handle:
         data = handle.read()
-    rows = pq.read_table(io.BytesIO(data), columns=columns).to_pylist()
+    buffer = io.BytesIO(data)
+    missing: list[str] = []
+    if columns is not None:  # files written before a column was added: the column reads as null
+        present = set(pq.read_schema(buffer).names)
+        missing = [c for c in columns if c not in present]
+        columns = [c for c in columns if c in present]
+        buffer.seek(0)
+    rows = pq.read_table(buffer, columns=columns).to_pylist()
+    for column in missing:
+        for row in rows:
+            row[column] = None
     if table:
         restored = {}
         for column in TABLES[table].in_path:

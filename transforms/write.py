@@ -1,20 +1,29 @@
 """Write: atomic, idempotent, incremental per-partition Parquet.
 
 Each touched partition is merged with what is already there (rows with the same key are
-one row) and staged under ``OUT/_staging/<run_id>/`` (outside every table folder); a single
-commit step then replaces each partition's one ``data.parquet`` (``os.rename`` locally, one
-object write on GCS), in an order that keeps re-runs exact after a crash: rejects,
-mentions, events, then articles (an article row is the marker that its mentions landed, so
-an interrupted run is simply processed again). Events are recomputed from all mentions of
-their partition, so their counts are always the counts of the mentions table.
+one row) and staged under ``OUT/_staging/<run_id>/`` (outside every table folders); a single
+commit step then writes a journal (``_commit.json``: every staged partition, its final path
+and row count) and replaces each partition's one ``data.parquet`` (``os.rename`` locally, one
+object write on GCS), table by table: rejects, mentions, events, then articles (an article
+row is the marker that its mentions landed). A run killed after its journal was written is
+rolled forward by the next run (``recover``): the staged files are complete and nobody else
+wrote in between (the lock), so the tables end exactly as if the run had finished. A run
+killed before its journal changed nothing; its staging is removed. Events are recomputed
+from all mentions of their partition, so their counts are always those of the mentions table.
+
+``EVENTWIRE_FAULT`` is a test-only hook (``stage:N``, ``commit:N``, ``commit:end``): the
+process kills itself with SIGKILL at that point, so tests can prove crash safety.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
+import os
 import posixpath
+import signal
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -26,6 +35,8 @@ from transforms.dedup import events_from_mentions, mention_from_row
 from transforms.schema import COMMIT_ORDER, to_row
 
 log = logging.getLogger(__name__)
+JOURNAL = "_commit.json"
+NEAR_DUPLICATE_PATCH = tables.NEAR_DUPLICATE_PATCH
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,7 +76,10 @@ def stage_partition(ctx: RunContext, table: str, partition: str, new_rows: Itera
     for path in current:
         existing += tables.read_rows(path, table=table)
     drop = rerun_article_ids if table in ("articles", "mentions") else frozenset()
-    merged = tables.merge_rows(table, existing, new_rows, drop)
+    rows, patches = [], []
+    for row in new_rows:
+        (patches if NEAR_DUPLICATE_PATCH in row else rows).append(row)
+    merged = apply_near_duplicate_patches(tables.merge_rows(table, existing, rows, drop), patches)
     final = tables.join(folder, tables.DATA_FILE)
     stale = tuple(p for p in current if p != final)
     staged = [_stage(ctx, table, partition, merged, final, stale)]
@@ -78,6 +92,21 @@ def stage_partition(ctx: RunContext, table: str, partition: str, new_rows: Itera
     return staged
 
 
+def apply_near_duplicate_patches(rows: list[dict[str, Any]], patches: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """An article keeps the smallest id among its near-duplicates (patches come from later runs)."""
+    if not patches:
+        return rows
+    lowest: dict[str, str] = {}
+    for patch in patches:
+        article_id, value = patch["article_id"], patch[NEAR_DUPLICATE_PATCH]
+        lowest[article_id] = min(value, lowest.get(article_id, value))
+    for row in rows:
+        value = lowest.get(row["article_id"])
+        if value is not None and value < row["article_id"]:
+            row["near_duplicate_of"] = min(value, row["near_duplicate_of"] or value)
+    return rows
+
+
 def _stage(ctx: RunContext, table: str, partition: str, rows: list[dict[str, Any]], final: str,
            stale: tuple[str, ...]) -> StagedPartition:
     if not rows:
@@ -87,29 +116,103 @@ def _stage(ctx: RunContext, table: str, partition: str, rows: list[dict[str, Any
     return StagedPartition(table, partition, staged, final, count, stale)
 
 
-def commit(staged: Iterable[StagedPartition]) -> list[StagedPartition]:
-    """Replace every staged partition, table by table in COMMIT_ORDER. Each replace is atomic."""
+def fault(point: str) -> None:
+    """Test-only crash hook: SIGKILL this process when ``EVENTWIRE_FAULT`` names ``point``."""
+    if os.environ.get("EVENTWIRE_FAULT") == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _exists(path: str) -> bool:
+    return FileSystems.exists(path)
+
+
+def _write_bytes(path: str, data: bytes) -> None:
+    """One complete object: a temporary file renamed into place locally, one object write on GCS."""
+    if tables.is_local(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        temporary = f"{path}.tmp"
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+        return
+    with FileSystems.create(path, mime_type="application/json") as handle:
+        handle.write(data)
+
+
+def write_journal(ctx: RunContext, staged: Iterable[StagedPartition]) -> str:
+    """The commit point: after this file exists, the run's result is durable (see ``recover``)."""
+    path = tables.join(ctx.staging_root, JOURNAL)
+    items = [dataclasses.asdict(s) for s in _commit_order(staged)]
+    _write_bytes(path, json.dumps(items, indent=1, sort_keys=True).encode())
+    return path
+
+
+def read_journal(path: str) -> list[StagedPartition]:
+    with FileSystems.open(path, compression_type="uncompressed") as handle:
+        items = json.loads(handle.read())
+    return [StagedPartition(**{**item, "stale": tuple(item["stale"])}) for item in items]
+
+
+def _commit_order(staged: Iterable[StagedPartition]) -> list[StagedPartition]:
     order = {name: i for i, name in enumerate(COMMIT_ORDER)}
+    return sorted(staged, key=lambda s: (order[s.table], s.partition))
+
+
+def commit(staged: Iterable[StagedPartition]) -> list[StagedPartition]:
+    """Replace every staged partition, table by table in COMMIT_ORDER. Each replace is atomic.
+
+    Idempotent, so a journal can be replayed after a crash: a staged file already moved is
+    skipped, stale files already gone are not missed.
+    """
     done = []
-    for item in sorted(staged, key=lambda s: (order[s.table], s.partition)):
+    for number, item in enumerate(_commit_order(staged), start=1):
         if item.staged is not None:
-            if tables.is_local(item.final):
-                folder = posixpath.dirname(item.final)
-                if not FileSystems.exists(folder):
-                    FileSystems.mkdirs(folder)
-            FileSystems.rename([item.staged], [item.final])  # os.rename locally; copy+delete on GCS
-        elif FileSystems.exists(item.final):
+            if _exists(item.staged):
+                if tables.is_local(item.final):
+                    folder = posixpath.dirname(item.final)
+                    if not _exists(folder):
+                        FileSystems.mkdirs(folder)
+                FileSystems.rename([item.staged], [item.final])  # os.rename locally; one object copy on GCS
+        elif _exists(item.final):
             FileSystems.delete([item.final])
-        if item.stale:
-            FileSystems.delete(list(item.stale))
+        stale = [p for p in item.stale if _exists(p)]
+        if stale:
+            FileSystems.delete(stale)
         done.append(item)
+        fault(f"commit:{number}")
+    fault("commit:end")
     return done
 
 
-def remove_staging(ctx: RunContext) -> None:
-    root = tables.join(ctx.output, tables.STAGING_DIR)
-    if FileSystems.exists(root):
+def recover(output: str) -> list[str]:
+    """Roll forward every run that reached its commit point, then remove all staging.
+
+    Call only while holding the output lock. Returns the run ids that were completed.
+    """
+    root = tables.join(output, tables.STAGING_DIR)
+    completed = []
+    journals = []
+    if _exists(root):
+        journals = sorted(m.path for m in FileSystems.match([tables.join(root, "*", JOURNAL)])[0].metadata_list)
+    for journal in journals:
+        run_id = posixpath.basename(posixpath.dirname(journal))
+        log.warning("completing the commit of interrupted run %s", run_id)
+        commit(read_journal(journal))
+        completed.append(run_id)
+    remove_staging_root(output)
+    return completed
+
+
+def remove_staging_root(output: str) -> None:
+    root = tables.join(output, tables.STAGING_DIR)
+    if _exists(root):
         FileSystems.delete([root])
+
+
+def remove_staging(ctx: RunContext) -> None:
+    remove_staging_root(ctx.output)
 
 
 # --- Beam -----------------------------------------------------------------------------------
@@ -126,6 +229,7 @@ class _StagePartitionFn(beam.DoFn):
             self._rerun_source, self._rerun = rerun_ids, frozenset(rerun_ids)
         (table, partition), rows = keyed
         yield from stage_partition(self._ctx, table, partition, (r for r in rows if r is not None), self._rerun)
+        fault("stage:partition")
 
 
 class _CommitFn(beam.DoFn):
@@ -133,6 +237,8 @@ class _CommitFn(beam.DoFn):
         self._ctx = ctx
 
     def process(self, staged: list[StagedPartition]) -> Iterator[StagedPartition]:
+        write_journal(self._ctx, staged)
+        fault("commit:0")
         done = commit(staged)
         for item in done:
             beam.metrics.Metrics.counter("eventwire", f"rows:{item.table}").inc(item.rows)
