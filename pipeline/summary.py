@@ -71,7 +71,7 @@ class RunSummary:
                      "reprocessed": self.get("reprocessed")},
             "written": written,
             "new": {"articles": self.get("articles"), "mentions": self.get("mentions")},
-            "rejected": self.rejects, "duplicates": self.by_prefix("reject:dedup/"),
+            "rejected": self.rejects, "duplicates": {k: v for k, v in self.by_prefix("reject:").items() if k.startswith("dedup/")},
             "recovered_runs": self.recovered,
         }
 
