@@ -65,6 +65,13 @@ def lawrow(n: int, source: str) -> dict:
             "title": f"Lawrow und Bairamow ({n})", "published_at": "2024-06-03T10:00:00Z", "source": source}
 
 
+def with_footer(n: int, published_at: str) -> dict:
+    """Articles of one outlet sharing a footer: learned boilerplate, counted across the whole run."""
+    footer = "Die Redaktion berichtet laufend über die Beziehungen zwischen Moskau und Baku im Südkaukasus."
+    record = lawrow(n, "TASS")
+    return dict(record, text=f"{record['text']}\n\n{footer}", published_at=published_at)
+
+
 def write_jsonl(path: Path, records: list[dict], bad_lines: tuple[str, ...] = ()) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records) + "".join(
@@ -80,7 +87,10 @@ def inputs(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     original, near = near_copy(corpus, 20, "https://copy.example/near")
     content_copy = dict(pages[1], url="https://mirror.example/copy-of-1")
     first = [*pages[:9], pages[0], content_copy, original, lawrow(1, "TASS"), lawrow(2, "Interfax")]
-    second = [*pages[6:], near, lawrow(2, "Interfax"), lawrow(3, "AZERTAC")]
+    # the footer articles: the first is in the first articles partition committed, the others later
+    footers = [with_footer(10, "2001-01-01T08:00:00Z"), with_footer(11, "2024-06-04T08:00:00Z"),
+               with_footer(12, "2024-06-05T08:00:00Z")]
+    second = [*pages[6:], near, lawrow(2, "Interfax"), lawrow(3, "AZERTAC"), *footers]
     bad = ('{"url": "https://bad.example/1", "title": "kein Text"}', "{not json")
     return {
         "first": write_jsonl(root / "first.jsonl", first, bad),
@@ -290,5 +300,8 @@ def test_manifest_lists_what_was_read_written_and_rejected(inputs: dict[str, Pat
         assert {w["partition"]: w["rows"] for w in manifest["written"].get(table, [])} == files, table
     assert manifest["new"]["articles"] == len(read_table(clean["first"], "articles"))
     [_, second] = manifests(clean["both"])
+    footer_urls = {f"https://news.example/{n}" for n in (10, 11, 12)}
+    footers = [r for r in read_table(clean["both"], "articles") if r["url"] in footer_urls]
+    assert len(footers) == 3 and all(r["removed"][-1]["rule"] == "learned:recurring" for r in footers)
     assert second["read"]["already_present"] >= 3  # the overlap was recognised, not re-extracted
     assert "rejects" not in second["written"]  # nothing rejected in the second input
