@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import apache_beam as beam
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -25,7 +26,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import FAST_BEAM, REPO, run_cli
+from tests.records_factory import mention
 from transforms.lock import OutputLock
+from transforms.records import Article, Mention
 
 TABLES = ("articles", "mentions", "events", "rejects")
 # ingested_at is the clock of the run that first saw an article: it differs between two clean runs by design
@@ -305,3 +308,50 @@ def test_manifest_lists_what_was_read_written_and_rejected(inputs: dict[str, Pat
     assert len(footers) == 3 and all(r["removed"][-1]["rule"] == "learned:recurring" for r in footers)
     assert second["read"]["already_present"] >= 3  # the overlap was recognised, not re-extracted
     assert "rejects" not in second["written"]  # nothing rejected in the second input
+
+
+# --- reprocess ------------------------------------------------------------------------------
+
+
+def _dated_mentions(article: Article) -> list[Mention]:
+    """A stand-in extractor whose event date follows the publication date (as a relative date would)."""
+    return [mention(article, 0, date=article.published_at.date())]
+
+
+class DatedExtract(beam.PTransform):
+    def expand(self, articles: beam.PCollection) -> dict[str, beam.PCollection]:
+        mentions = articles | beam.FlatMap(_dated_mentions)
+        return {"mentions": mentions, "rejects": articles.pipeline | "NoRejects" >> beam.Create([])}
+
+
+def test_reprocess_moves_mentions_and_articles_and_keeps_first_ingestion(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.graph
+    from pipeline.batch import run as run_batch
+
+    monkeypatch.setattr(pipeline.graph, "ExtractEvents", lambda model: DatedExtract())
+    out, source = tmp_path / "out", tmp_path / "in.jsonl"
+    records = [lawrow(1, "TASS"), lawrow(2, "Interfax")]
+    write_jsonl(source, records)
+    argv = [str(source), "--output", str(out), *FAST_BEAM]
+    run_batch(argv)
+    [event] = read_table(out, "events")
+    assert (str(event["event_date"]), event["num_articles"]) == ("2024-06-03", 2)
+    first_ingestion = {r["url"]: r["ingested_at"] for r in read_table(out, "articles")}
+
+    records[0] = dict(records[0], published_at="2024-06-10T09:00:00Z")  # e.g. a corrected date upstream
+    write_jsonl(source, records)
+    assert run_batch(argv).get("articles") == 0  # without --reprocess: already present, nothing changes
+    assert [e["num_articles"] for e in read_table(out, "events")] == [2]
+    time.sleep(1.1)  # a later run clock
+    write_jsonl(source, records[:1])  # only the corrected article: its old partitions get no new rows
+    summary = run_batch([*argv, "--reprocess"])
+    assert summary.get("reprocessed") == 1
+    events = {str(e["event_date"]): e["num_articles"] for e in read_table(out, "events")}
+    assert events == {"2024-06-03": 1, "2024-06-10": 1}  # the old mention is gone from its old partition
+    mentions = {(m["url"], str(m["event_date"])) for m in read_table(out, "mentions")}
+    assert mentions == {("https://news.example/1", "2024-06-10"), ("https://news.example/2", "2024-06-03")}
+    articles = read_table(out, "articles")
+    assert sorted((r["url"], str(r["date"])) for r in articles) == [
+        ("https://news.example/1", "2024-06-10"), ("https://news.example/2", "2024-06-03")]
+    assert {r["url"]: r["ingested_at"] for r in articles} == first_ingestion
