@@ -1,0 +1,65 @@
+"""Near-duplicate flags: the smallest article_id within SimHash distance 3 is canonical, whatever the runs."""
+
+from __future__ import annotations
+
+import apache_beam as beam
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.records_factory import article
+from transforms.dedup import (
+    FlagNearDuplicates,
+    NearEntry,
+    hamming,
+    near_duplicate_links,
+    simhash,
+    with_simhash,
+)
+from transforms.records import Article
+from transforms.write import NEAR_DUPLICATE_PATCH, apply_near_duplicate_patches
+
+BASE = ("Die Regierung in Baku hat am Montag neue Gespräche über den Bau einer Eisenbahnlinie angekündigt, "
+        "die durch die Region bis an die Grenze führen soll. Der Minister sagte, die Arbeiten könnten im Herbst "
+        "beginnen, sobald die Finanzierung gesichert sei. Vertreter der Nachbarländer sollen zu einem Treffen "
+        "in der Hauptstadt eingeladen werden, bei dem auch über Zölle und Grenzkontrollen gesprochen wird. ") * 2
+
+
+def variant(word: str) -> str:
+    return BASE.replace("Herbst", word, 1)
+
+
+def test_links_pair_only_close_texts_with_a_new_side_and_point_to_the_smaller_id() -> None:
+    a, b = simhash(variant("Herbst")), simhash(variant("Frühjahr"))
+    far = simhash("Ganz anderer Text über Fußball, Wetter und die Börse in Frankfurt. " * 10)
+    assert hamming(a, b) <= 3 < hamming(a, far)
+    entries = [NearEntry("b", b, True), NearEntry("a", a, False, "date=x/language=de"), NearEntry("f", far, True)]
+    assert list(near_duplicate_links(entries)) == [(NearEntry("b", b, True), "a")]
+    assert list(near_duplicate_links([NearEntry("b", b, False, "p"), NearEntry("a", a, False, "p")])) == []
+
+
+def test_patches_only_lower_a_flag() -> None:
+    rows = [{"article_id": "m", "near_duplicate_of": "k"}, {"article_id": "z", "near_duplicate_of": None}]
+    patched = apply_near_duplicate_patches(rows, [{"article_id": "m", NEAR_DUPLICATE_PATCH: "l"},
+                                                  {"article_id": "z", NEAR_DUPLICATE_PATCH: "c"}])
+    assert [r["near_duplicate_of"] for r in patched] == ["k", "c"]
+
+
+def run_flags(new: list[Article], existing: list[tuple[str, str, str]], flags: list, patches: list) -> None:
+    with beam.Pipeline(runner="FnApiRunner") as p:
+        result = {"articles": p | "A" >> beam.Create(new), "existing": p | "E" >> beam.Create(existing)} | (
+            FlagNearDuplicates())
+        got = result["articles"] | beam.Map(lambda a: (a.url, a.near_duplicate_of))
+        assert_that(got, equal_to(flags), label="flags")
+        assert_that(result["patches"], equal_to(patches), label="patches")
+
+
+def test_flags_do_not_depend_on_how_articles_were_split_across_runs() -> None:
+    articles = [article(i, text=variant(w)) for i, w in enumerate(["Herbst", "Frühjahr", "Sommer"])]
+    canonical = min(a.article_id for a in articles)
+    # one run with all three: both others point to the smallest id
+    run_flags(articles, [], [(a.url, None if a.article_id == canonical else canonical) for a in articles], [])
+    # the canonical one arrives in a later run: the two rows already written are patched to point to it
+    late = next(a for a in articles if a.article_id == canonical)
+    earlier = [with_simhash(a) for a in articles if a is not late]
+    partition = "date=2024-06-01/language=de"
+    run_flags([late], [(a.article_id, a.simhash, partition) for a in earlier], [(late.url, None)],
+              [(a.article_id, partition, canonical) for a in earlier])
