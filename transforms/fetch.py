@@ -18,6 +18,7 @@ with a stable reason id (``fetch/timeout``, ``fetch/blocked_address``, ``fetch/h
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import random
@@ -119,10 +120,8 @@ class _DeadlineWatch:
 
     @staticmethod
     def _shutdown(sock: socket.socket) -> None:
-        try:
+        with contextlib.suppress(OSError):  # already closed
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed
 
     def cancel(self) -> None:
         self._timer.cancel()
