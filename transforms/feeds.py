@@ -318,6 +318,10 @@ def host_key(pending: PendingEntry) -> str:
     return (urlsplit(pending.entry.link).hostname or "") if pending.entry.link else ""
 
 
+def _count(name: str, value: int = 1) -> None:
+    beam.metrics.Metrics.counter("eventwire", name).inc(value)
+
+
 class FetchEntriesFn(beam.DoFn):
     """(host, entries) -> RawDocument, or Reject on the ``rejects`` output. One host's pages in order."""
 
@@ -332,9 +336,17 @@ class FetchEntriesFn(beam.DoFn):
         assert self._fetcher is not None
         _host, entries = element
         for pending in sorted(entries, key=lambda p: p.entry.entry_id):  # a stable order for retries
+            before = self._fetcher.requests
             page = self._fetcher.fetch(pending.entry.link) if pending.entry.link else None
+            _count("page_requests", self._fetcher.requests - before)
             out = entry_document(pending, page)
-            yield beam.pvalue.TaggedOutput(REJECTS, out) if isinstance(out, Reject) else out
+            if isinstance(out, Reject):
+                _count(f"reject:{out.reason}")
+                yield beam.pvalue.TaggedOutput(REJECTS, out)
+            else:
+                _count("documents")
+                _count(f"fetch:{out.fetch_status}")
+                yield out
 
     def teardown(self) -> None:
         if self._fetcher is not None:
