@@ -143,7 +143,7 @@ def test_fetched_page_becomes_an_html_document() -> None:
     assert (doc.kind, doc.fetch_status, doc.url, doc.source, doc.language_hint) == ("html", "fetched", "http://x/a",
                                                                                       "Pub", "de")
     assert "Grüße" in doc.body and doc.encoding == "utf-8"
-    assert (doc.published_at, doc.published_basis) == (published, "feed_entry")
+    assert (doc.published_at, doc.published_basis) == (published, "feed")
 
 
 def test_failed_fetch_falls_back_to_content_then_summary_then_rejects() -> None:

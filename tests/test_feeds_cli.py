@@ -78,7 +78,7 @@ def test_monitor_fetches_only_what_is_new(server: FeedServer, tmp_path: Path) ->
     assert rows and {r["url"] for r in rows} <= set(server.heise_links) | {  # type: ignore[attr-defined]
         p.entries[0].entry.link for p in first.polls[1:]}
     fetched = [r for r in rows if r["fetch_status"] == "fetched"]
-    assert fetched and all(r["published_basis"] == "feed_entry" and r["source"] == "heise developer neueste Meldungen"
+    assert fetched and all(r["published_basis"] == "feed" and r["source"] == "heise developer neueste Meldungen"
                            for r in fetched)
     assert all(r["published_at"].year == 2016 for r in fetched)  # the entries' dates, not the fetch time
     state = read_states(str(out))

@@ -278,7 +278,7 @@ def _page_document(pending: PendingEntry, page: FetchResult) -> RawDocument | st
 def _document(pending: PendingEntry, kind: str, body: str, status: str, encoding: str | None,
               size: int) -> RawDocument:
     entry = pending.entry
-    published, basis = (entry.published_at, "feed_entry") if entry.published_at else (pending.first_seen,
+    published, basis = (entry.published_at, "feed") if entry.published_at else (pending.first_seen,
                                                                                        "first_fetch")
     return RawDocument(
         source_uri=entry.link or f"{entry.feed_url}#{entry.entry_id}",
