@@ -29,7 +29,15 @@ from pipeline.options import EventwireOptions, with_local_defaults
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from pipeline.version import VERSION
 from transforms.events import EventModel, load_event_model
-from transforms.feeds import FeedPoll, FeedSpec, FeedState, FetchEntries, parse_feed_list, poll_feed
+from transforms.feeds import (
+    FeedPoll,
+    FeedSpec,
+    FeedState,
+    FetchEntries,
+    PendingEntry,
+    parse_feed_list,
+    poll_feed,
+)
 from transforms.feedstate import read_states, write_states
 from transforms.fetch import PROJECT_URL, GuardedFetcher
 from transforms.lock import OutputLock, OutputLocked
@@ -136,7 +144,9 @@ def _count_rejects(reject: Reject) -> Reject:
 
 
 def _graph(pipeline: beam.Pipeline, job: Job, ctx: RunContext, polls: list[FeedPoll]) -> None:
-    pending = [p for poll in polls for p in poll.entries]
+    by_link: dict[str, PendingEntry] = {}  # two feeds listing one article: fetch its page once
+    pending = [p for poll in polls for p in poll.entries
+               if not p.entry.link or by_link.setdefault(p.entry.link, p) is p]
     feed_rejects = [poll.reject for poll in polls if poll.reject is not None]
     pages = (pipeline | "NewEntries" >> beam.Create(pending, reshuffle=False)
              | "FetchPages" >> FetchEntries(job.settings.fetch))

@@ -87,6 +87,16 @@ def test_oversized_feed_is_rejected() -> None:
     assert info.value.reason == "feed/too_large"
 
 
+def test_parsing_has_a_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setattr(feeds.feedparser, "parse", lambda *a, **k: time.sleep(3))
+    start = time.monotonic()
+    with pytest.raises(FeedError) as info:
+        parse_feed(_read("nbcnewyork.rss"), "u", {}, dataclasses.replace(FEED_SETTINGS, parse_timeout_seconds=0.3))
+    assert info.value.reason == "feed/timeout" and time.monotonic() - start < 1.0
+
+
 def test_html_page_is_not_a_feed() -> None:
     with pytest.raises(FeedError):
         parse_feed((FIXTURES / "pages" / PAGES[0]).read_bytes(), "u", {}, FEED_SETTINGS)
