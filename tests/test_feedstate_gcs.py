@@ -20,6 +20,11 @@ def bucket(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{port}")
+    # No credentials here: tell Beam so at once (it otherwise retries google.auth for ~20 s), connect anonymously.
+    from apache_beam.internal.gcp import auth
+
+    monkeypatch.setattr(auth._Credentials, "_credentials_init", True)
+    monkeypatch.setattr(auth._Credentials, "_credentials", None)
     server = emulator.create_server("127.0.0.1", port, in_memory=True, default_bucket="feeds-test")
     server.start()
     yield "gs://feeds-test"
