@@ -259,3 +259,25 @@ def test_offset_range_reads_only_members_starting_in_range():
     part2 = list(iter_warc(second, "f.warc.gz", ReadSettings(), lambda _k: None, base_offset=split))
     assert [d.url for d in part1 + part2] == [f"https://a.example/{n}" for n in range(4)]
     assert part2[0].source_uri == f"f.warc.gz#O{split}"
+
+
+@needs_corpus
+@pytest.mark.parametrize("split_bytes", [50_000, 300_000])
+def test_ranges_of_a_big_warc_gz_together_read_every_record_once(split_bytes):
+    from transforms.warc import iter_warc_range, split_ranges
+
+    data = (CORPUS / "assembled" / "fundus-news-sample.warc.gz").read_bytes()
+    whole = docs(read(data)[0])
+    ranges = split_ranges(len(data), split_bytes)
+    assert len(ranges) > 3
+    parts = []
+    for start, end in ranges:
+        parts += list(iter_warc_range(io.BytesIO(data), "t.warc.gz", ReadSettings(), lambda _k: None, start, end))
+    assert parts == whole  # same records, same source_uri offsets, nothing twice, nothing lost
+
+
+def test_split_ranges_cover_the_file():
+    from transforms.warc import split_ranges
+
+    assert split_ranges(10, 100) == [(0, None)]
+    assert split_ranges(250, 100) == [(0, 100), (100, 200), (200, None)]
