@@ -102,10 +102,13 @@ def _count_warc_skip(kind: str) -> None:
     beam.metrics.Metrics.counter("eventwire", f"warc_skipped:{kind}").inc()
 
 
-def _work_items(path_and_size: tuple[str, int]) -> list[tuple[str, int, int, int | None]]:
-    """A file, or byte ranges of a big .warc.gz so one crawl file does not sit on one worker."""
+def _work_items(path_and_size: tuple[str, int], split: bool) -> list[tuple[str, int, int, int | None]]:
+    """A file, or byte ranges of a big .warc.gz so one crawl file does not sit on one worker.
+
+    Not split under --max-records: the cap is per file, and a sample reads little anyway.
+    """
     path, size = path_and_size
-    ranges = split_ranges(size) if path.lower().endswith(".warc.gz") else [(0, None)]
+    ranges = split_ranges(size) if split and path.lower().endswith(".warc.gz") else [(0, None)]
     return [(path, size, start, end) for start, end in ranges]
 
 
@@ -125,7 +128,7 @@ class ReadFiles(beam.PTransform):
             | "NoSidecars" >> beam.Filter(lambda m: not read_stage.is_sidecar(m.path))
             | "ByPath" >> beam.Map(lambda m: (m.path, m.size_in_bytes))
             | "DistinctFiles" >> beam.Distinct()  # overlapping patterns name a file once
-            | "SplitBigWarcs" >> beam.FlatMap(_work_items)
+            | "SplitBigWarcs" >> beam.FlatMap(_work_items, split=not self._settings.max_records_per_file)
             | "SpreadFiles" >> beam.Reshuffle()
         )
         read = files | "Read" >> beam.ParDo(ReadFilesFn(self._settings)).with_outputs("rejects", main="docs")
