@@ -41,10 +41,12 @@ def expand_inputs(inputs: list[str]) -> list[str]:
     patterns = []
     for item in inputs:
         pattern = item
-        if "*" not in item and "?" not in item and not FileSystems.exists(item):
-            raise NoInput(f"{item}: no such file or folder")
-        if "*" not in item and FileSystems.exists(item) and _is_dir(item):
-            pattern = FileSystems.join(item.rstrip("/"), "**")
+        if "*" not in item and "?" not in item:
+            if _is_dir(item) or ("://" in item and not FileSystems.exists(item)):
+                # gs:// has no folder objects: a prefix is a folder when objects live under it
+                pattern = FileSystems.join(item.rstrip("/"), "**")
+            elif not FileSystems.exists(item):
+                raise NoInput(f"{item}: no such file or folder")
         found = FileSystems.match([pattern])[0].metadata_list
         if not [m for m in found if not read_stage.is_sidecar(m.path)]:
             raise NoInput(f"{item}: matches no file")
