@@ -474,7 +474,10 @@ def iter_warc_range(
     end: int | None,
 ) -> Iterator[WarcItem]:
     """``iter_warc`` over the members starting in [start, end) of a seekable .warc.gz."""
-    offset = 0 if start == 0 else find_member_start(stream, start, end)
+    if start == 0:  # the first range needs no seek: non-seekable streams work too
+        yield from iter_warc(stream, source_uri, read_settings, on_skip, end_offset=end)
+        return
+    offset = find_member_start(stream, start, end)
     if offset is None:
         return
     stream.seek(offset)
