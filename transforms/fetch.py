@@ -352,7 +352,8 @@ class GuardedFetcher:
         self.requests += 1
         try:
             response = self._manager.urlopen("GET", url, headers=headers, redirect=False, retries=False,
-                                             preload_content=False, decode_content=False, timeout=timeout)
+                                             preload_content=False, decode_content=False, timeout=timeout,
+                                             pool_timeout=remaining)  # never wait forever for the host's connection
         except BlockedAddressError as exc:
             raise _Failure("fetch/blocked_address", str(exc)) from None
         except NameResolutionError as exc:
