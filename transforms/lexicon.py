@@ -129,7 +129,7 @@ class CompiledLexicon:
 
     def find(self, forms: list[str], lemmas: list[str], clauses: list[int]) -> list[Hit]:
         hits: list[Hit] = []
-        for i, (form, lemma) in enumerate(zip(forms, lemmas)):
+        for i, (form, lemma) in enumerate(zip(forms, lemmas, strict=True)):
             if not form[0].isalpha():
                 continue
             for rest, gapped, spec in self.phrases.get(lemma, []) + (self.phrases.get(form, []) if form != lemma else []):
