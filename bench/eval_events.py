@@ -62,7 +62,7 @@ class Score:
 
     def table(self, title: str) -> str:
         lines = [f"\n{title}", f"  {'type':<10} {'gold':>5} {'pred':>5} {'tp':>5} {'prec':>6} {'recall':>6}"]
-        for t in sorted(set(self.gold) | set(self.pred)) + ["ALL"]:
+        for t in [*sorted(set(self.gold) | set(self.pred)), "ALL"]:
             g = sum(self.gold.values()) if t == "ALL" else self.gold[t]
             p = sum(self.pred.values()) if t == "ALL" else self.pred[t]
             tp = sum(self.tp.values()) if t == "ALL" else self.tp[t]
@@ -110,9 +110,8 @@ def _petrarch_gazetteer(corpus: Path) -> Path:
         elif not line:
             code = None
     data = {"countries": {c: {"names": sorted(set(n for n in v if len(n) > 2))} for c, v in names.items()}}
-    handle = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False, encoding="utf-8")
-    yaml.safe_dump(data, handle, allow_unicode=True)
-    handle.close()
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False, encoding="utf-8") as handle:
+        yaml.safe_dump(data, handle, allow_unicode=True)
     return Path(handle.name)
 
 
