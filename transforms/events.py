@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import logging
 import pickle
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 # Types whose report names a doer and a done-to: fewer than two participants is not a confident event.
 DYADIC = frozenset({"CONSULT", "COOPERATE", "AID", "SUPPORT", "SANCTION", "REQUEST", "ACCUSE", "THREATEN",
                     "COERCE", "ASSAULT"})  # fmt: skip
+_WORD = re.compile(r"\w+|['’]s\b")
 _SET_MARKERS = frozenset({"zwischen", "between"})
 _LEAD_VERBS = frozenset({"leiten", "anführen", "führen", "vertreten", "lead", "head", "represent"})
 _DELEGATION_WORDS = frozenset({"delegation", "delegationen", "seite", "side", "delegations"})
@@ -128,18 +130,22 @@ def _participants_for(hit: Hit, actors: list[Actor], tokens_lower: list[str], cl
 def _sentence_candidates(
     compiled: _Compiled, lang: str, index: int, text: str, published: dt.date | None, context: DateGuess | None
 ) -> list[_Candidate]:
+    names = compiled.gazetteer.index
+    if not any(w in names or w + "." in names for w in _WORD.findall(text.lower())):
+        return []  # no actor can be named: skip tokens, lemmas and triggers (most sentences of an article)
     tokens = tokenize(text)
     if not tokens:
-        return []
-    gaz = compiled.gazetteer
-    date = sentence_date(text, published, context)
-    actors = resolve_counterparts(find_actors(tokens, gaz, date.date))
-    if not any(a.key for a in actors):
         return []
     forms = [t.lower for t in tokens]
     clauses = [t.clause for t in tokens]
     lemmas = [_lemma(compiled, t.text, lang) for t in tokens]
     hits = compiled.lexicons[lang].find(forms, lemmas, clauses)
+    if not hits:
+        return []
+    date = sentence_date(text, published, context)
+    actors = resolve_counterparts(find_actors(tokens, compiled.gazetteer, date.date))
+    if not any(a.key for a in actors):
+        return []
     kept: list[Hit] = []
     for hit in sorted(hits, key=lambda h: h.start):
         if any(k.spec.governs and clauses[k.start] == clauses[hit.start] and k.start < hit.start for k in kept):
@@ -173,6 +179,9 @@ def _delegation_heads(compiled: _Compiled, lang: str, sentences: list[str], date
     """'X leitete die russische Delegation' / 'Die aserbaidschanische Seite wurde von X vertreten'."""
     heads: dict[str, Actor] = {}
     for text in sentences:
+        lowered = text.lower()
+        if not any(word in lowered for word in _DELEGATION_WORDS):
+            continue
         tokens = tokenize(text)
         forms = {t.lower for t in tokens}
         if not forms & _DELEGATION_WORDS:

@@ -88,6 +88,7 @@ class CompiledLexicon:
         self.suffix: dict[str, list[TriggerSpec]] = {}
         self.separable: dict[str, list[tuple[str, TriggerSpec]]] = {}
         self.phrases: dict[str, list[tuple[tuple[str, ...], bool, TriggerSpec]]] = {}
+        self._cache: dict[tuple[str, str], list[TriggerSpec]] = {}
         for spec in specs:
             for pattern in spec.patterns:
                 if " " in pattern:
@@ -105,6 +106,15 @@ class CompiledLexicon:
                     self.exact.setdefault(pattern, []).append(spec)
 
     def _word(self, form: str, lemma: str) -> list[TriggerSpec]:
+        key = (form, lemma)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._lookup(form, lemma)
+            if len(self._cache) < 200_000:
+                self._cache[key] = found
+        return found
+
+    def _lookup(self, form: str, lemma: str) -> list[TriggerSpec]:
         found = self.exact.get(lemma) or self.exact.get(form)
         if found:
             return found
