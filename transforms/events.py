@@ -29,7 +29,7 @@ from transforms.actors import (
 from transforms.dates import DateGuess, parse_dateline, parse_ticker_heading, sentence_date, year_from_tenures
 from transforms.gazetteer import CompiledGazetteer, GazetteerSpec, load_gazetteer
 from transforms.lexicon import CompiledLexicon, Hit, TriggerSpec, load_lexicon
-from transforms.negation import TOPIC_WORDS, is_denied, is_habitual, is_modal, is_negated, is_topic
+from transforms.negation import TOPIC_WORDS, is_denied, is_habitual, is_modal, is_negated, is_promise, is_topic
 from transforms.records import Article, Mention, Participant, Reject
 from transforms.sentences import is_question, split_sentences, tokenize
 from transforms.settings import Settings, packaged_config_dir, resolve_config_path
@@ -40,6 +40,11 @@ log = logging.getLogger(__name__)
 DYADIC = frozenset({"CONSULT", "COOPERATE", "AID", "SUPPORT", "SANCTION", "REQUEST", "ACCUSE", "THREATEN",
                     "COERCE", "ASSAULT"})  # fmt: skip
 _WORD = re.compile(r"\w+|['’]s\b")
+# Types whose announced future act is a promise (AGREE) rather than a non-event.
+PROMISABLE = frozenset({"AID", "COOPERATE", "SUPPORT", "RETREAT", "CONCEDE"})
+# A single concrete agent is enough for these acts ("police arrested", "troops shelled").
+AGENT_ROLES = frozenset({"police", "military", "armed_group", "rebels", "judiciary", "government"})
+SINGLE_AGENT_TYPES = frozenset({"COERCE", "ASSAULT", "MOBILIZE"})
 _SET_MARKERS = frozenset({"zwischen", "between"})
 _LEAD_VERBS = frozenset({"leiten", "anführen", "führen", "vertreten", "lead", "head", "represent"})
 _DELEGATION_WORDS = frozenset({"delegation", "delegationen", "seite", "side", "delegations"})
@@ -150,10 +155,14 @@ def _sentence_candidates(
     for hit in sorted(hits, key=lambda h: h.start):
         if any(k.spec.governs and clauses[k.start] == clauses[hit.start] and k.start < hit.start for k in kept):
             continue  # "agreed to provide aid": the promise is the event
-        if (is_negated(forms, clauses, hit.start) or is_modal(forms, clauses, hit.start, hit.spec.governs)
-                or is_denied(forms, hit.start) or is_habitual(forms, clauses, hit.start)
-                or is_topic(forms, clauses, hit.start)):
+        if (is_negated(forms, clauses, hit.start, lang) or is_denied(forms, hit.start)
+                or is_habitual(forms, clauses, hit.start) or is_topic(forms, clauses, hit.start)):
             continue
+        if is_modal(forms, clauses, hit.start, hit.spec.governs):
+            if hit.spec.event_type not in PROMISABLE or not is_promise(forms, hit.start):
+                continue
+            hit = replace(hit, spec=replace(hit.spec, event_type="AGREE", mode=None, cameo="030", quad_class=1,
+                                            goldstein=4.0, governs=True))
         kept.append(hit)
     own = date.basis not in ("publication", "none") and date is not context
     candidates: list[_Candidate] = []
@@ -253,7 +262,9 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
                            or not cand.own_date):
             actors, date, mode = antecedent[0], antecedent[1], antecedent[2] or mode
         elif len(actors) < (2 if cand.spec.event_type in DYADIC else 1):
-            continue
+            lone_agent = cand.spec.event_type in SINGLE_AGENT_TYPES and actors and actors[0].role in AGENT_ROLES
+            if not lone_agent:
+                continue
         events.append((cand, actors, date, mode))
         mentions.append(_mention(article, cand, actors, date, mode))
     return mentions

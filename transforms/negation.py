@@ -27,9 +27,24 @@ def _clause_words(forms: list[str], clauses: list[int], index: int) -> list[tupl
     return [(i, f) for i, f in enumerate(forms) if clauses[i] == clause]
 
 
-def is_negated(forms: list[str], clauses: list[int], index: int) -> bool:
+def is_negated(forms: list[str], clauses: list[int], index: int, lang: str = "de") -> bool:
+    """English negates before the verb ("did not meet"); German also after it ("traf ihn nicht")."""
+    before, after = (8, 6) if lang == "de" else (4, 0)  # German perfect: "hat nicht mit X telefoniert"
     words = _clause_words(forms, clauses, index)
-    return any(f in NEGATIONS and -5 <= i - index <= 6 for i, f in words)
+    return any(f in NEGATIONS and -before <= i - index <= after for i, f in words)
+
+
+# A promise of cooperation is itself an event (PLOVER AGREE), when the sentence says it was made.
+ANNOUNCING = frozenset(
+    "announced announces said says pledged promised agreed vowed offered declared "
+    "erklärte kündigte versprach sicherte sagte teilte".split()
+)
+FUTURE = frozenset("will would wird werden würde würden".split())
+
+
+def is_promise(forms: list[str], index: int) -> bool:
+    before = forms[:index]
+    return any(f in FUTURE for f in before[-6:]) and any(f in ANNOUNCING for f in before)
 
 
 def is_modal(forms: list[str], clauses: list[int], index: int, governs: bool) -> bool:
