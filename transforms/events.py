@@ -29,7 +29,15 @@ from transforms.actors import (
 from transforms.dates import DateGuess, parse_dateline, parse_ticker_heading, sentence_date, year_from_tenures
 from transforms.gazetteer import CompiledGazetteer, GazetteerSpec, load_gazetteer
 from transforms.lexicon import CompiledLexicon, Hit, TriggerSpec, load_lexicon
-from transforms.negation import TOPIC_WORDS, is_denied, is_habitual, is_modal, is_negated, is_promise, is_topic
+from transforms.negation import (
+    TOPIC_WORDS,
+    is_denied,
+    is_habitual,
+    is_modal,
+    is_negated,
+    is_promise,
+    is_topic,
+)
 from transforms.records import Article, Mention, Participant, Reject
 from transforms.sentences import is_question, split_sentences, tokenize
 from transforms.settings import Settings, packaged_config_dir, resolve_config_path

@@ -36,10 +36,9 @@ def is_negated(forms: list[str], clauses: list[int], index: int, lang: str = "de
 
 # A promise of cooperation is itself an event (PLOVER AGREE), when the sentence says it was made.
 ANNOUNCING = frozenset(
-    "announced announces said says pledged promised agreed vowed offered declared "
-    "erklärte kündigte versprach sicherte sagte teilte".split()
+    ["announced", "announces", "said", "says", "pledged", "promised", "agreed", "vowed", "offered", "declared", "erklärte", "kündigte", "versprach", "sicherte", "sagte", "teilte"]
 )
-FUTURE = frozenset("will would wird werden würde würden".split())
+FUTURE = frozenset(["will", "would", "wird", "werden", "würde", "würden"])
 
 
 def is_promise(forms: list[str], index: int) -> bool:
