@@ -80,7 +80,8 @@ def render_event(event: dict[str, Any], width: int, style: Style) -> list[str]:
 
 def totals_line(shown: int, matched: Sequence[dict[str, Any]], total: int) -> str:
     t = aggregate.totals(matched)
-    parts = [f"{shown} of {t.events} events shown" if shown < t.events else f"{t.events} events"]
+    noun = "event" if t.events == 1 else "events"
+    parts = [f"{shown} of {t.events} {noun} shown" if shown < t.events else f"{t.events} {noun}"]
     if t.events < total:
         parts[0] += f" (filtered from {total})"
     if t.first:
