@@ -125,6 +125,7 @@ class PublisherRule:
 
     name: str
     match: tuple[str, ...]  # case-insensitive substrings of source or url host
+    signature: tuple[str, ...] = ()  # regexes: the rule also applies when the text matches one
     cut_from: tuple[str, ...] = ()  # regexes: a paragraph matching one and everything after it go
     drop: tuple[str, ...] = ()  # regexes: paragraphs matching one go
 

@@ -1,0 +1,167 @@
+"""``eventwire run``: the batch job over article files. ``run(argv)`` builds and runs the graph."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import posixpath
+import secrets
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.io import fileio
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
+
+from pipeline.graph import ArticlesToTables
+from pipeline.options import EventwireOptions, with_local_defaults
+from pipeline.progress import Progress
+from pipeline.summary import RunSummary, counters_from, write_manifest
+from transforms import read as read_stage
+from transforms.events import load_event_model
+from transforms.lock import OutputLock, OutputLocked
+from transforms.records import Reject
+from transforms.settings import ConfigError, ReadSettings, load_settings
+from transforms.write import RunContext, remove_staging
+
+log = logging.getLogger("eventwire")
+
+
+class NoInput(ValueError):
+    """An input that matches no file."""
+
+
+def expand_inputs(inputs: list[str]) -> list[str]:
+    """Files, folders (read recursively), globs and gs:// patterns -> match patterns, each checked."""
+    patterns = []
+    for item in inputs:
+        pattern = item
+        if "*" not in item and "?" not in item and not FileSystems.exists(item):
+            raise NoInput(f"{item}: no such file or folder")
+        if "*" not in item and FileSystems.exists(item) and _is_dir(item):
+            pattern = FileSystems.join(item.rstrip("/"), "**")
+        found = FileSystems.match([pattern])[0].metadata_list
+        if not [m for m in found if not read_stage.is_sidecar(m.path)]:
+            raise NoInput(f"{item}: matches no file")
+        patterns.append(pattern)
+    return patterns
+
+
+def _is_dir(path: str) -> bool:
+    if "://" in path:
+        return path.endswith("/")
+    return posixpath.isdir(path)
+
+
+def new_run_id(now: dt.datetime) -> str:
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def _sidecar(path: str) -> dict[str, Any] | None:
+    import json
+
+    meta = read_stage.sidecar_path(path)
+    if not FileSystems.exists(meta):
+        return None
+    with FileSystems.open(meta, compression_type="uncompressed") as handle:
+        try:
+            value = json.loads(handle.read(1 << 20))
+        except ValueError:
+            return None
+    return value if isinstance(value, dict) else None
+
+
+def _open_raw(path: str) -> Any:
+    return FileSystems.open(path, compression_type="uncompressed")
+
+
+class ReadFilesFn(beam.DoFn):
+    """FileMetadata -> RawDocuments (main) and Rejects (tag ``rejects``)."""
+
+    def __init__(self, settings: ReadSettings) -> None:
+        self._settings = settings
+
+    def process(self, path_and_size: tuple[str, int]) -> Iterator[Any]:
+        path, size = path_and_size
+        for item in read_stage.read_file(path, size, self._settings, _open_raw, _sidecar):
+            if isinstance(item, Reject):
+                beam.metrics.Metrics.counter("eventwire", f"reject:{item.reason}").inc()
+                yield beam.pvalue.TaggedOutput("rejects", item)
+            else:
+                beam.metrics.Metrics.counter("eventwire", "documents").inc()
+                yield item
+
+
+class ReadFiles(beam.PTransform):
+    """Match patterns -> {"docs": RawDocuments, "rejects": Rejects}; records spread over workers."""
+
+    def __init__(self, patterns: list[str], settings: ReadSettings) -> None:
+        super().__init__()
+        self._patterns = patterns
+        self._settings = settings
+
+    def expand(self, pbegin: Any) -> dict[str, beam.PCollection]:
+        files = (
+            pbegin
+            | "Patterns" >> beam.Create(self._patterns)
+            | "Match" >> fileio.MatchAll()
+            | "NoSidecars" >> beam.Filter(lambda m: not read_stage.is_sidecar(m.path))
+            | "ByPath" >> beam.Map(lambda m: (m.path, m.size_in_bytes))
+            | "DistinctFiles" >> beam.Distinct()  # overlapping patterns name a file once
+            | "SpreadFiles" >> beam.Reshuffle()
+        )
+        read = files | "Read" >> beam.ParDo(ReadFilesFn(self._settings)).with_outputs("rejects", main="docs")
+        docs = read.docs | "SpreadRecords" >> beam.Reshuffle() | "Progress" >> beam.ParDo(Progress("documents"))
+        return {"docs": docs, "rejects": read.rejects}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="eventwire run", description=__doc__,
+                                     epilog="Any other --flag is a Beam pipeline option (--runner, --direct_num_workers, ...).")
+    parser.add_argument("inputs", nargs="+", help="files, folders, quoted globs or gs:// patterns")
+    return parser
+
+
+def run(argv: list[str]) -> RunSummary:
+    """Build and run the batch pipeline; returns the summary. Raises on configuration errors."""
+    args, beam_args = build_parser().parse_known_args(argv)
+    options = with_local_defaults(PipelineOptions(beam_args), beam_args)
+    opts = options.view_as(EventwireOptions)
+    options.view_as(SetupOptions).save_main_session = False
+    settings = load_settings(opts.config)
+    if opts.max_records:
+        import dataclasses
+
+        settings = dataclasses.replace(settings, read=dataclasses.replace(settings.read, max_records_per_file=opts.max_records))
+    model = load_event_model(settings)
+    patterns = expand_inputs(args.inputs)
+    started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    ctx = RunContext(output=opts.output.rstrip("/"), run_id=new_run_id(started), started_at=started)
+    summary = RunSummary(ctx.run_id, ctx.output, list(args.inputs))
+    clock = time.monotonic()
+    with OutputLock(ctx.output, ctx.run_id, wait_seconds=opts.wait_for_lock):
+        remove_staging(ctx)  # what a killed run left behind; we hold the lock, so nobody else is writing
+        log.info("run %s: reading %s into %s", ctx.run_id, ", ".join(args.inputs), ctx.output)
+        with beam.Pipeline(options=options) as pipeline:
+            read = pipeline | "ReadFiles" >> ReadFiles(patterns, settings.read)
+            _ = read | "ToTables" >> ArticlesToTables(settings, model, ctx, reprocess=opts.reprocess)
+        summary.counters = counters_from(pipeline.result)
+        summary.elapsed_seconds = time.monotonic() - clock
+        remove_staging(ctx)
+        write_manifest(ctx.output, ctx.run_id, summary.manifest(),
+                       {"started_at": started.isoformat(), "patterns": patterns, "reprocess": opts.reprocess})
+    return summary
+
+
+def main(argv: list[str]) -> int:
+    try:
+        summary = run(argv)
+    except (NoInput, ConfigError, OutputLocked) as exc:
+        print(f"eventwire run: {exc}", file=sys.stderr)
+        return 2
+    print(summary.text())
+    return 0

@@ -1,0 +1,93 @@
+"""The shared graph: RawDocuments in, the four tables out. Batch files, feeds and the streaming
+watcher all end in ``ArticlesToTables``; only their sources (and windowing) differ."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import apache_beam as beam
+
+from transforms import ids
+from transforms.clean import Clean
+from transforms.dedup import DedupArticles
+from transforms.events import EventModel, ExtractEvents
+from transforms.index import IndexView, Known, LoadIndex
+from transforms.language import DetectLanguage
+from transforms.records import Article, RawDocument
+from transforms.settings import Settings
+from transforms.write import RunContext, WriteTables
+
+
+class _SkipKnownUrlFn(beam.DoFn):
+    """Drop documents whose URL id is already in the output, before any expensive work."""
+
+    def __init__(self) -> None:
+        self._view = IndexView()
+
+    def process(self, doc: RawDocument, known: dict[str, Known]) -> Iterator[RawDocument]:
+        view = self._view.refresh(known)
+        if doc.url and ids.article_id(doc.url, "") in view.ids:
+            beam.metrics.Metrics.counter("eventwire", "already_present").inc()
+            return
+        yield doc
+
+
+class _SkipKnownArticleFn(beam.DoFn):
+    """Drop articles already present by id or content; with reprocess, keep their first ingestion."""
+
+    def __init__(self, reprocess: bool) -> None:
+        self._reprocess = reprocess
+        self._view = IndexView()
+
+    def process(self, article: Article, known: dict[str, Known]) -> Iterator[Article]:
+        view = self._view.refresh(known)
+        previous = view.known.get(article.article_id)
+        if self._reprocess and previous is not None:
+            beam.metrics.Metrics.counter("eventwire", "reprocessed").inc()
+            yield dataclasses.replace(article, ingested_at=min(previous.ingested_at, article.ingested_at))
+            return
+        if previous is not None or article.content_hash in view.hashes:
+            beam.metrics.Metrics.counter("eventwire", "already_present").inc()
+            return
+        yield article
+
+
+def _count(name: str) -> Any:
+    def inc(element: Any) -> Any:
+        beam.metrics.Metrics.counter("eventwire", name).inc()
+        return element
+
+    return inc
+
+
+class ArticlesToTables(beam.PTransform):
+    """{"docs": RawDocuments, "rejects": Rejects} -> committed partitions of the four tables."""
+
+    def __init__(self, settings: Settings, model: EventModel, ctx: RunContext, reprocess: bool = False) -> None:
+        super().__init__()
+        self._settings = settings
+        self._model = model
+        self._ctx = ctx
+        self._reprocess = reprocess
+
+    def expand(self, pcolls: dict[str, beam.PCollection]) -> beam.PCollection:
+        pipeline = pcolls["docs"].pipeline
+        known = beam.pvalue.AsDict(pipeline | "ExistingArticles" >> LoadIndex(self._ctx.output))
+        docs = pcolls["docs"]
+        if not self._reprocess:
+            docs = docs | "SkipKnownUrls" >> beam.ParDo(_SkipKnownUrlFn(), known=known)
+        cleaned = docs | "Clean" >> Clean(self._settings.clean, self._ctx.started_at)
+        deduped = cleaned["articles"] | "DedupArticles" >> DedupArticles()
+        articles = (
+            deduped["articles"]
+            | "SkipKnownArticles" >> beam.ParDo(_SkipKnownArticleFn(self._reprocess), known=known)
+            | "DetectLanguage" >> DetectLanguage(self._settings.language)
+            | "CountArticles" >> beam.Map(_count("articles"))
+        )
+        extracted = articles | "ExtractEvents" >> ExtractEvents(self._model)
+        mentions = extracted["mentions"] | "CountMentions" >> beam.Map(_count("mentions"))
+        rejects = (pcolls["rejects"], cleaned["rejects"], deduped["rejects"], extracted["rejects"]) | (
+            "AllRejects" >> beam.Flatten())
+        return {"articles": articles, "mentions": mentions, "rejects": rejects} | "Write" >> WriteTables(self._ctx)

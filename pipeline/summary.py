@@ -1,0 +1,90 @@
+"""The run summary (printed) and the run manifest (``OUT/_runs/<run_id>.json``), from Beam metrics."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from apache_beam.io.filesystems import FileSystems
+
+from transforms.tables import join
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    output: str
+    inputs: list[str]
+    elapsed_seconds: float = 0.0
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def get(self, name: str) -> int:
+        return self.counters.get(name, 0)
+
+    def by_prefix(self, prefix: str) -> dict[str, int]:
+        return {k[len(prefix):]: v for k, v in sorted(self.counters.items()) if k.startswith(prefix) and v}
+
+    @property
+    def rejects(self) -> dict[str, int]:
+        return {k: v for k, v in self.by_prefix("reject:").items() if not k.startswith("dedup/")}
+
+    @property
+    def duplicates(self) -> int:
+        return sum(v for k, v in self.by_prefix("reject:").items() if k.startswith("dedup/"))
+
+    def text(self) -> str:
+        rejects = self.rejects
+        by_stage: dict[str, int] = {}
+        for reason, count in rejects.items():
+            by_stage[reason.split("/")[0]] = by_stage.get(reason.split("/")[0], 0) + count
+        languages = ", ".join(f"{k} {v}" for k, v in self.by_prefix("language:").items()) or "-"
+        lines = [
+            f"eventwire run {self.run_id} finished in {self.elapsed_seconds:.1f} s",
+            f"  documents read     {self.get('documents'):>7}",
+            f"  articles written   {self.get('articles'):>7}   (languages: {languages})",
+            f"  already in output  {self.get('already_present'):>7}",
+            f"  duplicates         {self.duplicates:>7}",
+            f"  rejects            {sum(rejects.values()):>7}"
+            + ("   (" + ", ".join(f"{s} {n}" for s, n in sorted(by_stage.items())) + ")" if rejects else ""),
+        ]
+        lines += [f"      {reason:<30} {count}" for reason, count in rejects.items()]
+        lines += [
+            f"  mentions           {self.get('mentions'):>7}",
+            f"  events (touched)   {self.get('rows:events'):>7}   in {self.get('partitions:events')} event-date partition(s)",
+            f"  output             {self.output}",
+        ]
+        return "\n".join(lines)
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id, "output": self.output, "inputs": self.inputs,
+            "elapsed_seconds": round(self.elapsed_seconds, 3), "counters": dict(sorted(self.counters.items())),
+            "rejects": self.rejects, "duplicates": self.duplicates,
+        }
+
+
+def counters_from(result: Any) -> dict[str, int]:
+    """Committed counters of namespace "eventwire" (attempted where a runner lacks committed)."""
+    counters: dict[str, int] = {}
+    for metric in result.metrics().query()["counters"]:
+        if metric.key.metric.namespace != "eventwire":
+            continue
+        value = metric.committed if metric.committed is not None else metric.attempted
+        name = metric.key.metric.name
+        counters[name] = counters.get(name, 0) + int(value or 0)
+    return counters
+
+
+def write_manifest(output: str, run_id: str, manifest: Mapping[str, Any], extra: Mapping[str, Any]) -> str:
+    """Write the audit record of one run, outside the table folders."""
+    path = join(output, "_runs", f"{run_id}.json")
+    data = json.dumps({**manifest, **extra}, indent=2, sort_keys=True, default=str).encode()
+    if "://" not in path:
+        import os
+
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    with FileSystems.create(path, mime_type="application/json") as handle:
+        handle.write(data)
+    return path

@@ -1,0 +1,168 @@
+"""One writer at a time per output root: an exclusive lock object next to the tables.
+
+Locally the lock is created with O_CREAT|O_EXCL; on GCS with a create-if-absent precondition
+(``if_generation_match=0``). It records who holds it; a lock whose process is gone (same
+host) or that is older than ``stale_after`` is stale and is taken over, with a warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass
+
+from transforms.tables import is_local, join
+
+log = logging.getLogger(__name__)
+LOCK_NAME = "_lock.json"
+
+
+class OutputLocked(RuntimeError):
+    """Another run holds the output; the message says which and since when."""
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    run_id: str
+    host: str
+    pid: int
+    acquired_at: str
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.__dict__, sort_keys=True).encode()
+
+    @staticmethod
+    def from_json(data: bytes) -> LockInfo | None:
+        try:
+            raw = json.loads(data)
+            return LockInfo(str(raw["run_id"]), str(raw["host"]), int(raw["pid"]), str(raw["acquired_at"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def is_stale(info: LockInfo | None, stale_after: dt.timedelta, now: dt.datetime | None = None) -> bool:
+    if info is None:
+        return True  # unreadable: a writer died while creating it
+    if info.host == socket.gethostname() and not _pid_alive(info.pid):
+        return True
+    try:
+        acquired = dt.datetime.fromisoformat(info.acquired_at)
+    except ValueError:
+        return True
+    return (now or dt.datetime.now(dt.timezone.utc)) - acquired > stale_after
+
+
+class _LocalBackend:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def create(self, data: bytes) -> bool:
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        try:
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        return True
+
+    def read(self) -> bytes | None:
+        try:
+            with open(self.path, "rb") as handle:
+                return handle.read()
+        except FileNotFoundError:
+            return None
+
+    def delete(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(self.path)
+
+
+class _GcsBackend:
+    def __init__(self, path: str) -> None:
+        from google.cloud import storage  # only needed for gs:// outputs
+
+        bucket, _, name = path.removeprefix("gs://").partition("/")
+        self._blob = storage.Client().bucket(bucket).blob(name)
+
+    def create(self, data: bytes) -> bool:
+        from google.api_core.exceptions import PreconditionFailed
+
+        try:
+            self._blob.upload_from_string(data, if_generation_match=0)
+        except PreconditionFailed:
+            return False
+        return True
+
+    def read(self) -> bytes | None:
+        from google.api_core.exceptions import NotFound
+
+        try:
+            return self._blob.download_as_bytes()
+        except NotFound:
+            return None
+
+    def delete(self) -> None:
+        from google.api_core.exceptions import NotFound
+
+        with contextlib.suppress(NotFound):
+            self._blob.delete()
+
+
+class OutputLock:
+    """``with OutputLock(output, run_id):`` holds the output for one run."""
+
+    def __init__(self, output: str, run_id: str, wait_seconds: float = 0.0,
+                 stale_after: dt.timedelta = dt.timedelta(hours=12), poll_seconds: float = 1.0) -> None:
+        path = join(output, LOCK_NAME)
+        self._backend = _LocalBackend(path) if is_local(path) else _GcsBackend(path)
+        self._path = path
+        self._info = LockInfo(run_id, socket.gethostname(), os.getpid(),
+                              dt.datetime.now(dt.timezone.utc).isoformat())
+        self._wait = wait_seconds
+        self._stale_after = stale_after
+        self._poll = poll_seconds
+
+    def acquire(self) -> None:
+        deadline = time.monotonic() + self._wait
+        while True:
+            if self._backend.create(self._info.to_json()):
+                return
+            raw = self._backend.read()
+            holder = LockInfo.from_json(raw) if raw is not None else None
+            if raw is not None and is_stale(holder, self._stale_after):
+                log.warning("taking over a stale lock %s (%s)", self._path, holder)
+                self._backend.delete()
+                continue
+            if time.monotonic() >= deadline:
+                who = f"run {holder.run_id} on {holder.host} (pid {holder.pid}) since {holder.acquired_at}" if holder else "another run"
+                raise OutputLocked(f"{self._path} is held by {who}; wait for it (--wait-for-lock SECONDS) or, "
+                                   f"if that run is dead, delete the lock file")
+            time.sleep(self._poll)
+
+    def release(self) -> None:
+        raw = self._backend.read()
+        if raw is not None and LockInfo.from_json(raw) == self._info:
+            self._backend.delete()
+
+    def __enter__(self) -> OutputLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

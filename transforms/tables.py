@@ -1,0 +1,157 @@
+"""The on-disk layout of the output tables: partition paths, Parquet files, row merging.
+
+Everything goes through Beam's ``FileSystems`` so the same code writes a local folder or a
+``gs://`` prefix. Partition values are ISO dates and language codes only, never free text;
+every path is checked to stay under its table root.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import posixpath
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+
+from transforms.schema import TABLES, to_arrow
+
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+DATA_FILE = "data.parquet"
+STAGING_DIR = "_staging"
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+
+
+class UnsafePartition(ValueError):
+    """A partition value that is not an ISO date or a language code."""
+
+
+def join(root: str, *parts: str) -> str:
+    return FileSystems.join(root.rstrip("/"), *parts) if parts else root.rstrip("/")
+
+
+def is_local(path: str) -> bool:
+    return "://" not in path
+
+
+def _date_value(value: dt.date | None) -> str:
+    if value is None:
+        return HIVE_NULL
+    text = value.isoformat()
+    if not isinstance(value, dt.date) or not _DATE.match(text):
+        raise UnsafePartition(f"not a date: {value!r}")
+    return text
+
+
+def _language_value(value: str | None) -> str:
+    if value is None:
+        return HIVE_NULL
+    if not _LANGUAGE.match(value):
+        raise UnsafePartition(f"not a language code: {value!r}")
+    return value
+
+
+def partition_of(table: str, row: Mapping[str, Any], run_date: dt.date) -> str:
+    """The row's partition folder, relative to the table root: e.g. ``date=2024-05-31/language=de``."""
+    if table == "articles":
+        stamp = row["published_at"] or row["ingested_at"]
+        return f"date={_date_value(stamp.astimezone(dt.timezone.utc).date())}/language={_language_value(row['language'])}"
+    if table in ("mentions", "events"):
+        return f"event_date={_date_value(row['event_date'])}"
+    if table == "rejects":
+        stamp = row.get("rejected_at")
+        return f"date={_date_value(stamp.astimezone(dt.timezone.utc).date() if stamp else run_date)}"
+    raise KeyError(table)
+
+
+def partition_path(root: str, table: str, partition: str) -> str:
+    """The folder of one partition; refuses anything that would leave the table root."""
+    if table not in TABLES:
+        raise KeyError(table)
+    segments = partition.split("/")
+    if any(s in ("", ".", "..") or "\\" in s or "=" not in s for s in segments):
+        raise UnsafePartition(f"unsafe partition path {partition!r}")
+    table_root = join(root, table)
+    path = join(table_root, *segments)
+    if is_local(path):
+        real_root = posixpath.normpath(posixpath.abspath(table_root))
+        if not posixpath.normpath(posixpath.abspath(path)).startswith(real_root + "/"):
+            raise UnsafePartition(f"{partition!r} leaves the table root")
+    return path
+
+
+def partition_value_from_path(path: str, column: str) -> str | None:
+    match = re.search(rf"(?:^|/){re.escape(column)}=([^/]+)", path)
+    if not match or match.group(1) == HIVE_NULL:
+        return None
+    return match.group(1)
+
+
+# --- files ----------------------------------------------------------------------------------
+
+
+def list_parquet(folder: str) -> list[str]:
+    """Parquet files directly in ``folder`` (empty if it does not exist)."""
+    try:
+        result = FileSystems.match([join(folder, "*.parquet")])[0]
+    except Exception:
+        return []
+    return sorted(m.path for m in result.metadata_list)
+
+
+def list_partitions(root: str, table: str) -> list[str]:
+    """Every data file of a table (all partitions)."""
+    depth = 2 if table == "articles" else 1
+    pattern = join(root, table, *(["*"] * depth), "*.parquet")
+    try:
+        result = FileSystems.match([pattern])[0]
+    except Exception:
+        return []
+    return sorted(m.path for m in result.metadata_list)
+
+
+def read_rows(path: str, columns: list[str] | None = None) -> list[dict[str, Any]]:
+    with FileSystems.open(path) as handle:
+        data = handle.read()
+    return pq.read_table(io.BytesIO(data), columns=columns).to_pylist()
+
+
+def write_rows(path: str, rows: Iterable[Mapping[str, Any]], table: str) -> int:
+    """Write rows as one Parquet file with the table's fixed schema; returns the row count."""
+    arrow = to_arrow(rows, table)
+    buffer = pa.BufferOutputStream()
+    pq.write_table(arrow, buffer, compression="zstd", write_statistics=True)
+    if is_local(path):
+        FileSystems.mkdirs(posixpath.dirname(path)) if not FileSystems.exists(posixpath.dirname(path)) else None
+    with FileSystems.create(path, mime_type="application/octet-stream") as handle:
+        handle.write(buffer.getvalue().to_pybytes())
+    return arrow.num_rows
+
+
+def merge_rows(
+    table: str, existing: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]],
+    drop_article_ids: frozenset[str] = frozenset(),
+) -> list[dict[str, Any]]:
+    """Existing rows updated by new ones with the same key; rows of ``drop_article_ids`` removed first.
+
+    Articles keep their first ``ingested_at``: re-ingesting or reprocessing never moves it.
+    """
+    spec = TABLES[table]
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in existing:
+        if drop_article_ids and row.get("article_id") in drop_article_ids:
+            continue
+        merged[tuple(row[k] for k in spec.key)] = dict(row)
+    for row in new:
+        key = tuple(row[k] for k in spec.key)
+        previous = merged.get(key)
+        row = dict(row)
+        if table == "articles" and previous is not None:
+            row["ingested_at"] = min(previous["ingested_at"], row["ingested_at"])
+        merged[key] = row
+    return list(merged.values())

@@ -1,0 +1,181 @@
+"""Write: atomic, idempotent, incremental per-partition Parquet.
+
+Each touched partition is merged with what is already there (rows with the same key are
+one row) and staged under ``OUT/_staging/<run_id>/`` (outside every table folder); a single
+commit step then replaces each partition's one ``data.parquet`` (``os.rename`` locally, one
+object write on GCS), in an order that keeps re-runs exact after a crash: rejects,
+mentions, events, then articles (an article row is the marker that its mentions landed, so
+an interrupted run is simply processed again). Events are recomputed from all mentions of
+their partition, so their counts are always the counts of the mentions table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import posixpath
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+
+from transforms import tables
+from transforms.dedup import events_from_mentions, mention_from_row
+from transforms.schema import COMMIT_ORDER, to_row
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunContext:
+    """What every writer of one run shares."""
+
+    output: str
+    run_id: str
+    started_at: dt.datetime
+
+    @property
+    def staging_root(self) -> str:
+        return tables.join(self.output, tables.STAGING_DIR, self.run_id)
+
+
+@dataclasses.dataclass(frozen=True)
+class StagedPartition:
+    table: str
+    partition: str
+    staged: str | None  # None: the partition is now empty and is removed at commit
+    final: str
+    rows: int
+    stale: tuple[str, ...] = ()  # other Parquet files in the partition (foreign or older shards)
+
+
+def stage_partition(ctx: RunContext, table: str, partition: str, new_rows: Iterable[Mapping[str, Any]],
+                    rerun_article_ids: frozenset[str] = frozenset()) -> list[StagedPartition]:
+    """Merge a partition's new rows with its current content and write the result to staging.
+
+    Existing article and mention rows of ``rerun_article_ids`` (articles this run emits again)
+    are dropped first: their new rows replace them wherever they were. For mentions, the
+    events partition of the same date is recomputed and staged too.
+    """
+    folder = tables.partition_path(ctx.output, table, partition)
+    current = tables.list_parquet(folder)
+    existing: list[dict[str, Any]] = []
+    for path in current:
+        existing += tables.read_rows(path)
+    drop = rerun_article_ids if table in ("articles", "mentions") else frozenset()
+    merged = tables.merge_rows(table, existing, new_rows, drop)
+    final = tables.join(folder, tables.DATA_FILE)
+    stale = tuple(p for p in current if p != final)
+    staged = [_stage(ctx, table, partition, merged, final, stale)]
+    if table == "mentions":
+        events = [to_row(e, "events") for e in events_from_mentions(mention_from_row(r) for r in merged)]
+        events_folder = tables.partition_path(ctx.output, "events", partition)
+        events_final = tables.join(events_folder, tables.DATA_FILE)
+        events_stale = tuple(p for p in tables.list_parquet(events_folder) if p != events_final)
+        staged.append(_stage(ctx, "events", partition, events, events_final, events_stale))
+    return staged
+
+
+def _stage(ctx: RunContext, table: str, partition: str, rows: list[dict[str, Any]], final: str,
+           stale: tuple[str, ...]) -> StagedPartition:
+    if not rows:
+        return StagedPartition(table, partition, None, final, 0, stale)
+    staged = tables.join(ctx.staging_root, table, *partition.split("/"), tables.DATA_FILE)
+    count = tables.write_rows(staged, rows, table)
+    return StagedPartition(table, partition, staged, final, count, stale)
+
+
+def commit(staged: Iterable[StagedPartition]) -> list[StagedPartition]:
+    """Replace every staged partition, table by table in COMMIT_ORDER. Each replace is atomic."""
+    order = {name: i for i, name in enumerate(COMMIT_ORDER)}
+    done = []
+    for item in sorted(staged, key=lambda s: (order[s.table], s.partition)):
+        if item.staged is not None:
+            if tables.is_local(item.final):
+                folder = posixpath.dirname(item.final)
+                if not FileSystems.exists(folder):
+                    FileSystems.mkdirs(folder)
+            FileSystems.rename([item.staged], [item.final])  # os.rename locally; copy+delete on GCS
+        elif FileSystems.exists(item.final):
+            FileSystems.delete([item.final])
+        if item.stale:
+            FileSystems.delete(list(item.stale))
+        done.append(item)
+    return done
+
+
+def remove_staging(ctx: RunContext) -> None:
+    root = tables.join(ctx.output, tables.STAGING_DIR)
+    if FileSystems.exists(root):
+        FileSystems.delete([root])
+
+
+# --- Beam -----------------------------------------------------------------------------------
+
+
+class _StagePartitionFn(beam.DoFn):
+    def __init__(self, ctx: RunContext) -> None:
+        self._ctx = ctx
+        self._rerun_source: Any = None
+        self._rerun: frozenset[str] = frozenset()
+
+    def process(self, keyed: tuple[tuple[str, str], Iterable[Any]], rerun_ids: list[str]) -> Iterator[StagedPartition]:
+        if rerun_ids is not self._rerun_source:  # build the set once per side input, not per partition
+            self._rerun_source, self._rerun = rerun_ids, frozenset(rerun_ids)
+        (table, partition), rows = keyed
+        yield from stage_partition(self._ctx, table, partition, (r for r in rows if r is not None), self._rerun)
+
+
+class _CommitFn(beam.DoFn):
+    def __init__(self, ctx: RunContext) -> None:
+        self._ctx = ctx
+
+    def process(self, staged: list[StagedPartition]) -> Iterator[StagedPartition]:
+        done = commit(staged)
+        for item in done:
+            beam.metrics.Metrics.counter("eventwire", f"rows:{item.table}").inc(item.rows)
+            beam.metrics.Metrics.counter("eventwire", f"partitions:{item.table}").inc()
+        yield from done
+
+
+def keyed_rows(table: str, run_date: dt.date) -> beam.Map:
+    """Record -> ((table, partition), row) for the partition writer."""
+
+    def key(record: Any) -> tuple[tuple[str, str], dict[str, Any]]:
+        row = to_row(record, table)
+        return (table, tables.partition_of(table, row, run_date)), row
+
+    return beam.Map(key)
+
+
+class WriteTables(beam.PTransform):
+    """Records of the four tables -> staged partitions -> one commit. Yields what was committed.
+
+    Input: a dict with PCollections "articles", "mentions", "rejects" of records, and optionally
+    "touch": ((table, partition), None) pairs for partitions to rewrite without new rows
+    (reprocessing removes rows there).
+    """
+
+    def __init__(self, ctx: RunContext) -> None:
+        super().__init__()
+        self._ctx = ctx
+
+    def expand(self, pcolls: Mapping[str, beam.PCollection]) -> beam.PCollection:
+        run_date = self._ctx.started_at.date()
+        keyed = [
+            pcolls[name] | f"Key{name.title()}" >> keyed_rows(name, run_date)
+            for name in ("articles", "mentions", "rejects") if name in pcolls
+        ]
+        if "touch" in pcolls:
+            keyed.append(pcolls["touch"])
+        rerun_ids = pcolls["articles"] | "RerunIds" >> beam.Map(lambda a: a.article_id)
+        return (
+            keyed
+            | "AllRows" >> beam.Flatten()
+            | "ByPartition" >> beam.GroupByKey()
+            | "Stage" >> beam.ParDo(_StagePartitionFn(self._ctx), rerun_ids=beam.pvalue.AsList(rerun_ids))
+            | "Gather" >> beam.combiners.ToList()
+            | "Commit" >> beam.ParDo(_CommitFn(self._ctx))
+        )
