@@ -35,8 +35,7 @@ td.date{white-space:nowrap}
 .coop{color:#2b8a3e;font-weight:600}.conf{color:#c92a2a;font-weight:600}
 .sentence{color:#495057;font-style:italic;max-width:420px}
 .who small{color:#6c757d}
-.sources{max-width:260px}
-.sources a{display:block;max-width:260px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.sources a{display:block;max-width:220px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 svg.chart{max-width:100%;height:auto}
 footer{color:#868e96;font-size:12px;padding:0 28px 20px}
 """
@@ -117,12 +116,13 @@ def events_table_html(events: Sequence[Row], mentions: Sequence[Row], articles: 
             f"<tr><td class='num'>{rank}</td><td class='date'>{_date(event.get('event_date'))}</td>"
             f"<td><span class='{css}'>{kind}</span><br><small>CAMEO {escape(event.get('cameo_code') or '?')}</small></td>"
             f"<td>{participants_html(event)}</td>"
-            f"<td class='num'>{event.get('num_mentions') or 0}</td><td class='num'>{event.get('num_articles') or 0}</td>"
-            f"<td class='num'>{event.get('num_sources') or 0}</td>"
+            f"<td class='num'>{event.get('num_mentions') or 0} / {event.get('num_articles') or 0} / "
+            f"{event.get('num_sources') or 0}</td>"
             f"<td class='sentence'>{escape(event.get('example_sentence') or '')}</td>"
             f"<td class='sources'>{links}</td></tr>")
-    head = ("<tr><th>#</th><th>date</th><th>type/mode</th><th>participants</th><th>mentions</th><th>articles</th>"
-            "<th>sources</th><th>example sentence</th><th>source articles</th></tr>")
+    head = ("<tr><th>#</th><th>date</th><th>type/mode</th><th>participants</th>"
+            "<th title='mentions / articles / sources'>ment. / art. / src.</th><th>example sentence</th>"
+            "<th>source articles</th></tr>")
     return f"<table id='top-events'><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
 

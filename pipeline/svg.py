@@ -126,8 +126,12 @@ def network_svg(net: Network) -> str:
                      f"stroke-width='1.5'><title>{escape(code)}: {degree} events</title></circle>"
                      f"<text x='{lx:.1f}' y='{ly + 4:.1f}' text-anchor='{anchor}' {FONT} font-weight='600'>"
                      f"{escape(code)}</text>")
-    return (f"<svg class='chart' id='network' xmlns='http://www.w3.org/2000/svg' width='{size}' height='{size}' "
-            f"viewBox='0 0 {size} {size}' role='img' aria-label='actor network'>{''.join(parts)}</svg>")
+    # Crop to the drawing (nodes plus room for their labels): few actors leave no empty square.
+    ys = [y for _, y in position.values()] or [centre]
+    y0, y1 = max(0.0, min(ys) - 50), min(float(size), max(ys) + 50)
+    return (f"<svg class='chart' id='network' xmlns='http://www.w3.org/2000/svg' width='{size}' "
+            f"height='{y1 - y0:.0f}' viewBox='0 {y0:.0f} {size} {y1 - y0:.0f}' role='img' aria-label='actor network'>"
+            f"{''.join(parts)}</svg>")
 
 
 def network_legend_svg() -> str:
