@@ -1,5 +1,7 @@
 """eventwire packaging. Dataflow workers install the job from this file (--setup_file ./setup.py)."""
 
+from pathlib import Path
+
 from setuptools import setup
 
 VERSION = "0.1.0"
@@ -8,7 +10,7 @@ setup(
     name="eventwire",
     version=VERSION,
     description="News articles to a deduplicated table of political events (PLOVER/CAMEO) as Hive-partitioned Parquet, on Apache Beam",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.10",

@@ -119,14 +119,20 @@ class Table:
     name: str
     schema: pa.Schema
     key: tuple[str, ...]  # rows with equal key are one row
-    partition: str  # the Hive partition column (not stored inside the files)
+    partition: str  # the first Hive partition key in the path
     sort: tuple[str, ...]  # row order inside a file, so reruns give identical bytes
+    in_path: tuple[str, ...] = ()  # schema columns stored only in the partition path (Hive style)
+
+    @property
+    def file_schema(self) -> pa.Schema:
+        """The schema inside the files: Hive readers (BigQuery, Spark) reject a key in both places."""
+        return pa.schema([f for f in self.schema if f.name not in self.in_path], metadata=METADATA)
 
 
 TABLES: dict[str, Table] = {
-    "articles": Table("articles", ARTICLES, ("article_id",), "date", ("article_id",)),
-    "mentions": Table("mentions", MENTIONS, ("mention_id",), "event_date", ("mention_id",)),
-    "events": Table("events", EVENTS, ("event_id",), "event_date", ("event_id",)),
+    "articles": Table("articles", ARTICLES, ("article_id",), "date", ("article_id",), ("language",)),
+    "mentions": Table("mentions", MENTIONS, ("mention_id",), "event_date", ("mention_id",), ("event_date",)),
+    "events": Table("events", EVENTS, ("event_id",), "event_date", ("event_id",), ("event_date",)),
     "rejects": Table(
         "rejects", REJECTS, ("source_uri", "stage", "reason"), "date", ("source_uri", "stage", "reason")
     ),
@@ -154,7 +160,10 @@ def to_row(record: Any, table: str) -> dict[str, Any]:
 
 
 def to_arrow(rows: Iterable[Mapping[str, Any]], table: str) -> pa.Table:
-    """Rows (dicts with the table's columns) as an Arrow table with the fixed schema, sorted."""
+    """Rows (dicts with the table's columns) as an Arrow table with the file schema, sorted.
+
+    Columns kept in the partition path are left out of the file.
+    """
     spec = TABLES[table]
     rows = sorted(rows, key=lambda r: tuple("" if r[c] is None else str(r[c]) for c in spec.sort))
-    return pa.Table.from_pylist(list(rows), schema=spec.schema)
+    return pa.Table.from_pylist(list(rows), schema=spec.file_schema)

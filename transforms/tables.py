@@ -115,10 +115,19 @@ def list_partitions(root: str, table: str) -> list[str]:
     return sorted(m.path for m in result.metadata_list)
 
 
-def read_rows(path: str, columns: list[str] | None = None) -> list[dict[str, Any]]:
-    with FileSystems.open(path) as handle:
+def read_rows(path: str, columns: list[str] | None = None, table: str | None = None) -> list[dict[str, Any]]:
+    """Rows of one data file; with ``table``, the columns kept in the path are restored from it."""
+    with FileSystems.open(path, compression_type="uncompressed") as handle:
         data = handle.read()
-    return pq.read_table(io.BytesIO(data), columns=columns).to_pylist()
+    rows = pq.read_table(io.BytesIO(data), columns=columns).to_pylist()
+    if table:
+        restored = {}
+        for column in TABLES[table].in_path:
+            value = partition_value_from_path(path, column)
+            restored[column] = dt.date.fromisoformat(value) if value and column == "event_date" else value
+        for row in rows:
+            row.update(restored)
+    return rows
 
 
 def write_rows(path: str, rows: Iterable[Mapping[str, Any]], table: str) -> int:

@@ -63,7 +63,7 @@ def stage_partition(ctx: RunContext, table: str, partition: str, new_rows: Itera
     current = tables.list_parquet(folder)
     existing: list[dict[str, Any]] = []
     for path in current:
-        existing += tables.read_rows(path)
+        existing += tables.read_rows(path, table=table)
     drop = rerun_article_ids if table in ("articles", "mentions") else frozenset()
     merged = tables.merge_rows(table, existing, new_rows, drop)
     final = tables.join(folder, tables.DATA_FILE)

@@ -1,0 +1,122 @@
+"""Cleaning: rejoining, publisher and generic rules, learned boilerplate, real pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.conftest import FIXTURES, REPO
+from transforms.clean import (
+    Clean,
+    apply_rules,
+    clean_document,
+    compile_rules,
+    rejoin_broken,
+    split_paragraphs,
+)
+from transforms.decoding import declared_charset, decode_bytes
+from transforms.read import parse_txt
+from transforms.records import Article, RawDocument, Reject
+from transforms.settings import CleanSettings, load_settings
+
+NOW = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
+SETTINGS = load_settings()
+RULES = compile_rules(SETTINGS.clean)
+
+
+def seed(name: str) -> RawDocument:
+    path = next((REPO / "seeds").glob(f"{name}_*.txt"))
+    return parse_txt(path.read_bytes(), str(path))
+
+
+def test_rejoin_joins_a_sentence_broken_over_paragraphs_only() -> None:
+    paragraphs = ["Bei einem Telefonat haben die Minister", "die Bedeutung betont.", "Neuer Absatz.", "Titel ohne Punkt",
+                  "Großgeschrieben geht es weiter."]
+    assert rejoin_broken(paragraphs) == ["Bei einem Telefonat haben die Minister die Bedeutung betont.", "Neuer Absatz.",
+                                         "Titel ohne Punkt", "Großgeschrieben geht es weiter."]
+
+
+def test_split_paragraphs_normalizes_whitespace_and_line_ends() -> None:
+    assert split_paragraphs("A\u00a0 b\r\n\r\n  C  \rD") == ["A b", "C", "D"]
+
+
+def test_seed_rt_loses_more_on_topic_and_appeal_but_keeps_the_article() -> None:
+    article = clean_document(seed("000"), RULES, SETTINGS.clean, NOW)
+    assert isinstance(article, Article)
+    assert "Mehr zum Thema" not in article.text and "Sperrung von RT" not in article.text
+    assert "Zusammenarbeit in Handel, Wirtschaft" in article.text  # the last real paragraph stays
+    rules = {r.rule for r in article.removed}
+    assert rules == {"publisher:rt_de:cut_from"}
+    assert any(r.text.startswith("Mehr zum Thema") for r in article.removed)
+    assert any(r.text.startswith("Durch die Sperrung von RT") for r in article.removed)
+
+
+def test_seed_azertac_rejoins_the_broken_first_sentence() -> None:
+    article = clean_document(seed("003"), RULES, SETTINGS.clean, NOW)
+    assert isinstance(article, Article)
+    assert "Mohammad Hanif Atmar die Bedeutung der Ausweitung" in article.text
+    assert article.text.startswith("Baku, 31. Mai, AZERTAC\n\n") and article.removed == ()
+
+
+def test_generic_rules_apply_without_any_publisher() -> None:
+    kept, removed = apply_rules(["Ein Satz.", "Mehr zum Thema - Noch ein Artikel", "Read more: other story",
+                                 "© 2024 Example Media"], RULES, None, None)
+    assert kept == ["Ein Satz."]
+    assert [r.rule for r in removed] == ["generic:de", "generic:en", "generic:*"]
+
+
+def test_publisher_rule_matches_by_url_host() -> None:
+    kept, removed = apply_rules(["Text.", "Our Standards: The Thomson Reuters Trust Principles."], RULES, None,
+                                "https://www.reuters.com/article/x")
+    assert kept == ["Text."] and removed[0].rule == "publisher:reuters:drop"
+
+
+def test_navigation_only_page_is_too_short() -> None:
+    html = "<html><body><nav><a href='/'>Home</a> <a href='/i'>Impressum</a></nav><p>Cookies akzeptieren</p></body></html>"
+    result = clean_document(RawDocument("x.html", "html", html), RULES, SETTINGS.clean, NOW)
+    assert isinstance(result, Reject) and result.reason == "clean/too_short"
+
+
+def test_article_that_is_only_boilerplate_is_an_article_with_everything_removed() -> None:
+    text = "\n".join(["Mehr zum Thema - " + "Ein Artikel über etwas anderes, das hier nur verlinkt wird. " * 3] * 3)
+    result = clean_document(RawDocument("x.txt", "text", text, title="T"), RULES, SETTINGS.clean, NOW)
+    assert isinstance(result, Article) and result.text == "" and len(result.removed) == 3
+
+
+def _fixture_pages() -> list[tuple[str, dict]]:
+    return list(json.loads((FIXTURES / "clean" / "evaldata.json").read_text()).items())
+
+
+@pytest.mark.parametrize("url, entry", _fixture_pages(), ids=lambda v: v if isinstance(v, str) else "")
+def test_real_pages_keep_their_text_and_lose_their_boilerplate(url: str, entry: dict) -> None:
+    data = gzip.decompress((FIXTURES / "clean" / entry["file"]).read_bytes())
+    html, _ = decode_bytes(data, declared_charset(data))
+    article = clean_document(RawDocument(entry["file"], "html", html, url=url), RULES, SETTINGS.clean, NOW)
+    assert isinstance(article, Article)
+    text = " ".join(f"{article.title} {article.text}".split())
+    for snippet in entry["with"]:
+        assert " ".join(snippet.split()) in text
+    for snippet in entry["without"]:
+        assert " ".join(snippet.split()) not in text
+    assert article.published_at is None or article.published_basis == "page"
+
+
+def test_clean_transform_learns_paragraphs_recurring_across_one_source() -> None:
+    footer = "Dieser Beitrag wurde von der Redaktion des Beispielblatts sorgfältig geprüft."
+    docs = [RawDocument(f"d{i}.txt", "text", f"Absatz Nummer {i} mit eigenem Inhalt. " * 8 + f"\n{footer}",
+                        title=f"T{i}", url=f"https://beispiel.de/{i}") for i in range(3)]
+    docs.append(RawDocument("other.txt", "text", "Ganz anderer Text einer anderen Quelle. " * 8 + f"\n{footer}",
+                            title="O", url="https://anders.de/1"))
+    settings = CleanSettings(min_chars=50, learned_min_articles=3)
+    with TestPipeline(runner="FnApiRunner") as p:
+        out = p | beam.Create(docs) | Clean(settings, NOW)
+        learned = out["articles"] | beam.Map(lambda a: (a.url, footer in a.text,
+                                                        [r.rule for r in a.removed if r.text == footer]))
+        assert_that(learned, equal_to([(f"https://beispiel.de/{i}", False, ["learned:recurring"]) for i in range(3)]
+                                      + [("https://anders.de/1", True, [])]))

@@ -1,0 +1,162 @@
+"""Readers: formats, sidecars, gzip by magic bytes, caps, and every bad input as a reject."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from transforms import read as r
+from transforms.records import RawDocument, Reject
+from transforms.settings import ReadSettings
+
+SETTINGS = ReadSettings(max_document_bytes=10_000, max_decompressed_bytes=100_000)
+NOW = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
+
+
+def read_path(path: Path, settings: ReadSettings = SETTINGS, meta: dict | None = None) -> list[RawDocument | Reject]:
+    return list(r.read_file(str(path), path.stat().st_size, settings, lambda p: open(p, "rb"), lambda p: meta))
+
+
+def test_txt_title_is_first_nonempty_line_and_sidecar_gives_metadata(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("\n\nDer Titel\n\nErster Absatz.\nZweiter Absatz.\n", encoding="utf-8")
+    [doc] = read_path(path, meta={"url": "https://example.org/a", "published_at": "2024-05-31T10:00:00+02:00",
+                                  "source": "Example"})
+    assert isinstance(doc, RawDocument)
+    assert doc.title == "Der Titel"
+    assert doc.body == "Erster Absatz.\nZweiter Absatz."
+    assert doc.url == "https://example.org/a" and doc.source == "Example"
+    assert doc.published_at == dt.datetime(2024, 5, 31, 8, tzinfo=dt.timezone.utc)
+    assert doc.published_basis == "metadata"
+
+
+def test_dateline_first_line_stays_in_the_body_and_names_the_agency(tmp_path: Path) -> None:
+    path = tmp_path / "b.txt"
+    path.write_text("Baku, 31. Mai, AZERTAC\n\nBei einem Telefonat haben die Minister gesprochen.\n", encoding="utf-8")
+    [doc] = read_path(path)
+    assert doc.title is None
+    assert doc.body.startswith("Baku, 31. Mai, AZERTAC\n")
+    assert doc.source == "AZERTAC"
+
+
+def test_sidecar_path_strips_gz_and_extension() -> None:
+    assert r.sidecar_path("gs://b/x/a.txt.gz") == "gs://b/x/a.meta.json"
+    assert r.is_sidecar("x/a.meta.json") and not r.is_sidecar("x/a.json")
+    assert r.file_format("x/A.HTM.gz") == "html" and r.file_format("x/a.pdf") is None
+
+
+def test_jsonl_keeps_good_lines_and_rejects_bad_ones_with_line_numbers(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"url": "https://e.org/1", "title": "T", "text": "Hallo Welt", "published_at": "2024-05-01"}),
+        "{not json",
+        json.dumps({"title": ["a"], "text": "x"}),
+        json.dumps({"title": "no body"}),
+        json.dumps({"html": "<p>Hi</p>", "published_at": "2024-13-45", "extra": 1}),
+        json.dumps([1, 2]),
+        "",
+    ]
+    path = tmp_path / "a.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    items = read_path(path)
+    by_uri = {i.source_uri.rsplit("#", 1)[1]: i for i in items}
+    assert isinstance(by_uri["L1"], RawDocument) and by_uri["L1"].url == "https://e.org/1"
+    assert by_uri["L1"].published_at == dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)  # naive: UTC
+    assert (by_uri["L2"].reason, by_uri["L3"].reason, by_uri["L4"].reason, by_uri["L6"].reason) == (
+        "read/invalid_json", "read/invalid_record", "read/missing_text", "read/invalid_record")
+    assert by_uri["L5"].kind == "html" and by_uri["L5"].published_at is None
+    assert by_uri["L5"].published_basis == "invalid"  # absurd date: kept as an article, not guessed
+    assert len(items) == 6  # the blank line is no record
+
+
+@pytest.mark.parametrize("value", ["2024-13-45", "0001-01-01T00:00:00Z", "9999-12-31", "yesterday", [2024]])
+def test_absurd_or_unreadable_timestamps_raise(value: object) -> None:
+    with pytest.raises(ValueError):
+        r.parse_timestamp(value, now=NOW)
+
+
+def test_timestamps_rfc822_and_naive_iso_are_utc() -> None:
+    assert r.parse_timestamp("Sat, 16 Dec 2023 14:02:33 +0100", now=NOW) == dt.datetime(2023, 12, 16, 13, 2, 33,
+                                                                                         tzinfo=dt.timezone.utc)
+    assert r.parse_timestamp("2024-05-31T12:00:00", now=NOW).tzinfo == dt.timezone.utc
+
+
+def test_gzip_is_detected_by_magic_bytes_not_by_name(tmp_path: Path) -> None:
+    text = "Titel\n\n" + "Ein Satz über Politik. " * 50
+    misnamed = tmp_path / "plain.txt"
+    misnamed.write_bytes(gzip.compress(text.encode()))
+    plain_named_gz = tmp_path / "other.txt.gz"
+    plain_named_gz.write_text(text, encoding="utf-8")
+    for path in (misnamed, plain_named_gz):
+        [doc] = read_path(path)
+        assert isinstance(doc, RawDocument) and doc.title == "Titel"
+
+
+def test_truncated_gzip_is_a_reject_not_half_an_article(tmp_path: Path) -> None:
+    data = gzip.compress(("Titel\n" + "Wort " * 3000).encode())
+    path = tmp_path / "cut.txt.gz"
+    path.write_bytes(data[: len(data) // 2])
+    [item] = read_path(path)
+    assert isinstance(item, Reject) and item.reason == "read/truncated_gzip"
+
+
+def test_multi_member_gzip_is_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "multi.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"text": "eins"}\n') + gzip.compress(b'{"text": "zwei"}\n'))
+    assert [d.body for d in read_path(path)] == ["eins", "zwei"]
+
+
+def test_decompression_bomb_is_capped(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.html.gz"
+    path.write_bytes(gzip.compress(b"<p>" + b"A" * 5_000_000))
+    [item] = read_path(path, ReadSettings(max_decompressed_bytes=1_000_000, max_document_bytes=10_000_000))
+    assert isinstance(item, Reject) and item.reason == "read/decompression_bomb"
+
+
+def test_oversized_page_and_line_are_rejected_without_losing_the_rest(tmp_path: Path) -> None:
+    page = tmp_path / "big.html"
+    page.write_bytes(b"<p>" + b"x" * 20_000)
+    assert [i.reason for i in read_path(page)] == ["read/too_large"]
+    lines = tmp_path / "lines.jsonl"
+    lines.write_bytes(b'{"text": "' + b"y" * 30_000 + b'"}\n{"text": "klein"}\n')
+    items = read_path(lines)
+    assert [type(i).__name__ for i in items] == ["Reject", "RawDocument"]
+    assert items[0].reason == "read/too_large" and items[1].body == "klein"
+    assert items[1].source_uri.endswith("#L2")
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"", "read/empty"), (b"  \n\t\n", "read/empty"), (b"\xef\xbb\xbf\n", "read/empty"),
+    (b"%PDF-1.7\n%binary", "read/binary"), (b"\x89PNG\r\n\x1a\n\x00\x00", "read/binary"),
+    (b"text\x00\x00\x00\x00" * 10, "read/binary"),
+])
+def test_empty_and_binary_files_are_rejects(tmp_path: Path, content: bytes, reason: str) -> None:
+    path = tmp_path / "x.txt"
+    path.write_bytes(content)
+    [item] = read_path(path)
+    assert isinstance(item, Reject) and item.reason == reason
+
+
+def test_unsupported_extension_and_oversized_file(tmp_path: Path) -> None:
+    path = tmp_path / "x.docx"
+    path.write_bytes(b"whatever")
+    assert [i.reason for i in read_path(path)] == ["read/unsupported_type"]
+    big = tmp_path / "y.txt"
+    big.write_bytes(b"a" * 200)
+    assert [i.reason for i in read_path(big, ReadSettings(max_file_bytes=100))] == ["read/file_too_large"]
+
+
+def test_latin1_html_without_declaration_gets_correct_umlauts(tmp_path: Path) -> None:
+    path = tmp_path / "a.html"
+    path.write_bytes("<html><body><p>Die Bundesregierung äußerte sich über Gespräche.</p></body></html>".encode("cp1252"))
+    [doc] = read_path(path)
+    assert "äußerte" in doc.body and "\ufffd" not in doc.body and doc.encoding == "cp1252"
+
+
+def test_guarded_gunzip_counts_decompressed_bytes() -> None:
+    stream, gz = r.open_payload(io.BytesIO(gzip.compress(b"abc" * 10)), SETTINGS)
+    assert gz and stream.read() == b"abc" * 10
