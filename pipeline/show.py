@@ -78,17 +78,20 @@ def render_event(event: dict[str, Any], width: int, style: Style) -> list[str]:
     return lines
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def totals_line(shown: int, matched: Sequence[dict[str, Any]], total: int) -> str:
     t = aggregate.totals(matched)
-    noun = "event" if t.events == 1 else "events"
-    parts = [f"{shown} of {t.events} {noun} shown" if shown < t.events else f"{t.events} {noun}"]
+    parts = [f"{shown} of {plural(t.events, 'event')} shown" if shown < t.events else plural(t.events, "event")]
     if t.events < total:
         parts[0] += f" (filtered from {total})"
     if t.first:
         parts.append(f"{t.first.isoformat()} … {t.last.isoformat()}" if t.last != t.first else t.first.isoformat())
     if t.undated:
         parts.append(f"{t.undated} {aggregate.UNKNOWN_DATE}")
-    parts.append(f"{t.mentions} mentions in {t.articles} articles")
+    parts.append(f"{plural(t.mentions, 'mention')} in {plural(t.articles, 'article')}")
     if t.countries:
         listed = " ".join(t.countries[:12]) + (" …" if len(t.countries) > 12 else "")
         parts.append(f"{len(t.countries)} countries/IGOs: {listed}")

@@ -76,4 +76,4 @@ if __name__ == "__main__":
     chromium = find_chromium()
     if chromium is None:
         sys.exit("no chromium on PATH")
-    print(screenshot(chromium, Path(sys.argv[1]), Path(sys.argv[2])))
+    print(screenshot(chromium, Path(sys.argv[1]), Path(sys.argv[2]), 1100, 1000))
