@@ -263,8 +263,11 @@ def rejects_by_reason(rejects: Iterable[Row]) -> list[RejectReason]:
 @dataclass(frozen=True)
 class Scope:
     articles: int
-    first_published: dt.date | None  # from the articles' date partition
+    first_published: dt.date | None  # UTC dates of published_at
     last_published: dt.date | None
+    unpublished: int  # articles with no publication date (their partition is the ingestion date)
+    first_ingested: dt.date | None
+    last_ingested: dt.date | None
     languages: tuple[tuple[str, int], ...]  # most frequent first
     sources: int
     events: Totals
@@ -273,12 +276,18 @@ class Scope:
 
 
 def scope(articles: Sequence[Row], events: Sequence[Row], mentions: Sequence[Row], rejects: Sequence[Row]) -> Scope:
-    days = [a["date"] for a in articles if a.get("date") is not None]
+    def utc_days(column: str) -> list[dt.date]:
+        return [a[column].astimezone(dt.timezone.utc).date() for a in articles if a.get(column) is not None]
+
+    published, ingested = utc_days("published_at"), utc_days("ingested_at")
     languages = Counter(a.get("language") or "und" for a in articles)
     return Scope(
         articles=len(articles),
-        first_published=min(days, default=None),
-        last_published=max(days, default=None),
+        first_published=min(published, default=None),
+        last_published=max(published, default=None),
+        unpublished=len(articles) - len(published),
+        first_ingested=min(ingested, default=None),
+        last_ingested=max(ingested, default=None),
         languages=tuple(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
         sources=len({a.get("source") for a in articles if a.get("source")}),
         events=totals(events),
@@ -300,6 +309,12 @@ class EventSources:
     more: int = field(default=0)  # articles beyond the limit
 
 
+def _title(article: Row, url: str | None, article_id: str) -> str:
+    """What to call an article: its title, else its URL, else the file it came from, else its id."""
+    uri = article.get("source_uri") or ""
+    return article.get("title") or url or uri.rsplit("/", 1)[-1] or article_id
+
+
 def event_sources(event: Row, mentions_by_event: dict[str, list[Row]], articles_by_id: dict[str, Row],
                   limit: int = 5) -> EventSources:
     """The articles that report an event (from its mentions, else its article_ids / example_url)."""
@@ -310,12 +325,11 @@ def event_sources(event: Row, mentions_by_event: dict[str, list[Row]], articles_
             continue
         article = articles_by_id.get(mention.get("article_id") or "", {})
         url = mention.get("url") or article.get("url")
-        seen[article_id] = SourceLink(url, article.get("title") or url or article_id,
-                                      mention.get("source") or article.get("source"))
+        seen[article_id] = SourceLink(url, _title(article, url, article_id), mention.get("source") or article.get("source"))
     for article_id in event.get("article_ids") or ():
         if article_id not in seen and article_id in articles_by_id:
             article = articles_by_id[article_id]
-            seen[article_id] = SourceLink(article.get("url"), article.get("title") or article.get("url") or article_id,
+            seen[article_id] = SourceLink(article.get("url"), _title(article, article.get("url"), article_id),
                                           article.get("source"))
     if not seen and event.get("example_url"):
         seen[event["example_url"]] = SourceLink(event["example_url"], event["example_url"], None)

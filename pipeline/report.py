@@ -33,7 +33,7 @@ th{background:#f8f9fa;position:sticky;top:0}
 td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 td.date{white-space:nowrap}
 .coop{color:#2b8a3e;font-weight:600}.conf{color:#c92a2a;font-weight:600}
-.sentence{color:#495057;font-style:italic;max-width:420px}
+.sentence{color:#495057;font-style:italic;max-width:420px;min-width:240px}
 .who small{color:#6c757d}
 .sources a{display:block;max-width:220px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 svg.chart{max-width:100%;height:auto}
@@ -76,17 +76,25 @@ def _range(first: dt.date | None, last: dt.date | None) -> str:
     return first.isoformat() if first == last else f"{first.isoformat()} – {_date(last)}"
 
 
+def _noun(count: int, noun: str) -> str:
+    return noun if count == 1 else noun + "s"
+
+
 def header_html(root: str, scope: aggregate.Scope) -> str:
     t = scope.events
     events_span = _range(t.first, t.last) + (f" (+{t.undated} {aggregate.UNKNOWN_DATE})" if t.undated else "")
+    published = f" published {_range(scope.first_published, scope.last_published)}" if scope.first_published else ""
+    if scope.unpublished:
+        published += f" ({scope.unpublished} without a publication date)" if published else " (no publication dates)"
     languages = ", ".join(f"{escape(code)} {n}" for code, n in scope.languages) or "none"
     items = [
-        f"<b>{t.events}</b> events, {events_span}",
-        f"<b>{scope.mentions}</b> mentions",
-        f"<b>{scope.articles}</b> articles published {_range(scope.first_published, scope.last_published)}",
+        f"<b>{t.events}</b> {_noun(t.events, 'event')}, {events_span}",
+        f"<b>{scope.mentions}</b> {_noun(scope.mentions, 'mention')}",
+        f"<b>{scope.articles}</b> {_noun(scope.articles, 'article')}{published}",
+        f"ingested {_range(scope.first_ingested, scope.last_ingested)}",
         f"languages: {languages}",
-        f"<b>{scope.sources}</b> sources",
-        f"<b>{scope.rejects}</b> rejects",
+        f"<b>{scope.sources}</b> {_noun(scope.sources, 'source')}",
+        f"<b>{scope.rejects}</b> {_noun(scope.rejects, 'reject')}",
     ]
     return (f"<header><h1>eventwire report: {escape(root)}</h1>"
             f"<div class='scope'>{' · '.join(items)}</div></header>")

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from pipeline import aggregate, tables
 
 BOLD, DIM, GREEN, RED, RESET = "\033[1m", "\033[2m", "\033[32m", "\033[31m", "\033[0m"
-DATE_W, TYPE_W, COUNT_W = 12, 20, 12  # "date unknown" and "MENT/ART/SRC" are 12 wide
+DATE_W, TYPE_W, COUNT_W = 12, 17, 12  # "date unknown" and "MENT/ART/SRC" are 12 wide
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,7 +31,7 @@ VIEW_COLUMNS: dict[str, tuple[str, ...]] = {
         "location_name", "example_sentence", "example_url", "article_ids",
     ),
     "mentions": ("mention_id", "event_id", "article_id", "url", "source", "language", "sentence"),
-    "articles": ("article_id", "url", "source", "title", "language", "published_at", "ingested_at"),
+    "articles": ("article_id", "url", "source_uri", "source", "title", "language", "published_at", "ingested_at"),
     "rejects": ("source_uri", "stage", "reason", "detail", "rejected_at"),
 }
 

@@ -76,4 +76,10 @@ if __name__ == "__main__":
     chromium = find_chromium()
     if chromium is None:
         sys.exit("no chromium on PATH")
-    print(screenshot(chromium, Path(sys.argv[1]), Path(sys.argv[2]), 1100, 1000))
+    target = Path(sys.argv[1]), Path(sys.argv[2])
+    print(screenshot(chromium, *target, 1100, 1400))
+    try:  # optional: a palette PNG is a third of the size for the README
+        from PIL import Image
+    except ImportError:
+        sys.exit(0)
+    Image.open(target[1]).convert("RGB").quantize(colors=256, dither=Image.Dither.NONE).save(target[1], optimize=True)

@@ -173,7 +173,8 @@ def test_scope_from_tables(tmp_path):
     s = aggregate.scope(view["articles"], view["events"], view["mentions"], view["rejects"])
     assert (s.articles, s.mentions, s.rejects, s.sources) == (2, 3, 1, 2)
     assert s.languages == (("de", 2),)
-    assert (s.first_published, s.last_published) == (D(2020, 5, 31), D(2024, 1, 2))
+    assert (s.first_published, s.last_published, s.unpublished) == (D(2020, 5, 31), D(2020, 5, 31), 1)
+    assert (s.first_ingested, s.last_ingested) == (D(2024, 1, 2), D(2024, 1, 2))
     assert (s.events.events, s.events.undated) == (3, 2)
 
 

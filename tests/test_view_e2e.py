@@ -80,7 +80,7 @@ def test_report_of_a_real_run(output, tmp_path):
                               f"from read_parquet('{events_glob}', hive_partitioning=true)")
     (articles,), = duck(f"select count(*) from read_parquet('{output}/articles/*/*/*.parquet')")
     assert events >= 3 and articles >= 2
-    assert f"{events} events" in text and f"{articles} articles published" in text
+    assert f"{events} events" in text and f"{articles} articles" in text
     assert f"(+{undated} date unknown)" in text if undated else "date unknown" not in text
     assert html.count("<tr><td class='num'>") == min(events, 50)  # the top events table
     assert "<svg class='chart' id='timeline'" in html and "<svg class='chart' id='network'" in html

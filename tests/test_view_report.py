@@ -70,7 +70,8 @@ def test_seed_report_shows_the_three_events(tmp_path):
     text = page.plain
     # header scope
     assert "3 events, 2020-05-31 (+2 date unknown)" in text
-    assert "2 articles published 2020-05-31 – 2024-01-02" in text and "languages: de 2" in text
+    assert "2 articles published 2020-05-31 (1 without a publication date)" in text
+    assert "ingested 2024-01-02" in text and "languages: de 2" in text and "1 reject" in text
     # top events table: one row per event, undated ones say so
     assert page.count("top-events", "tr") == 4  # header + 3
     assert text.count("date unknown") >= 3  # header, timeline label, 2 table rows
