@@ -155,6 +155,12 @@ def read_journal(path: str) -> list[StagedPartition]:
     return [StagedPartition(**{**item, "stale": tuple(item["stale"])}) for item in items]
 
 
+def written_partitions(ctx: RunContext) -> list[tuple[str, str, int]]:
+    """(table, partition, rows now in it) of this run's commit, from its journal (for the manifest)."""
+    path = tables.join(ctx.staging_root, JOURNAL)
+    return [(s.table, s.partition, s.rows) for s in read_journal(path)] if _exists(path) else []
+
+
 def _commit_order(staged: Iterable[StagedPartition]) -> list[StagedPartition]:
     order = {name: i for i, name in enumerate(COMMIT_ORDER)}
     return sorted(staged, key=lambda s: (order[s.table], s.partition))
