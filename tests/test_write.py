@@ -120,3 +120,21 @@ def test_second_writer_fails_clearly_and_a_dead_writers_lock_is_taken_over(tmp_p
                                                      "pid": int(dead.stdout), "acquired_at": NOW.isoformat()}))
     with OutputLock(str(tmp_path), "third"):
         assert json.loads((tmp_path / "_lock.json").read_text())["run_id"] == "third"
+
+
+def test_a_run_killed_after_its_commit_point_is_rolled_forward_on_gcs(gcs_prefix: str) -> None:
+    """The journal is the commit point on GCS too: the next run finishes the replaces and clears staging."""
+    from apache_beam.io.filesystems import FileSystems
+
+    from transforms.write import recover, write_journal
+
+    a1 = article(1)
+    c = RunContext(gcs_prefix, "killed", NOW)
+    staged = stage_partition(c, "mentions", "event_date=2024-05-31", [to_row(mention(a1, 0), "mentions")])
+    write_journal(c, staged)  # ... and then the process died before any replace
+    final = f"{gcs_prefix}/mentions/event_date=2024-05-31/data.parquet"
+    assert not FileSystems.exists(final)
+    assert recover(gcs_prefix) == ["killed"]
+    assert FileSystems.exists(final) and FileSystems.exists(f"{gcs_prefix}/events/event_date=2024-05-31/data.parquet")
+    assert not FileSystems.match([f"{gcs_prefix}/_staging/**"])[0].metadata_list
+    assert recover(gcs_prefix) == []  # nothing left to do

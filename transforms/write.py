@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import apache_beam as beam
+from apache_beam.io.filesystem import BeamIOError
 from apache_beam.io.filesystems import FileSystems
 
 from transforms import tables
@@ -199,9 +200,10 @@ def recover(output: str) -> list[str]:
     """
     root = tables.join(output, tables.STAGING_DIR)
     completed = []
-    journals = []
-    if _exists(root):
+    try:  # no exists() check first: on GCS a "folder" is only a prefix and does not exist as an object
         journals = sorted(m.path for m in FileSystems.match([tables.join(root, "*", JOURNAL)])[0].metadata_list)
+    except BeamIOError:
+        journals = []
     for journal in journals:
         run_id = posixpath.basename(posixpath.dirname(journal))
         log.warning("completing the commit of interrupted run %s", run_id)
@@ -213,8 +215,11 @@ def recover(output: str) -> list[str]:
 
 def remove_staging_root(output: str) -> None:
     root = tables.join(output, tables.STAGING_DIR)
-    if _exists(root):
-        FileSystems.delete([root])
+    if tables.is_local(root):
+        if _exists(root):
+            FileSystems.delete([root])
+    else:
+        FileSystems.delete([root + "/"])  # a trailing slash: every object under the prefix
 
 
 def remove_staging(ctx: RunContext) -> None:
