@@ -39,3 +39,6 @@ def read_table(output: Path | str, table: str) -> list[dict]:
 
 
 FAST_BEAM = ["--direct_num_workers=1", "--direct_running_mode=in_memory"]
+
+# gs:// tests: gcp-storage-emulator on 127.0.0.1 (see tests/gcs_emulator.py)
+from tests.gcs_emulator import gcs_emulator, gcs_prefix  # noqa: E402, F401

@@ -268,22 +268,27 @@ def iter_jsonl(stream: BinaryIO, path: str, settings: ReadSettings) -> Iterator[
 
 
 def read_file(
-    path: str, size: int, settings: ReadSettings, opener: Opener, sidecar: Callable[[str], dict[str, Any] | None]
+    path: str, size: int, settings: ReadSettings, opener: Opener, sidecar: Callable[[str], dict[str, Any] | None],
+    on_skip: Callable[[str], None] = lambda _kind: None, byte_range: tuple[int, int | None] = (0, None),
 ) -> Iterator[RawDocument | Reject]:
-    """Every document of one file, or rejects that say why not. Never raises ReadError."""
+    """Every document of one file, or rejects that say why not. Never raises ReadError.
+
+    WARC only: ``on_skip`` counts records that are not articles; ``byte_range`` reads the
+    gzip members starting in [start, end) (see ``transforms.warc.split_ranges``).
+    """
     fmt = file_format(path)
     if fmt is None:
         yield Reject(path, "read", "read/unsupported_type", "extension is not txt, html, htm, jsonl, json or warc")
         return
-    if size > settings.max_file_bytes:
+    if size > settings.max_file_bytes and fmt != "warc":  # a WARC streams record by record, each capped
         yield Reject(path, "read", "read/file_too_large", f"{size} bytes > {settings.max_file_bytes}")
         return
     try:
         with opener(path) as raw:
             if fmt == "warc":
-                from transforms.warc import iter_warc
+                from transforms.warc import iter_warc_range
 
-                yield from iter_warc(raw, path, settings, on_skip=lambda reason: None)
+                yield from iter_warc_range(raw, path, settings, on_skip, *byte_range)
                 return
             stream, _ = open_payload(raw, settings)
             if fmt == "jsonl":

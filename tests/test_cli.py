@@ -1,0 +1,40 @@
+"""CLI behaviour that does not need a pipeline run: usage, errors, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.cli import main
+from tests.conftest import run_cli
+
+
+def test_help_lists_every_command(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in ("run", "feeds", "watch", "show", "report"):
+        assert f"  {command}" in out
+
+
+def test_unknown_command_is_a_usage_error(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["frobnicate"]) == 2
+    assert "unknown command" in capsys.readouterr().err
+
+
+def test_no_arguments_outside_the_repository_explains_itself(tmp_path: Path) -> None:
+    result = run_cli(cwd=tmp_path)
+    assert result.returncode == 2 and "No seeds/ folder here" in result.stderr
+
+
+def test_input_that_matches_nothing_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_cli("run", str(tmp_path / "missing"), "--output", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "no such file or folder" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_config_names_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "pipeline.yaml"
+    config.write_text("clean:\n  min_chars: 10\n  mystery: 1\n")
+    (tmp_path / "a.txt").write_text("T\n\nText.\n")
+    result = run_cli("run", str(tmp_path / "a.txt"), "--output", str(tmp_path / "out"), "--config", str(config))
+    assert result.returncode == 2 and "mystery" in result.stderr

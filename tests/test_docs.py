@@ -1,0 +1,28 @@
+"""The README documents every column the code writes, in the code's order, and nothing else."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import REPO
+from transforms.schema import TABLES
+
+
+def documented_columns(table: str) -> list[str]:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split(f"### {table}\n", 1)[1].split("\n#", 1)[0]
+    return re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.M)
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_readme_lists_every_column_of_every_table(table: str) -> None:
+    assert documented_columns(table) == TABLES[table].schema.names
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    command = 'pip install -e ".[test]" && python -m pytest'
+    assert command in readme
+    assert command in (REPO / ".ci" / "run").read_text(encoding="utf-8")
