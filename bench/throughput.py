@@ -33,6 +33,7 @@ import gzip
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -76,7 +77,7 @@ def _corpus_pages(corpus: Path) -> Iterator[tuple[str, str, str]]:
     with open(corpus / "fundus" / "MANIFEST.tsv", encoding="utf-8") as handle:
         header = handle.readline().rstrip("\n").split("\t")
         for line in handle:
-            row = dict(zip(header, line.rstrip("\n").split("\t")))
+            row = dict(zip(header, line.rstrip("\n").split("\t"), strict=True))
             yield str(corpus / "fundus" / row["file"]), row["url"], row["language"]
     evaldata = json.loads((corpus / "trafilatura-eval" / "evaldata.subset.json").read_text(encoding="utf-8"))
     for url, item in sorted(evaldata.items()):
@@ -155,18 +156,12 @@ def record(page: Page, copy: int) -> dict[str, str]:
 def write_input(folder: Path, pages: list[Page], copies: range) -> int:
     """The pages x copies as gzipped JSON Lines shards; returns the number of records."""
     folder.mkdir(parents=True, exist_ok=True)
-    records = (record(page, copy) for copy in copies for page in pages)
-    count, shard, handle = 0, 0, None
-    for item in records:
-        if count % SHARD_RECORDS == 0:
-            if handle:
-                handle.close()
-            handle = gzip.open(folder / f"pages-{shard:04d}.jsonl.gz", "wt", encoding="utf-8", compresslevel=1)
-            shard += 1
-        handle.write(json.dumps(item, ensure_ascii=False) + "\n")
-        count += 1
-    if handle:
-        handle.close()
+    records = [(page, copy) for copy in copies for page in pages]
+    for shard, first in enumerate(range(0, len(records), SHARD_RECORDS)):
+        with gzip.open(folder / f"pages-{shard:04d}.jsonl.gz", "wt", encoding="utf-8", compresslevel=1) as handle:
+            for page, copy in records[first : first + SHARD_RECORDS]:
+                handle.write(json.dumps(record(page, copy), ensure_ascii=False) + "\n")
+    count = len(records)
     return count
 
 
@@ -201,14 +196,18 @@ def _tree_rss(root: int) -> int:
 @dataclasses.dataclass
 class Timed:
     seconds: float
+    cpu_seconds: float  # user + system of the whole tree: robust when other work shares the machine
     peak_rss: int
     stdout: str
+    load: float  # 1-minute load average when it started
 
 
 def run_measured(argv: list[str], log_path: Path) -> Timed:
     """Run a command from the repo root; wall time and the peak RSS of its process tree."""
     env = {**os.environ, "EVENTWIRE_LOG_LEVEL": os.environ.get("EVENTWIRE_LOG_LEVEL", "WARNING")}
     peak = 0
+    load = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(log_path, "w", encoding="utf-8") as log:
         start = time.monotonic()
         proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
@@ -220,9 +219,11 @@ def run_measured(argv: list[str], log_path: Path) -> Timed:
             time.sleep(0.05)
         seconds = time.monotonic() - start
         reader.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed with {proc.returncode}; see {log_path}")
-    return Timed(seconds, peak, "".join(out))
+    return Timed(seconds, cpu, peak, "".join(out), load)
 
 
 def floor_loop(folder: Path) -> None:
@@ -232,6 +233,7 @@ def floor_loop(folder: Path) -> None:
     from transforms.clean import extract_html
 
     DetectorFactory.seed = 0
+    detect_langs("warm up: the language profiles load on the first call")
     pages, extract_s, detect_s = 0, 0.0, 0.0
     start = time.monotonic()
     for shard in sorted(folder.glob("*.jsonl.gz")):
@@ -311,24 +313,27 @@ def main(argv: list[str] | None = None) -> int:
         detail = json.loads(loop.stdout.strip().splitlines()[-1])
         pipe, written = run_pipeline(inputs, work / f"output-{scale}x", logs, f"run-{scale}x", extra)
         rows.append((scale, count, loop, detail, pipe, written))
-        print(f"{scale}x: {count} pages; loop {loop.seconds:.1f} s ({detail['extract_ms']:.1f} ms trafilatura + "
-              f"{detail['detect_ms']:.1f} ms langdetect per page), peak RSS {_gib(loop.peak_rss)}; "
-              f"pipeline {pipe.seconds:.1f} s, {written} articles, peak RSS {_gib(pipe.peak_rss)}; "
-              f"R = {loop.seconds / pipe.seconds:.2f}", flush=True)
+        print(f"{scale}x: {count} pages; loop {loop.seconds:.1f} s (cpu {loop.cpu_seconds:.1f} s; "
+              f"{detail['extract_ms']:.1f} ms trafilatura + {detail['detect_ms']:.1f} ms langdetect per page), "
+              f"peak RSS {_gib(loop.peak_rss)}; pipeline {pipe.seconds:.1f} s (cpu {pipe.cpu_seconds:.1f} s), "
+              f"{written} articles, peak RSS {_gib(pipe.peak_rss)}; R = {loop.seconds / pipe.seconds:.2f} "
+              f"(load average at start: loop {loop.load:.1f}, pipeline {pipe.load:.1f})", flush=True)
 
     print()
-    print(f"== eventwire throughput ({cores} cores; pipeline args: {' '.join(extra) or 'defaults'}) ==")
-    print(f"{'scale':>5} {'pages':>6} {'loop s':>8} {'loop/s':>7} {'loop RSS':>10} {'run s':>8} {'articles':>8} "
-          f"{'art/s':>7} {'run RSS':>10} {'R':>5}")
+    print(f"== eventwire throughput: {cores} cores; pipeline args: {' '.join(extra) or 'defaults'} ==")
+    print(f"{'scale':>5} {'pages':>6} {'loop s':>7} {'loop cpu':>8} {'loop RSS':>9} {'run s':>7} {'run cpu':>8} "
+          f"{'articles':>8} {'art/s':>6} {'run RSS':>9} {'R':>5} {'load':>5}")
     for scale, count, loop, _, pipe, written in rows:
-        print(f"{scale:>4}x {count:>6} {loop.seconds:>8.1f} {count / loop.seconds:>7.1f} {_gib(loop.peak_rss):>10} "
-              f"{pipe.seconds:>8.1f} {written:>8} {written / pipe.seconds:>7.1f} {_gib(pipe.peak_rss):>10} "
-              f"{loop.seconds / pipe.seconds:>5.2f}")
+        print(f"{scale:>4}x {count:>6} {loop.seconds:>7.1f} {loop.cpu_seconds:>8.1f} {_gib(loop.peak_rss):>9} "
+              f"{pipe.seconds:>7.1f} {pipe.cpu_seconds:>8.1f} {written:>8} {written / pipe.seconds:>6.1f} "
+              f"{_gib(pipe.peak_rss):>9} {loop.seconds / pipe.seconds:>5.2f} {max(loop.load, pipe.load):>5.1f}")
+    print("R = loop wall time / pipeline wall time. cpu = user+system seconds of the process tree; a load average")
+    print(f"above {cores} at start means other work shared the cores and wall times (and R) are pessimistic.")
     if len(rows) >= 2:
         (s1, n1, _, _, p1, _), (sk, nk, _, _, pk, _) = rows[0], rows[-1]
-        linear = (pk.seconds / p1.seconds) / (nk / n1)
         print(f"growth {s1}x -> {sk}x: input x{nk / n1:.2f}, time x{pk.seconds / p1.seconds:.2f} "
-              f"({linear:.2f} of linear), peak RSS x{pk.peak_rss / p1.peak_rss:.2f} ({_gib(pk.peak_rss)} at {sk}x)")
+              f"({(pk.seconds / p1.seconds) / (nk / n1):.2f} of linear; cpu x{pk.cpu_seconds / p1.cpu_seconds:.2f}), "
+              f"peak RSS x{pk.peak_rss / p1.peak_rss:.2f} ({_gib(pk.peak_rss)} at {sk}x)")
 
     if args.add and rows:
         scale = rows[-1][0]
@@ -339,8 +344,9 @@ def main(argv: list[str] | None = None) -> int:
         empty, empty_written = run_pipeline(new, work / "output-add-empty", logs, "add-empty", extra)
         into, into_written = run_pipeline(new, base_output, logs, "add-existing", extra)
         print(f"incremental: {len(add_pages)} new articles into an empty output {empty.seconds:.1f} s "
-              f"({empty_written} written); into the {scale}x output ({rows[-1][5]} articles) {into.seconds:.1f} s "
-              f"({into_written} written); ratio {into.seconds / empty.seconds:.2f}")
+              f"(cpu {empty.cpu_seconds:.1f} s, {empty_written} written); into the {scale}x output "
+              f"({rows[-1][5]} articles) {into.seconds:.1f} s (cpu {into.cpu_seconds:.1f} s, {into_written} written); "
+              f"ratio {into.seconds / empty.seconds:.2f} (cpu {into.cpu_seconds / empty.cpu_seconds:.2f})")
     if not args.workdir:
         shutil.rmtree(work, ignore_errors=True)
     return 0

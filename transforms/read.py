@@ -243,9 +243,13 @@ def parse_json_record(line: bytes, source_uri: str) -> RawDocument:
     )
 
 
-def iter_jsonl(stream: BinaryIO, path: str, settings: ReadSettings) -> Iterator[RawDocument | Reject]:
+def iter_jsonl(stream: BinaryIO, path: str, settings: ReadSettings,
+               keep: Callable[[int], bool] | None = None) -> Iterator[RawDocument | Reject]:
+    """Records of a JSON Lines stream; with ``keep``, only the records whose index it accepts
+    (the others are skipped unparsed: several readers share one big file, see ``read_file``)."""
     limit = settings.max_document_bytes
     emitted = 0
+    seen = -1  # index of the current record, blank lines excluded
     for number in range(1, 1 << 62):
         line = stream.readline(limit + 1)
         if not line:
@@ -254,14 +258,18 @@ def iter_jsonl(stream: BinaryIO, path: str, settings: ReadSettings) -> Iterator[
         if len(line) > limit and not line.endswith(b"\n"):
             while (chunk := stream.readline(limit)) and not chunk.endswith(b"\n"):
                 pass  # skip the rest of the giant line without keeping it
-            yield Reject(uri, "read", "read/too_large", f"line longer than {limit} bytes")
+            seen += 1
+            if keep is None or keep(seen):
+                yield Reject(uri, "read", "read/too_large", f"line longer than {limit} bytes")
             continue
         if not line.strip() or (number == 1 and not line.replace(b"\xef\xbb\xbf", b"").strip()):
             continue  # blank lines separate nothing and are not records
-        try:
-            yield parse_json_record(line.removeprefix(b"\xef\xbb\xbf"), uri)
-        except ReadError as exc:
-            yield Reject(uri, "read", exc.reason, exc.detail)
+        seen += 1
+        if keep is None or keep(seen):
+            try:
+                yield parse_json_record(line.removeprefix(b"\xef\xbb\xbf"), uri)
+            except ReadError as exc:
+                yield Reject(uri, "read", exc.reason, exc.detail)
         emitted += 1
         if settings.max_records_per_file and emitted >= settings.max_records_per_file:
             return
@@ -270,18 +278,25 @@ def iter_jsonl(stream: BinaryIO, path: str, settings: ReadSettings) -> Iterator[
 def read_file(
     path: str, size: int, settings: ReadSettings, opener: Opener, sidecar: Callable[[str], dict[str, Any] | None],
     on_skip: Callable[[str], None] = lambda _kind: None, byte_range: tuple[int, int | None] = (0, None),
+    keep: Callable[[int], bool] | None = None,
 ) -> Iterator[RawDocument | Reject]:
     """Every document of one file, or rejects that say why not. Never raises ReadError.
 
     WARC only: ``on_skip`` counts records that are not articles; ``byte_range`` reads the
     gzip members starting in [start, end) (see ``transforms.warc.split_ranges``).
+    JSON Lines only: ``keep(index)`` selects records, so N readers can share a big file; file-level
+    rejects come from the reader that keeps record 0, so each is reported once.
     """
     fmt = file_format(path)
+    first = keep is None or keep(0)  # the reader that reports file-level rejects
+    if fmt != "jsonl" and not first:
+        return
     if fmt is None:
         yield Reject(path, "read", "read/unsupported_type", "extension is not txt, html, htm, jsonl, json or warc")
         return
     if size > settings.max_file_bytes and fmt != "warc":  # a WARC streams record by record, each capped
-        yield Reject(path, "read", "read/file_too_large", f"{size} bytes > {settings.max_file_bytes}")
+        if first:
+            yield Reject(path, "read", "read/file_too_large", f"{size} bytes > {settings.max_file_bytes}")
         return
     try:
         with opener(path) as raw:
@@ -292,7 +307,7 @@ def read_file(
                 return
             stream, _ = open_payload(raw, settings)
             if fmt == "jsonl":
-                yield from iter_jsonl(stream, path, settings)
+                yield from iter_jsonl(stream, path, settings, keep)
                 return
             data = read_bounded(stream, settings.max_document_bytes)
             if stream.read(1):  # the cap was hit exactly; anything beyond is too much
@@ -302,6 +317,8 @@ def read_file(
             else:
                 yield parse_html(data, path)
     except ReadError as exc:
-        yield Reject(path, "read", exc.reason, exc.detail)
+        if first:
+            yield Reject(path, "read", exc.reason, exc.detail)
     except OSError as exc:
-        yield Reject(path, "read", "read/io_error", f"{type(exc).__name__}: {exc}"[:300])
+        if first:
+            yield Reject(path, "read", "read/io_error", f"{type(exc).__name__}: {exc}"[:300])
