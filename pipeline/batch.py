@@ -70,7 +70,7 @@ def _sidecar(path: str) -> dict[str, Any] | None:
     with FileSystems.open(meta, compression_type="uncompressed") as handle:
         try:
             value = json.loads(handle.read(1 << 20))
-        except ValueError:
+        except (ValueError, RecursionError):  # unreadable metadata: the article is read without it
             return None
     return value if isinstance(value, dict) else None
 
@@ -87,7 +87,7 @@ class ReadFilesFn(beam.DoFn):
 
     def process(self, path_and_size: tuple[str, int]) -> Iterator[Any]:
         path, size = path_and_size
-        for item in read_stage.read_file(path, size, self._settings, _open_raw, _sidecar):
+        for item in read_stage.guarded_read(path, size, self._settings, _open_raw, _sidecar):
             if isinstance(item, Reject):
                 beam.metrics.Metrics.counter("eventwire", f"reject:{item.reason}").inc()
                 yield beam.pvalue.TaggedOutput("rejects", item)
