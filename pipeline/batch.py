@@ -26,6 +26,7 @@ from transforms.events import load_event_model
 from transforms.lock import OutputLock, OutputLocked
 from transforms.records import Reject
 from transforms.settings import ConfigError, ReadSettings, load_settings
+from transforms.warc import split_ranges
 from transforms.write import RunContext, remove_staging
 
 log = logging.getLogger("eventwire")
@@ -40,10 +41,12 @@ def expand_inputs(inputs: list[str]) -> list[str]:
     patterns = []
     for item in inputs:
         pattern = item
-        if "*" not in item and "?" not in item and not FileSystems.exists(item):
-            raise NoInput(f"{item}: no such file or folder")
-        if "*" not in item and FileSystems.exists(item) and _is_dir(item):
-            pattern = FileSystems.join(item.rstrip("/"), "**")
+        if "*" not in item and "?" not in item:
+            if _is_dir(item) or ("://" in item and not FileSystems.exists(item)):
+                # gs:// has no folder objects: a prefix is a folder when objects live under it
+                pattern = FileSystems.join(item.rstrip("/"), "**")
+            elif not FileSystems.exists(item):
+                raise NoInput(f"{item}: no such file or folder")
         found = FileSystems.match([pattern])[0].metadata_list
         if not [m for m in found if not read_stage.is_sidecar(m.path)]:
             raise NoInput(f"{item}: matches no file")
@@ -85,15 +88,30 @@ class ReadFilesFn(beam.DoFn):
     def __init__(self, settings: ReadSettings) -> None:
         self._settings = settings
 
-    def process(self, path_and_size: tuple[str, int]) -> Iterator[Any]:
-        path, size = path_and_size
-        for item in read_stage.guarded_read(path, size, self._settings, _open_raw, _sidecar):
+    def process(self, work: tuple[str, int, int, int | None]) -> Iterator[Any]:
+        path, size, start, end = work
+        for item in read_stage.guarded_read(path, size, self._settings, _open_raw, _sidecar,
+                                            on_skip=_count_warc_skip, byte_range=(start, end)):
             if isinstance(item, Reject):
                 beam.metrics.Metrics.counter("eventwire", f"reject:{item.reason}").inc()
                 yield beam.pvalue.TaggedOutput("rejects", item)
             else:
                 beam.metrics.Metrics.counter("eventwire", "documents").inc()
                 yield item
+
+
+def _count_warc_skip(kind: str) -> None:
+    beam.metrics.Metrics.counter("eventwire", f"warc_skipped:{kind}").inc()
+
+
+def _work_items(path_and_size: tuple[str, int], split: bool) -> list[tuple[str, int, int, int | None]]:
+    """A file, or byte ranges of a big .warc.gz so one crawl file does not sit on one worker.
+
+    Not split under --max-records: the cap is per file, and a sample reads little anyway.
+    """
+    path, size = path_and_size
+    ranges = split_ranges(size) if split and path.lower().endswith(".warc.gz") else [(0, None)]
+    return [(path, size, start, end) for start, end in ranges]
 
 
 class ReadFiles(beam.PTransform):
@@ -112,6 +130,7 @@ class ReadFiles(beam.PTransform):
             | "NoSidecars" >> beam.Filter(lambda m: not read_stage.is_sidecar(m.path))
             | "ByPath" >> beam.Map(lambda m: (m.path, m.size_in_bytes))
             | "DistinctFiles" >> beam.Distinct()  # overlapping patterns name a file once
+            | "SplitBigWarcs" >> beam.FlatMap(_work_items, split=not self._settings.max_records_per_file)
             | "SpreadFiles" >> beam.Reshuffle()
         )
         read = files | "Read" >> beam.ParDo(ReadFilesFn(self._settings)).with_outputs("rejects", main="docs")

@@ -284,22 +284,27 @@ def iter_jsonl(stream: BinaryIO, path: str, settings: ReadSettings) -> Iterator[
 
 
 def read_file(
-    path: str, size: int, settings: ReadSettings, opener: Opener, sidecar: Callable[[str], dict[str, Any] | None]
+    path: str, size: int, settings: ReadSettings, opener: Opener, sidecar: Callable[[str], dict[str, Any] | None],
+    on_skip: Callable[[str], None] = lambda _kind: None, byte_range: tuple[int, int | None] = (0, None),
 ) -> Iterator[RawDocument | Reject]:
-    """Every document of one file, or rejects that say why not. Never raises ReadError."""
+    """Every document of one file, or rejects that say why not. Never raises ReadError.
+
+    WARC only: ``on_skip`` counts records that are not articles; ``byte_range`` reads the
+    gzip members starting in [start, end) (see ``transforms.warc.split_ranges``).
+    """
     fmt = file_format(path)
     if fmt is None:
         yield Reject(path, "read", "read/unsupported_type", "extension is not txt, html, htm, jsonl, json or warc")
         return
-    if size > settings.max_file_bytes:
+    if size > settings.max_file_bytes and fmt != "warc":  # a WARC streams record by record, each capped
         yield Reject(path, "read", "read/file_too_large", f"{size} bytes > {settings.max_file_bytes}")
         return
     try:
         with opener(path) as raw:
             if fmt == "warc":
-                from transforms.warc import iter_warc
+                from transforms.warc import iter_warc_range
 
-                yield from iter_warc(raw, path, settings, on_skip=lambda reason: None)
+                yield from iter_warc_range(raw, path, settings, on_skip, *byte_range)
                 return
             stream, _ = open_payload(raw, settings)
             if fmt == "jsonl":
@@ -319,7 +324,8 @@ def read_file(
 
 
 def guarded_read(
-    path: str, size: int, settings: ReadSettings, opener: Opener, sidecar: Callable[[str], dict[str, Any] | None]
+    path: str, size: int, settings: ReadSettings, opener: Opener, sidecar: Callable[[str], dict[str, Any] | None],
+    on_skip: Callable[[str], None] = lambda _kind: None, byte_range: tuple[int, int | None] = (0, None),
 ) -> Iterator[RawDocument | Reject]:
     """``read_file``, and if a file still trips an unforeseen error, a reject for the rest of it.
 
@@ -327,7 +333,7 @@ def guarded_read(
     already emitted stay; the reject names the file, so no record goes unaccounted.
     """
     try:
-        yield from read_file(path, size, settings, opener, sidecar)
+        yield from read_file(path, size, settings, opener, sidecar, on_skip, byte_range)
     except Exception as exc:  # deliberately broad at the per-file boundary; logged as a bug
         log.exception("unexpected error reading %s", path)
         yield Reject(path, "read", "read/unexpected_error", f"{type(exc).__name__}: {exc}"[:300])

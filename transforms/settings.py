@@ -154,8 +154,44 @@ class LanguageSettings:
 @dataclasses.dataclass(frozen=True)
 class EventSettings:
     languages: tuple[str, ...] = ("de", "en")
-    lexicons: Mapping[str, str] = dataclasses.field(default_factory=FrozenDict)  # lang -> YAML path
-    gazetteers: tuple[str, ...] = ()  # YAML paths, relative to the config folder
+    # lang -> YAML path, relative to the config folder (docs/events.md has the formats)
+    lexicons: Mapping[str, str] = dataclasses.field(
+        default_factory=lambda: FrozenDict({"de": "lexicon/de.yaml", "en": "lexicon/en.yaml"})
+    )
+    gazetteers: tuple[str, ...] = (  # YAML paths, relative to the config folder; later files add entries
+        "gazetteer/countries.yaml",
+        "gazetteer/organizations.yaml",
+        "gazetteer/offices.yaml",
+        "gazetteer/holders.yaml",
+        "gazetteer/places.yaml",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class FetchSettings:
+    """The guarded HTTP client (feeds and their article pages)."""
+
+    user_agent: str = ""  # "": "eventwire/<version> (+project URL)"
+    connect_timeout: float = 5.0  # seconds to open a connection
+    read_timeout: float = 15.0  # seconds of silence while reading
+    deadline_seconds: float = 30.0  # wall clock for one fetch, all redirects and retries included
+    max_bytes: int = 8 * 1024 * 1024  # body bytes on the wire
+    max_decoded_bytes: int = 16 * 1024 * 1024  # body bytes after gzip/deflate
+    max_redirects: int = 5
+    retries: int = 2  # extra attempts on connect errors, 429 and 5xx
+    backoff_seconds: float = 0.5  # first retry waits about this long, then doubling, with jitter
+    backoff_max_seconds: float = 10.0
+    max_retry_after_seconds: float = 30.0  # a longer Retry-After defers the host to the next run
+    min_host_delay_seconds: float = 1.0  # between two requests to one host
+    allow_private_networks: bool = False  # --allow-private-networks; see transforms/netguard.py
+
+
+@dataclasses.dataclass(frozen=True)
+class FeedSettings:
+    max_feed_bytes: int = 4 * 1024 * 1024  # a larger feed is rejected (feed/too_large)
+    parse_timeout_seconds: float = 20.0  # per feed, for feedparser
+    max_seen_per_feed: int = 5000  # entry ids remembered per feed (oldest forgotten first)
+    max_entries_per_feed: int = 200  # new entries taken from one feed per run (newest first)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,6 +200,8 @@ class Settings:
     clean: CleanSettings = CleanSettings()
     language: LanguageSettings = LanguageSettings()
     events: EventSettings = EventSettings()
+    fetch: FetchSettings = FetchSettings()
+    feeds: FeedSettings = FeedSettings()
     config_dir: str = ""  # where relative paths in this file resolve; set by load_settings
 
 

@@ -1,0 +1,492 @@
+"""WARC files -> one RawDocument per HTML ``response`` record, or a Reject.
+
+``iter_warc`` takes the RAW file stream (still gzip-compressed for ``.warc.gz``) and
+streams it record by record, so a multi-gigabyte Common Crawl file is never held in
+memory: one payload (capped at ``max_document_bytes``) at a time.
+
+Why we own the gzip layer: Beam's gzip reader, warcio and fastwarc all return a short
+payload without error when a ``.warc.gz`` is cut mid-member (measured: ``bench/warc_read.py``).
+Here each gzip member is decompressed with zlib, which knows whether the member's
+trailer (CRC32 + size) arrived; a member that ends early is ``read/truncated_gzip``.
+Each member is parsed on its own, so one broken record does not take the rest of the
+file with it (Common Crawl writes one member per record). warcio parses the WARC and
+HTTP headers; its ``LimitReader`` tells exactly how many bytes of a record block are
+missing, and after each block we check the ``\\r\\n\\r\\n`` that must follow it, so a
+record whose ``Content-Length`` lies is a reject instead of silently eating its
+neighbour.
+
+``source_uri`` of a record is ``{path}#O{offset}``: the byte offset in the file where the
+record starts (for ``.warc.gz`` the offset of its gzip member, the number Common Crawl's
+CDX index gives, so ``dd``/``warcio extract`` find it), with ``+k`` appended for the k-th
+record inside a gzip member that holds several.
+
+Records that are not articles are counted through ``on_skip(kind)`` and skipped, never
+rejected: ``warcinfo``, ``request``, ``metadata``, ``revisit``, ``resource``, ...,
+``response_not_http``, ``response_status_3xx`` (etc.), ``response_non_html``,
+``max_records_reached``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import io
+import zlib
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserException
+
+from transforms.decoding import declared_charset, decode_bytes, sniff_binary
+from transforms.records import RawDocument, Reject
+from transforms.settings import ReadSettings
+
+_CHUNK = 1 << 16
+_GZIP_MAGIC = b"\x1f\x8b"
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_HTML_SNIFF = (b"<!doctype html", b"<html", b"<head", b"<body")
+_PARSE_ERRORS = (ArchiveLoadFailed, StatusAndHeadersParserException, ValueError, IndexError)
+
+WarcItem = RawDocument | Reject
+
+
+class _Source:
+    """The raw file stream with push-back (bytes read past a gzip member's end) and a position."""
+
+    def __init__(self, stream: BinaryIO, base_offset: int = 0) -> None:
+        self._stream = stream
+        self._pending = b""
+        self.position = base_offset  # file offset of the next byte not yet handed out
+
+    def take(self, size: int) -> bytes:
+        if self._pending:
+            data, self._pending = self._pending[:size], self._pending[size:]
+        else:
+            data = self._stream.read(size) or b""
+        self.position += len(data)
+        return data
+
+    def push_back(self, data: bytes) -> None:
+        if data:
+            self._pending = data + self._pending
+            self.position -= len(data)
+
+
+class _Segment(io.RawIOBase):
+    """One independently parsed stretch: a gzip member, or the whole of a plain .warc."""
+
+    def __init__(self, source: _Source, gzipped: bool) -> None:
+        self._source = source
+        self.gzipped = gzipped
+        self._inflater = zlib.decompressobj(zlib.MAX_WBITS | 16) if gzipped else None
+        self.offset = source.position  # where the segment starts in the file
+        self.delivered = 0  # decompressed bytes handed out
+        self.complete = False  # plain: EOF reached; gzip: trailer (CRC, size) checked
+        self.truncated = False  # gzip member ended before its trailer
+        self.corrupt: str | None = None  # zlib's complaint, if any
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.delivered
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._read(len(buffer))
+        buffer[: len(data)] = data
+        self.delivered += len(data)
+        return len(data)
+
+    def _read(self, size: int) -> bytes:
+        if self.complete or self.truncated or self.corrupt:
+            return b""
+        if self._inflater is None:
+            data = self._source.take(size)
+            self.complete = not data
+            return data
+        while True:  # loop: a compressed chunk may inflate to nothing (headers, empty blocks)
+            compressed = self._inflater.unconsumed_tail or self._source.take(_CHUNK)
+            if not compressed:
+                self.truncated = True
+                return b""
+            try:
+                data = self._inflater.decompress(compressed, size)
+            except zlib.error as exc:
+                self.corrupt = str(exc)
+                return b""
+            if self._inflater.eof:
+                self._source.push_back(self._inflater.unused_data)
+                self.complete = True
+            if data or self.complete:
+                return data
+
+    def drain(self) -> None:
+        while self._read(_CHUNK):
+            pass
+
+
+def iter_warc(
+    stream: BinaryIO,
+    source_uri: str,
+    read_settings: ReadSettings,
+    on_skip: Callable[[str], None],
+    base_offset: int = 0,
+    end_offset: int | None = None,
+) -> Iterator[WarcItem]:
+    """Articles and rejects of a WARC file (or of the gzip members starting in [base, end))."""
+    source = _Source(stream, base_offset)
+    head = source.take(2)
+    source.push_back(head)
+    if not head:
+        return
+    gzipped = head == _GZIP_MAGIC
+    budget = _Budget(read_settings.max_records_per_file, on_skip)
+    while not budget.exhausted and (end_offset is None or source.position < end_offset):
+        segment = _Segment(source, gzipped)
+        yield from _iter_segment(segment, gzipped, source_uri, read_settings, on_skip, budget)
+        if not gzipped or segment.truncated or segment.corrupt:
+            return  # a plain file is one segment; after a cut or corrupt member nothing is trustworthy
+        next_head = source.take(2)
+        source.push_back(next_head)
+        if not next_head:
+            return
+        if next_head != _GZIP_MAGIC:
+            yield Reject(f"{source_uri}#O{source.position}", "read", "read/corrupt_gzip",
+                         "bytes after a gzip member are not another gzip member")
+            return
+
+
+class _Budget:
+    """--max-records: stop a file after N HTML responses (articles or rejects)."""
+
+    def __init__(self, limit: int, on_skip: Callable[[str], None]) -> None:
+        self.limit, self.used, self._on_skip = limit, 0, on_skip
+
+    @property
+    def exhausted(self) -> bool:
+        return bool(self.limit) and self.used >= self.limit
+
+    def spend(self) -> None:
+        self.used += 1
+        if self.exhausted:
+            self._on_skip("max_records_reached")
+
+
+def _iter_segment(
+    segment: _Segment,
+    gzipped: bool,
+    path: str,
+    settings: ReadSettings,
+    on_skip: Callable[[str], None],
+    budget: _Budget,
+) -> Iterator[WarcItem]:
+    reader = io.BufferedReader(segment, _CHUNK)
+    loader = ArcWarcRecordLoader(verify_http=False, arc2warc=False)
+    statusline: str | None = None
+    index = 0
+    while not budget.exhausted:
+        _skip_blank_lines(reader)
+        start = reader.tell()
+        uri = f"{path}#O{segment.offset}" + (f"+{index}" if index else "") if gzipped else f"{path}#O{segment.offset + start}"
+        try:
+            record = loader.parse_record_stream(reader, statusline, known_format="warc")
+        except EOFError:
+            if segment.truncated or segment.corrupt:
+                yield _broken_gzip(uri, segment)
+            return
+        except _PARSE_ERRORS as exc:
+            if segment.truncated or segment.corrupt:
+                yield _broken_gzip(uri, segment)
+                return
+            yield Reject(uri, "read", "read/corrupt_warc_record", f"unparseable WARC record: {exc}"[:300])
+            if gzipped:
+                segment.drain()
+                return
+            statusline = yield from _resync(reader, path, segment.offset + reader.tell())
+            if statusline is None:
+                return
+            index += 1
+            continue
+        statusline = None
+        index += 1
+        item = _record_item(record, uri, settings, on_skip, budget)
+        problem = _check_block_end(record, reader, segment)
+        reader.peek(1)  # at a member's end this reads the gzip trailer: a cut there is a cut record
+        if segment.truncated or segment.corrupt:
+            yield _broken_gzip(uri, segment)
+            return
+        if problem is not None:
+            yield Reject(uri, "read", problem[0], problem[1])
+            if gzipped:
+                segment.drain()  # the rest of this member belongs to the lying record
+                return
+            statusline = yield from _resync(reader, path, segment.offset + reader.tell())
+            if statusline is None:
+                return
+            continue
+        if item is not None:
+            yield item
+
+
+def _broken_gzip(uri: str, segment: _Segment) -> Reject:
+    if segment.corrupt:
+        return Reject(uri, "read", "read/corrupt_gzip", f"gzip member at offset {segment.offset}: {segment.corrupt}")
+    return Reject(uri, "read", "read/truncated_gzip",
+                  f"gzip member at offset {segment.offset} ends before its trailer (file cut short)")
+
+
+def _check_block_end(record: ArcWarcRecord, reader: io.BufferedReader, segment: _Segment) -> tuple[str, str] | None:
+    """Drain the record block; (reason, detail) if it is short or not followed by the blank lines."""
+    declared = int(record.rec_headers.get_header("Content-Length") or -1)
+    if declared < 0 or record.length is None:
+        return "read/warc_bad_content_length", f"Content-Length {record.rec_headers.get_header('Content-Length')!r}"
+    while record.raw_stream.read(_CHUNK):
+        pass
+    missing = record.raw_stream.limit
+    if missing:
+        if segment.gzipped and segment.complete:
+            return "read/warc_length_mismatch", f"Content-Length {declared} but the gzip member holds {declared - missing}"
+        return "read/truncated_warc_record", f"Content-Length {declared} but only {declared - missing} bytes before EOF"
+    separator = reader.read(4)
+    if separator in (b"\r\n\r\n", b"") or (separator == b"\r\n" and not reader.peek(1)):
+        return None
+    return "read/warc_length_mismatch", f"Content-Length {declared} is not followed by the record separator"
+
+
+def _skip_blank_lines(reader: io.BufferedReader) -> None:
+    """Writers differ in how many CRLFs they put between records; warcio wants none."""
+    while reader.peek(2)[:2] == b"\r\n" or reader.peek(1)[:1] == b"\n":
+        reader.read(2 if reader.peek(2)[:2] == b"\r\n" else 1)
+
+
+def _resync(reader: io.BufferedReader, path: str, offset: int) -> Iterator[Reject]:  # returns the status line
+    """Plain .warc after a broken record: skip to the next line that starts a WARC record.
+
+    The skipped bytes may hold (part of) a record the lying length swallowed; a reject
+    says how many, so nothing disappears without a row.
+    """
+    skipped = 0
+    while True:
+        line = reader.readline(1 << 16)
+        if not line or (line.startswith(b"WARC/1.") and line.rstrip() in (b"WARC/1.0", b"WARC/1.1")):
+            if skipped:
+                yield Reject(f"{path}#O{offset}", "read", "read/warc_bytes_skipped",
+                             f"{skipped} bytes skipped looking for the next WARC record")
+            return line.decode("ascii").rstrip() if line else None
+        if line.strip():
+            skipped += len(line)
+
+
+def _record_item(
+    record: ArcWarcRecord,
+    uri: str,
+    settings: ReadSettings,
+    on_skip: Callable[[str], None],
+    budget: _Budget,
+) -> WarcItem | None:
+    """The article or reject of one record, or None (counted via on_skip) if it is not an article."""
+    if record.rec_type != "response":
+        on_skip(record.rec_type or "untyped")
+        return None
+    http = record.http_headers
+    if http is None:
+        on_skip("response_not_http")
+        return None
+    status = http.get_statuscode() or ""
+    if not status.startswith("2"):
+        on_skip(f"response_status_{status[:1] or 'x'}xx")
+        return None
+    mime, charset = _content_type(http.get_header("Content-Type"))
+    if mime and mime not in _HTML_TYPES:
+        on_skip("response_non_html")
+        return None
+    budget.spend()
+    raw = record.raw_stream.read(settings.max_document_bytes + 1)
+    if len(raw) > settings.max_document_bytes:
+        return Reject(uri, "read", "read/too_large", f"payload over {settings.max_document_bytes} bytes")
+    try:
+        payload = _decode_http_body(raw, http, settings.max_document_bytes)
+    except _BodyError as exc:
+        return Reject(uri, "read", exc.reason, exc.detail)
+    if not mime and not payload[:1024].lstrip().lower().startswith(_HTML_SNIFF):
+        on_skip("response_non_html")
+        return None
+    binary = sniff_binary(payload)
+    if binary:
+        return Reject(uri, "read", "read/binary_content", f"{binary} payload served as {mime or 'untyped'}")
+    if not payload.strip():
+        return Reject(uri, "read", "read/empty", "empty HTML payload")
+    text, encoding = decode_bytes(payload, charset or declared_charset(payload))
+    published_at, basis = _fallback_date(record, http)
+    return RawDocument(
+        source_uri=uri,
+        kind="html",
+        body=text,
+        url=record.rec_headers.get_header("WARC-Target-URI"),
+        published_at=published_at,
+        published_basis=basis,
+        encoding=encoding,
+        input_bytes=len(raw),
+    )
+
+
+def _content_type(value: str | None) -> tuple[str | None, str | None]:
+    if not value:
+        return None, None
+    parts = [p.strip() for p in value.split(";")]
+    charset = next((p.split("=", 1)[1].strip("\"' ") for p in parts[1:] if p.lower().startswith("charset=")), None)
+    return parts[0].lower() or None, (charset or None)
+
+
+class _BodyError(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
+def _decode_http_body(raw: bytes, http: StatusAndHeaders, limit: int) -> bytes:
+    """Undo chunked transfer coding and gzip/deflate content coding, never past ``limit`` bytes."""
+    transfer = (http.get_header("Transfer-Encoding") or "").lower()
+    body = _dechunk(raw) if "chunked" in transfer else raw
+    coding = (http.get_header("Content-Encoding") or "identity").lower().strip()
+    if coding in ("identity", ""):
+        return body
+    if coding in ("gzip", "x-gzip", "deflate"):
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 32 if coding != "deflate" else zlib.MAX_WBITS)
+        try:
+            data = inflater.decompress(body, limit + 1)
+        except zlib.error:
+            if coding != "deflate":
+                raise _BodyError("read/bad_content_encoding", f"{coding} body does not inflate") from None
+            try:  # servers often send raw deflate without the zlib header
+                data = zlib.decompressobj(-zlib.MAX_WBITS).decompress(body, limit + 1)
+            except zlib.error as exc:
+                raise _BodyError("read/bad_content_encoding", f"deflate body: {exc}") from None
+        if len(data) > limit:
+            raise _BodyError("read/too_large", f"{coding} body inflates past {limit} bytes")
+        return data
+    raise _BodyError("read/unsupported_content_encoding", f"Content-Encoding {coding!r}")
+
+
+def _dechunk(raw: bytes) -> bytes:
+    out, pos = bytearray(), 0
+    while True:
+        end = raw.find(b"\r\n", pos)
+        if end < 0:
+            raise _BodyError("read/bad_chunked_encoding", f"chunk size line missing at byte {pos}")
+        try:
+            size = int(raw[pos:end].split(b";", 1)[0].strip() or b"x", 16)
+        except ValueError:
+            raise _BodyError("read/bad_chunked_encoding", f"bad chunk size at byte {pos}") from None
+        if size == 0:
+            return bytes(out)
+        start = end + 2
+        if start + size > len(raw):
+            raise _BodyError("read/bad_chunked_encoding", "chunk runs past the end of the payload")
+        out += raw[start : start + size]
+        pos = start + size + 2
+
+
+def _fallback_date(record: ArcWarcRecord, http: StatusAndHeaders) -> tuple[dt.datetime | None, str | None]:
+    """HTTP Last-Modified if plausible (not after the capture), else WARC-Date: the cleaner prefers a page date."""
+    captured = _parse_iso(record.rec_headers.get_header("WARC-Date"))
+    modified = _parse_http_date(http.get_header("Last-Modified"))
+    if modified is not None and (captured is None or modified <= captured):
+        return modified, "http_last_modified"
+    if captured is not None:
+        return captured, "warc_date"
+    return None, None
+
+
+def _parse_iso(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return stamp.replace(tzinfo=dt.timezone.utc) if stamp.tzinfo is None else stamp.astimezone(dt.timezone.utc)
+
+
+def _parse_http_date(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        stamp = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if stamp.year < 1995:
+        return None  # epoch-zero and similar placeholders are not dates
+    return stamp.replace(tzinfo=dt.timezone.utc) if stamp.tzinfo is None else stamp.astimezone(dt.timezone.utc)
+
+
+# --- splitting one big .warc.gz over workers ---------------------------------------------------
+
+_MEMBER_HEAD = b"\x1f\x8b\x08"
+SPLIT_BYTES = 64 * 1024 * 1024  # a range per 64 MiB of compressed WARC: ~2000 CC-NEWS records
+
+
+def split_ranges(size: int, split_bytes: int = SPLIT_BYTES) -> list[tuple[int, int | None]]:
+    """Byte ranges [start, end) of a file; each range reads the gzip members that START in it."""
+    if size <= split_bytes:
+        return [(0, None)]
+    starts = list(range(0, size, split_bytes))
+    return [(start, starts[i + 1] if i + 1 < len(starts) else None) for i, start in enumerate(starts)]
+
+
+def find_member_start(stream: BinaryIO, start: int, end: int | None) -> int | None:
+    """The offset of the first gzip member at or after ``start`` (and before ``end``) that holds a WARC record.
+
+    ``stream`` must be seekable (Beam's local and GCS readers are). A candidate is a gzip
+    header whose inflated bytes begin with ``WARC/``; a false match inside compressed data
+    would have to be a valid deflate stream producing that text, which does not happen.
+    """
+    position = start
+    window = b""
+    stream.seek(start)
+    while end is None or position < end:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            return None
+        window += chunk
+        found = window.find(_MEMBER_HEAD)
+        while found >= 0:
+            offset = position + found
+            if end is not None and offset >= end:
+                return None
+            if _starts_warc_member(window[found:]):
+                return offset
+            found = window.find(_MEMBER_HEAD, found + 1)
+        keep = len(_MEMBER_HEAD) - 1 + 4096  # a header cut by the chunk edge, and room to inflate
+        position += max(0, len(window) - keep)
+        window = window[-keep:] if len(window) > keep else window
+    return None
+
+
+def iter_warc_range(
+    stream: BinaryIO,
+    source_uri: str,
+    read_settings: ReadSettings,
+    on_skip: Callable[[str], None],
+    start: int,
+    end: int | None,
+) -> Iterator[WarcItem]:
+    """``iter_warc`` over the members starting in [start, end) of a seekable .warc.gz."""
+    if start == 0:  # the first range needs no seek: non-seekable streams work too
+        yield from iter_warc(stream, source_uri, read_settings, on_skip, end_offset=end)
+        return
+    offset = find_member_start(stream, start, end)
+    if offset is None:
+        return
+    stream.seek(offset)
+    yield from iter_warc(stream, source_uri, read_settings, on_skip, base_offset=offset, end_offset=end)
+
+
+def _starts_warc_member(data: bytes) -> bool:
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    try:
+        return inflater.decompress(data[:4096], 16).startswith(b"WARC/")
+    except zlib.error:
+        return False
