@@ -65,7 +65,7 @@ def main() -> int:
             (inputs / "fundus").mkdir()
             for path in real:
                 shutil.copy(path, inputs / "fundus" / f"{path.parent.name}_{path.name}")
-        config = write_config(work / "config")
+        config = write_config(work / "config", timeout=5.0)  # real pages on a busy machine can take 2 s
         size = sum(p.stat().st_size for p in inputs.rglob("*") if p.is_file())
         print(f"{len(expected)} hostile records + {len(real)} real pages, {size / 2**20:.0f} MiB on disk, in {inputs}")
         command = ["/usr/bin/time", "-v", sys.executable, "-m", "pipeline.cli", "run", str(inputs), "--output",
