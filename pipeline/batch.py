@@ -73,7 +73,7 @@ def _sidecar(path: str) -> dict[str, Any] | None:
     with FileSystems.open(meta, compression_type="uncompressed") as handle:
         try:
             value = json.loads(handle.read(1 << 20))
-        except ValueError:
+        except (ValueError, RecursionError):  # unreadable metadata: the article is read without it
             return None
     return value if isinstance(value, dict) else None
 
@@ -91,8 +91,8 @@ class ReadFilesFn(beam.DoFn):
     def process(self, work: tuple[str, int, int, int | None, int, int]) -> Iterator[Any]:
         path, size, start, end, shard, shards = work
         keep = None if shards == 1 else (lambda index: index % shards == shard)
-        for item in read_stage.read_file(path, size, self._settings, _open_raw, _sidecar,
-                                         on_skip=_count_warc_skip, byte_range=(start, end), keep=keep):
+        for item in read_stage.guarded_read(path, size, self._settings, _open_raw, _sidecar,
+                                            on_skip=_count_warc_skip, byte_range=(start, end), keep=keep):
             if isinstance(item, Reject):
                 beam.metrics.Metrics.counter("eventwire", f"reject:{item.reason}").inc()
                 yield beam.pvalue.TaggedOutput("rejects", item)

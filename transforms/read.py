@@ -12,6 +12,7 @@ import datetime as dt
 import email.utils
 import io
 import json
+import logging
 import posixpath
 import re
 import zlib
@@ -36,8 +37,10 @@ _DATELINE = re.compile(
     r"\s*(?:,\s*|\(\s*|[-–—]\s*)(?P<agency>[A-Za-z][A-Za-z&-]{1,20})\)?\s*$"
 )
 _FUTURE_SLACK = dt.timedelta(days=2)
+_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads already joined the valid pairs
 
 Opener = Callable[[str], BinaryIO]
+log = logging.getLogger(__name__)
 
 
 class ReadError(Exception):
@@ -147,7 +150,10 @@ def read_bounded(stream: BinaryIO, limit: int, what: str = "document") -> bytes:
 def parse_timestamp(value: Any, now: dt.datetime | None = None) -> dt.datetime:
     """An input timestamp as UTC (naive ones are taken as UTC); ValueError if absurd or unreadable."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        stamp = dt.datetime.fromtimestamp(value, dt.timezone.utc)
+        try:
+            stamp = dt.datetime.fromtimestamp(value, dt.timezone.utc)
+        except (OverflowError, OSError, ValueError) as exc:  # 1e20, -1e300, NaN, inf
+            raise ValueError(f"timestamp out of range: {value!r}") from exc
     elif isinstance(value, str) and value.strip():
         text = value.strip()
         try:
@@ -161,7 +167,10 @@ def parse_timestamp(value: Any, now: dt.datetime | None = None) -> dt.datetime:
         raise ValueError(f"timestamp must be a string or a number, got {type(value).__name__}")
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=dt.timezone.utc)
-    stamp = stamp.astimezone(dt.timezone.utc)
+    try:
+        stamp = stamp.astimezone(dt.timezone.utc)
+    except OverflowError as exc:  # "0001-01-01T00:00+05:00" falls before year 1 in UTC
+        raise ValueError(f"timestamp out of range: {stamp!r}") from exc
     now = now or dt.datetime.now(dt.timezone.utc)
     if stamp.year < _MIN_YEAR or stamp > now + _FUTURE_SLACK:
         raise ValueError(f"implausible timestamp {stamp.isoformat()}")
@@ -174,7 +183,12 @@ def _optional_str(record: dict[str, Any], key: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise ReadError("read/invalid_record", f"field {key!r} must be a string, got {type(value).__name__}")
-    return value.strip() or None
+    return without_lone_surrogates(value).strip() or None
+
+
+def without_lone_surrogates(text: str) -> str:
+    """JSON may escape half a surrogate pair ("\\ud800"); Parquet (UTF-8) cannot hold it: U+FFFD instead."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
 
 
 def _published(raw: Any) -> tuple[dt.datetime | None, str | None]:
@@ -229,6 +243,8 @@ def parse_json_record(line: bytes, source_uri: str) -> RawDocument:
         record = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ReadError("read/invalid_json", str(exc)[:200]) from exc
+    except RecursionError as exc:  # [[[[... thousands deep
+        raise ReadError("read/invalid_json", "nested too deeply") from exc
     if not isinstance(record, dict):
         raise ReadError("read/invalid_record", f"a line must hold a JSON object, got {type(record).__name__}")
     text, html = _optional_str(record, "text"), _optional_str(record, "html")
@@ -322,3 +338,20 @@ def read_file(
     except OSError as exc:
         if first:
             yield Reject(path, "read", "read/io_error", f"{type(exc).__name__}: {exc}"[:300])
+
+
+def guarded_read(
+    path: str, size: int, settings: ReadSettings, opener: Opener, sidecar: Callable[[str], dict[str, Any] | None],
+    on_skip: Callable[[str], None] = lambda _kind: None, byte_range: tuple[int, int | None] = (0, None),
+    keep: Callable[[int], bool] | None = None,
+) -> Iterator[RawDocument | Reject]:
+    """``read_file``, and if a file still trips an unforeseen error, a reject for the rest of it.
+
+    The last line of defence for hostile input: one file must never stop the run. The records
+    already emitted stay; the reject names the file, so no record goes unaccounted.
+    """
+    try:
+        yield from read_file(path, size, settings, opener, sidecar, on_skip, byte_range, keep)
+    except Exception as exc:  # deliberately broad at the per-file boundary; logged as a bug
+        log.exception("unexpected error reading %s", path)
+        yield Reject(path, "read", "read/unexpected_error", f"{type(exc).__name__}: {exc}"[:300])
