@@ -8,8 +8,8 @@ rest of the graph is the one ``eventwire watch --streaming`` runs.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import datetime as dt
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -251,7 +251,7 @@ class FakeState:
 
 
 def test_poll_state_transitions(server: FeedServer) -> None:
-    spec_a, spec_b, e = _serve(server, "unit")
+    spec_a, spec_b, _ = _serve(server, "unit")
     fn = PollFeedStatefulFn(FEEDS, FETCH)
     fn.setup()
     try:

@@ -29,6 +29,8 @@ from transforms.fetch import GuardedFetcher
 from transforms.settings import FeedSettings, FetchSettings
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+FEED_STATE = ReadModifyWriteStateSpec("feed_state", StrUtf8Coder())  # its name is part of the job's update contract
+_FEED_STATE_PARAM = beam.DoFn.StateParam(FEED_STATE)
 
 
 # --- pure: state encoding and transitions ----------------------------------------------------
@@ -76,8 +78,6 @@ class PollFeedStatefulFn(beam.DoFn):
     The poll time is the element's timestamp (the tick), so a replayed tick polls as of then.
     """
 
-    FEED_STATE = ReadModifyWriteStateSpec("feed_state", StrUtf8Coder())
-
     def __init__(self, feeds: FeedSettings, fetch: FetchSettings) -> None:
         self._feeds = feeds
         self._fetch = fetch
@@ -87,7 +87,7 @@ class PollFeedStatefulFn(beam.DoFn):
         self._fetcher = GuardedFetcher(self._fetch)
 
     def process(self, element: tuple[str, FeedSpec], timestamp: Timestamp = beam.DoFn.TimestampParam,
-                state: Any = beam.DoFn.StateParam(FEED_STATE)) -> Iterator[Any]:
+                state: Any = _FEED_STATE_PARAM) -> Iterator[Any]:
         assert self._fetcher is not None
         feed_url, spec = element
         previous = decode_state(state.read(), feed_url)
@@ -118,6 +118,7 @@ class PollFeeds(beam.PTransform):
         return (
             ticks
             | "FeedsPerTick" >> beam.FlatMap(feeds_per_tick(self._specs))
-            | "Poll" >> beam.ParDo(PollFeedStatefulFn(self._feeds, self._fetch)).with_outputs(
-                REJECTS, main="entries")
+            | "Poll" >> beam.ParDo(PollFeedStatefulFn(self._feeds, self._fetch))
+            .with_input_types(tuple[str, Any])  # a str key coder: deterministic, as state keys must be
+            .with_outputs(REJECTS, main="entries")
         )

@@ -225,17 +225,19 @@ class _KeyWindowFn(beam.DoFn):
         yield "writer", (start, pane.index, parts)
 
 
+_LAST_WINDOW = beam.transforms.userstate.ReadModifyWriteStateSpec("last_window", beam.coders.StrUtf8Coder())
+_LAST_WINDOW_PARAM = beam.DoFn.StateParam(_LAST_WINDOW)
+
+
 class _WriteWindowFn(beam.DoFn):
     """The single writer: stateful on one key, so the runner runs one window's write at a time
     (a window's merge must see the previous window's commit, or it would overwrite it)."""
-
-    LAST = beam.transforms.userstate.ReadModifyWriteStateSpec("last_window", beam.coders.StrUtf8Coder())
 
     def __init__(self, ctx: RunContext) -> None:
         self._ctx = ctx
 
     def process(self, element: tuple[str, tuple[dt.datetime, int, list[Any]]],
-                last: Any = beam.DoFn.StateParam(LAST)) -> Iterator[StagedPartition]:
+                last: Any = _LAST_WINDOW_PARAM) -> Iterator[StagedPartition]:
         start, pane_index, parts = element[1]
         ctx = dataclasses.replace(self._ctx, run_id=window_run_id(self._ctx.run_id, start, pane_index))
         done = write_window(ctx, parts)
@@ -260,5 +262,5 @@ class WriteWindows(beam.PTransform):
             | "GatherWindow" >> beam.combiners.ToList().without_defaults()
             | "KeyWindow" >> beam.ParDo(_KeyWindowFn())
             | "OneWriter" >> beam.WindowInto(beam.window.GlobalWindows())
-            | "StageAndCommit" >> beam.ParDo(_WriteWindowFn(self._ctx))
+            | "StageAndCommit" >> beam.ParDo(_WriteWindowFn(self._ctx)).with_input_types(tuple[str, Any])
         )
