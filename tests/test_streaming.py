@@ -18,9 +18,13 @@ from xml.sax.saxutils import escape
 import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.portability import common_urns
+from apache_beam.portability.api import beam_runner_api_pb2
 from apache_beam.testing.test_stream import TestStream
 from apache_beam.utils.timestamp import Timestamp
 
+from pipeline import watch
+from pipeline.feeds import prepare
 from pipeline.streaming import WatchFeeds
 from tests import records_factory
 from tests.conftest import read_table
@@ -300,3 +304,42 @@ def test_state_encoding_round_trips_and_failed_polls_keep_state() -> None:
     assert next_state(state, failed) is state
     moved = FeedState(seen=("c",))
     assert next_state(state, FeedPoll(FeedSpec("https://f/x"), "ok", state=moved)) is moved
+
+
+# --- eventwire watch --streaming -------------------------------------------------------------------
+
+
+def test_watch_refuses_streaming_on_the_local_runners(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for runner in ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner"):
+        code = watch.main(["http://127.0.0.1:9/feed.xml", "--output", str(tmp_path), "--streaming",
+                           "--runner", runner])
+        err = capsys.readouterr().err
+        assert code == 2 and f"{runner} cannot fire the windows of an unbounded source" in err
+        assert "polling loop" in err
+    assert not list(tmp_path.iterdir())  # nothing polled, nothing written
+
+
+def test_streaming_job_for_a_streaming_runner_has_the_impulse_the_state_and_the_windows(tmp_path: Path) -> None:
+    """The job ``watch --streaming`` submits, built without a runner service (no network here)."""
+    job, _ = prepare(["https://example.org/feed.xml", "--output", str(tmp_path), "--runner", "PortableRunner",
+                      "--job_endpoint", "localhost:9"], "eventwire watch", watch.build_parser("eventwire watch", None))
+    assert watch.runner_name(job) == "PortableRunner"
+    pipeline = watch.streaming_pipeline(job, interval=300, window_minutes=5)
+    assert job.options.view_as(StandardOptions).streaming
+    proto = pipeline.to_runner_api()  # pickles every DoFn, as a submission does
+    stateful = {}
+    for transform in proto.components.transforms.values():
+        if transform.spec.urn == common_urns.primitives.PAR_DO.urn:
+            payload = beam_runner_api_pb2.ParDoPayload.FromString(transform.spec.payload)
+            if payload.state_specs:
+                stateful[transform.unique_name.rsplit("/", 1)[0]] = sorted(payload.state_specs)
+    assert stateful == {"Watch/PollFeeds/Poll": ["feed_state"], "Watch/ToTables/Write/WriteWindows": ["last_window"]}
+    names = {t.unique_name for t in proto.components.transforms.values()}
+    assert "PollTicks/Impulse/GenSequence" in names
+    # The batch stages, under the same names as in `eventwire feeds`: shared, not copied.
+    assert {"Watch/FetchPages/GroupByHost", "Watch/ToTables/Clean", "Watch/ToTables/DedupArticles",
+            "Watch/ToTables/ExtractEvents", "Watch/ToTables/Write/ByPartition"} <= names
+    assert not any("ExistingArticles" in n for n in names)  # no stale index side input in streaming
+    fixed = [w for w in proto.components.windowing_strategies.values()
+             if w.window_fn.urn == "beam:window_fn:fixed_windows:v1"]
+    assert fixed and {w.allowed_lateness for w in fixed} == {24 * 3600 * 1000}
