@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 
@@ -34,7 +35,9 @@ def read_table(output: Path | str, table: str) -> list[dict]:
     root = Path(output) / table
     if not root.exists():
         return []
-    dataset = ds.dataset(str(root), format="parquet", partitioning="hive")
+    keys = {"articles": [("date", pa.date32()), ("language", pa.string())], "rejects": [("date", pa.date32())]}
+    partitioning = ds.partitioning(pa.schema(keys.get(table, [("event_date", pa.date32())])), flavor="hive")
+    dataset = ds.dataset(str(root), format="parquet", partitioning=partitioning)
     return dataset.to_table().to_pylist()
 
 

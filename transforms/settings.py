@@ -150,8 +150,17 @@ class LanguageSettings:
 @dataclasses.dataclass(frozen=True)
 class EventSettings:
     languages: tuple[str, ...] = ("de", "en")
-    lexicons: Mapping[str, str] = dataclasses.field(default_factory=FrozenDict)  # lang -> YAML path
-    gazetteers: tuple[str, ...] = ()  # YAML paths, relative to the config folder
+    # lang -> YAML path, relative to the config folder (docs/events.md has the formats)
+    lexicons: Mapping[str, str] = dataclasses.field(
+        default_factory=lambda: FrozenDict({"de": "lexicon/de.yaml", "en": "lexicon/en.yaml"})
+    )
+    gazetteers: tuple[str, ...] = (  # YAML paths, relative to the config folder; later files add entries
+        "gazetteer/countries.yaml",
+        "gazetteer/organizations.yaml",
+        "gazetteer/offices.yaml",
+        "gazetteer/holders.yaml",
+        "gazetteer/places.yaml",
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,157 @@
+"""Actors in a sentence: gazetteer spans grouped into noun phrases and resolved to participants.
+
+"der aserbaidschanische Außenminister Elmar Mammadyarov" -> AZE:foreign_minister;
+"Russia's defence minister" -> RUS:defence_minister; "Moskau" -> RUS:government;
+"die Delegationen aus Russland und Aserbaidschan" -> RUS:delegation, AZE:delegation.
+Place names after "in/im/at/near" are locations, not actors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from transforms.gazetteer import CompiledGazetteer, Label
+from transforms.sentences import Token
+
+_KIND_ORDER = ("holder", "office", "org", "country", "capital", "people", "adj", "place")
+_CONNECTORS = frozenset({"'s", "’s", "-", "of", "the", "von", "des", "der", "dem", "den", "de", "aus", "from"})
+_LOCATION_PREPS = frozenset({"in", "im", "at", "near", "bei", "nahe", "outside", "außerhalb"})
+# Institutions give way to a person or office of the same country named in the same clause.
+INSTITUTIONS = frozenset({"government", "foreign_ministry", "delegation", "side", "ministry"})
+# Offices held by one person: what "Amtskollege" / "counterpart" can copy.
+PERSONAL_OFFICES = frozenset({
+    "head_of_state", "head_of_government", "deputy_head_of_government", "vice_president", "foreign_minister",
+    "defence_minister", "interior_minister", "finance_minister", "minister", "diplomat", "secretary_general",
+    "commission_president", "council_president",
+})  # fmt: skip
+_ACTOR_CODES = {
+    "military": "MIL", "police": "COP", "legislature": "LEG", "judiciary": "JUD", "protesters": "OPP",
+    "opposition": "OPP", "rebels": "REB", "armed_group": "REB", "civilians": "CVL", "people": "",
+    "media": "MED", "party": "PTY", "refugees": "REF", "business": "BUS",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Actor:
+    start: int
+    end: int
+    clause: int
+    name: str
+    country: str | None
+    role: str | None
+    key: str | None  # None: not resolved (no country, or a counterpart without an office to copy)
+    tenure: tuple[dt.date | None, dt.date | None] | None = None  # when resolved from a named holder
+    location: bool = False
+
+
+def actor_code(country: str, role: str | None) -> str:
+    if role == "igo":
+        return country
+    return country + _ACTOR_CODES.get(role or "", "GOV")
+
+
+def _spans(tokens: list[Token], gaz: CompiledGazetteer) -> list[tuple[int, int, Label]]:
+    lowers = [t.lower for t in tokens]
+    spans, i = [], 0
+    while i < len(tokens):
+        length, labels = gaz.match(lowers, i)
+        upper = tokens[i].text[:1].isupper()
+        labels = [lab for lab in labels if upper or lab.kind in ("adj", "office")]
+        if length and labels:
+            label = min(labels, key=lambda lab: _KIND_ORDER.index(lab.kind))
+            spans.append((i, i + length, label))
+            i += length
+            continue
+        i += 1
+    return spans
+
+
+def _chunks(tokens: list[Token], spans: list[tuple[int, int, Label]]) -> list[list[tuple[int, int, Label]]]:
+    chunks: list[list[tuple[int, int, Label]]] = []
+    for span in spans:
+        if chunks:
+            last = chunks[-1][-1]
+            gap = tokens[last[1] : span[0]]
+            names_ok = last[2].kind in ("office", "adj") and span[2].kind == "holder"
+            joinable = all(
+                t.lower in _CONNECTORS or (names_ok and t.text[:1].isupper() and t.text.isalpha()) for t in gap
+            )
+            if joinable and len(gap) <= 3 and tokens[span[0]].clause == tokens[last[0]].clause:
+                chunks[-1].append(span)
+                continue
+        chunks.append([span])
+    return chunks
+
+
+def find_actors(tokens: list[Token], gaz: CompiledGazetteer, date: dt.date | None) -> list[Actor]:
+    actors: list[Actor] = []
+    chunks = _chunks(tokens, _spans(tokens, gaz))
+    for n, chunk in enumerate(chunks):
+        if not chunk:
+            continue  # consumed by the list distribution below
+        start, end = chunk[0][0], chunk[-1][1]
+        kinds = {label.kind: label for _, _, label in chunk}
+        countries = [lab.code for _, _, lab in chunk if lab.kind in ("country", "capital", "adj", "people", "place")]
+        before = {t.lower for t in tokens[max(0, start - 3) : start]}
+        name = " ".join(t.text for t in tokens[start:end])
+        if set(kinds) <= {"place", "country", "capital", "adj"} and before & _LOCATION_PREPS and "adj" not in kinds:
+            actors.append(Actor(start, end, tokens[start].clause, name, countries[0] if countries else None, None, None, None, True))
+            continue
+        if "place" in kinds and len(kinds) == 1:
+            continue
+        country: str | None = countries[0] if countries else None
+        role: str | None = None
+        key: str | None = None
+        tenure = None
+        if "holder" in kinds:
+            folded = kinds["holder"].name or ""
+            found = gaz.resolve_holder(folded, date, country)
+            if len({(h.country, h.role) for h in found}) == 1:
+                country, role, tenure = found[0].country, found[0].role, (found[0].start, found[0].end)
+            else:
+                any_date = gaz.resolve_holder(folded, None, country) or gaz.holders.get(folded, [])
+                country = country or (any_date[0].country if len({h.country for h in any_date}) == 1 else None)
+                role = "person"
+                key = f"{country}:person:{folded}" if country else None
+        if role is None and "office" in kinds:
+            role = kinds["office"].role
+            country = country or kinds["office"].code
+        if role is None and "org" in kinds:
+            org = kinds["org"]
+            country, role, key = org.code, org.role, org.key
+        if role is None and ({"country", "capital"} & set(kinds)):
+            role = "government"
+        if role is None and "people" in kinds:
+            role = "people"
+        if role is None:
+            continue  # an adjective alone ("russischen Regionen") names no actor
+        if key is None and country and role != "counterpart":
+            key = f"{country}:{role}"
+        actors.append(Actor(start, end, tokens[start].clause, name, country, role, key, tenure))
+        # "Delegationen aus Russland und Aserbaidschan": the office distributes over the list.
+        if "office" in kinds and len(chunk) > 1 and n + 1 < len(chunks):
+            nxt = chunks[n + 1]
+            gap = tokens[end : nxt[0][0]]
+            if [t.lower for t in gap] in (["und"], ["and"], [","]) and {s[2].kind for s in nxt} <= {"country", "capital"}:
+                code = nxt[0][2].code
+                actors.append(Actor(nxt[0][0], nxt[-1][1], tokens[nxt[0][0]].clause,
+                                    " ".join(t.text for t in tokens[nxt[0][0]:nxt[-1][1]]), code, role, f"{code}:{role}"))
+                chunks[n + 1] = []
+    return actors
+
+
+def resolve_counterparts(actors: list[Actor]) -> list[Actor]:
+    """'Amtskollege' / 'counterpart' holds the same office as the other official named with it."""
+    offices = [a.role for a in actors if a.key and a.role in PERSONAL_OFFICES]
+    resolved = []
+    for actor in actors:
+        if actor.role == "counterpart":
+            if offices and actor.country:
+                actor = Actor(actor.start, actor.end, actor.clause, actor.name, actor.country, offices[0],
+                              f"{actor.country}:{offices[0]}", actor.tenure)
+            else:
+                continue
+        resolved.append(actor)
+    return resolved
+

@@ -1,0 +1,355 @@
+"""Event extraction: Article -> Mentions (PLOVER type and mode, CAMEO code, participants, date, place).
+
+Pure functions first (``load_event_model``, ``extract_mentions``), then a thin DoFn and the
+``ExtractEvents`` composite. How it works and how to extend it: docs/events.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import pickle
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import apache_beam as beam
+import simplemma
+
+from transforms import ids
+from transforms.actors import (
+    INSTITUTIONS,
+    PERSONAL_OFFICES,
+    Actor,
+    actor_code,
+    find_actors,
+    resolve_counterparts,
+)
+from transforms.dates import DateGuess, parse_dateline, parse_ticker_heading, sentence_date, year_from_tenures
+from transforms.gazetteer import CompiledGazetteer, GazetteerSpec, load_gazetteer
+from transforms.lexicon import CompiledLexicon, Hit, TriggerSpec, load_lexicon
+from transforms.negation import (
+    TOPIC_WORDS,
+    is_denied,
+    is_habitual,
+    is_modal,
+    is_negated,
+    is_promise,
+    is_topic,
+)
+from transforms.records import Article, Mention, Participant, Reject
+from transforms.sentences import is_question, split_sentences, tokenize
+from transforms.settings import Settings, packaged_config_dir, resolve_config_path
+
+log = logging.getLogger(__name__)
+
+# Types whose report names a doer and a done-to: fewer than two participants is not a confident event.
+DYADIC = frozenset({"CONSULT", "COOPERATE", "AID", "SUPPORT", "SANCTION", "REQUEST", "ACCUSE", "THREATEN",
+                    "COERCE", "ASSAULT"})  # fmt: skip
+_WORD = re.compile(r"\w+|['’]s\b")
+# Types whose announced future act is a promise (AGREE) rather than a non-event.
+PROMISABLE = frozenset({"AID", "COOPERATE", "SUPPORT", "RETREAT", "CONCEDE"})
+# A single concrete agent is enough for these acts ("police arrested", "troops shelled").
+AGENT_ROLES = frozenset({"police", "military", "armed_group", "rebels", "judiciary", "government"})
+SINGLE_AGENT_TYPES = frozenset({"COERCE", "ASSAULT", "MOBILIZE"})
+_SET_MARKERS = frozenset({"zwischen", "between"})
+_LEAD_VERBS = frozenset({"leiten", "anführen", "führen", "vertreten", "lead", "head", "represent"})
+_DELEGATION_WORDS = frozenset({"delegation", "delegationen", "seite", "side", "delegations"})
+
+
+@dataclass(frozen=True)
+class EventModel:
+    """Validated lexicons and gazetteers; small, frozen, picklable. Matchers are compiled per worker."""
+
+    languages: tuple[str, ...]
+    lexicons: tuple[tuple[str, tuple[TriggerSpec, ...]], ...]
+    gazetteer: GazetteerSpec
+    fingerprint: str = field(default="", compare=False)
+
+
+def load_event_model(settings: Settings) -> EventModel:
+    def path(relative: str) -> Path:
+        if settings.config_dir:
+            return resolve_config_path(settings, relative)
+        return packaged_config_dir() / relative
+
+    events = settings.events
+    lexicons = tuple((lang, load_lexicon(path(p))) for lang, p in sorted(events.lexicons.items()))
+    gazetteer = load_gazetteer([path(p) for p in events.gazetteers])
+    model = EventModel(tuple(events.languages), lexicons, gazetteer)
+    digest = hashlib.sha256(pickle.dumps((model.languages, model.lexicons, model.gazetteer))).hexdigest()[:16]
+    return replace(model, fingerprint=digest)
+
+
+@dataclass
+class _Compiled:
+    lexicons: dict[str, CompiledLexicon]
+    gazetteer: CompiledGazetteer
+    lemmas: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+_COMPILED: dict[str, _Compiled] = {}
+
+
+def compile_model(model: EventModel) -> _Compiled:
+    """The per-process matchers for a model (built on first use, then reused)."""
+    compiled = _COMPILED.get(model.fingerprint)
+    if compiled is None:
+        compiled = _Compiled({lang: CompiledLexicon(s) for lang, s in model.lexicons}, CompiledGazetteer(model.gazetteer))
+        _COMPILED[model.fingerprint] = compiled
+    return compiled
+
+
+def _lemma(compiled: _Compiled, word: str, lang: str) -> str:
+    key = (word, lang)
+    lemma = compiled.lemmas.get(key)
+    if lemma is None:
+        lemma = simplemma.lemmatize(word, lang=lang).lower() if word[:1].isalpha() else word
+        if len(compiled.lemmas) < 200_000:
+            compiled.lemmas[key] = lemma
+    return lemma
+
+
+@dataclass
+class _Candidate:
+    sentence_index: int
+    sentence: str
+    spec: TriggerSpec
+    trigger: str
+    actors: list[Actor]
+    date: DateGuess
+    own_date: bool  # the sentence itself dates the act (else: context or publication)
+    location: Actor | None
+
+
+def _participants_for(hit: Hit, actors: list[Actor], tokens_lower: list[str], clauses: list[int]) -> list[Actor]:
+    clause = clauses[hit.start]
+    linked = [a for a in actors if a.clause == clause and not a.location and a.key]
+    after_marker = [i for i in range(hit.end, min(len(tokens_lower), hit.end + 4)) if tokens_lower[i] in _SET_MARKERS]
+    if after_marker:  # "ein Telefongespräch zwischen A und B": exactly the named set
+        linked = [a for a in linked if a.start > after_marker[0]] or linked
+    topic = next((i for i in range(hit.end, len(tokens_lower)) if clauses[i] == clause and tokens_lower[i] in TOPIC_WORDS), None)
+    if topic is not None:  # "sprach über das Gipfeltreffen der Blockfreien": a topic, not a participant
+        linked = [a for a in linked if a.start < topic]
+    persons = {a.country for a in linked if a.role in PERSONAL_OFFICES | {"person"}}
+    linked = [a for a in linked if not (a.role in INSTITUTIONS and a.country in persons)]
+    unique: dict[str, Actor] = {}
+    for actor in linked:
+        unique.setdefault(actor.key or "", actor)
+    return list(unique.values())
+
+
+def _sentence_candidates(
+    compiled: _Compiled, lang: str, index: int, text: str, published: dt.date | None, context: DateGuess | None
+) -> list[_Candidate]:
+    names = compiled.gazetteer.index
+    if not any(w in names or w + "." in names for w in _WORD.findall(text.lower())):
+        return []  # no actor can be named: skip tokens, lemmas and triggers (most sentences of an article)
+    tokens = tokenize(text)
+    if not tokens:
+        return []
+    forms = [t.lower for t in tokens]
+    clauses = [t.clause for t in tokens]
+    lemmas = [_lemma(compiled, t.text, lang) for t in tokens]
+    hits = compiled.lexicons[lang].find(forms, lemmas, clauses)
+    if not hits:
+        return []
+    date = sentence_date(text, published, context)
+    actors = resolve_counterparts(find_actors(tokens, compiled.gazetteer, date.date))
+    if not any(a.key for a in actors):
+        return []
+    kept: list[Hit] = []
+    for hit in sorted(hits, key=lambda h: h.start):
+        if any(k.spec.governs and clauses[k.start] == clauses[hit.start] and k.start < hit.start for k in kept):
+            continue  # "agreed to provide aid": the promise is the event
+        if (is_negated(forms, clauses, hit.start, lang) or is_denied(forms, hit.start)
+                or is_habitual(forms, clauses, hit.start) or is_topic(forms, clauses, hit.start)):
+            continue
+        if is_modal(forms, clauses, hit.start, hit.spec.governs):
+            if hit.spec.event_type not in PROMISABLE or not is_promise(forms, hit.start):
+                continue
+            hit = replace(hit, spec=replace(hit.spec, event_type="AGREE", mode=None, cameo="030", quad_class=1,
+                                            goldstein=4.0, governs=True))
+        kept.append(hit)
+    own = date.basis not in ("publication", "none") and date is not context
+    candidates: list[_Candidate] = []
+    seen_clauses: set[int] = set()
+    for hit in kept:
+        clause = clauses[hit.start]
+        if clause in seen_clauses:
+            continue  # one act per clause: the first trigger decides the type ...
+        same = [h for h in kept if clauses[h.start] == clause and h.spec.event_type == hit.spec.event_type]
+        spec = next((h.spec for h in same if h.spec.mode), hit.spec)  # ... the most specific one the mode
+        seen_clauses.add(clause)
+        participants = _participants_for(hit, actors, forms, clauses)
+        if not participants:
+            continue
+        places = [a for a in actors if a.location and a.country]
+        location = next((a for a in places if a.clause == clause), places[0] if places else None)
+        trigger = " ".join(tokens[i].text for h in same for i in range(h.start, h.end))
+        candidates.append(_Candidate(index, text, spec, trigger, participants, date, own, location))
+    return candidates
+
+
+def _delegation_heads(compiled: _Compiled, lang: str, sentences: list[str], date: dt.date | None) -> dict[str, Actor]:
+    """'X leitete die russische Delegation' / 'Die aserbaidschanische Seite wurde von X vertreten'."""
+    heads: dict[str, Actor] = {}
+    for text in sentences:
+        lowered = text.lower()
+        if not any(word in lowered for word in _DELEGATION_WORDS):
+            continue
+        tokens = tokenize(text)
+        forms = {t.lower for t in tokens}
+        if not forms & _DELEGATION_WORDS:
+            continue
+        if not {_lemma(compiled, t.text, lang) for t in tokens} & _LEAD_VERBS:
+            continue
+        actors = find_actors(tokens, compiled.gazetteer, date)
+        sides = [a.country for a in actors if a.role in ("delegation", "side") and a.country]
+        people = [a for a in actors if a.key and a.role in PERSONAL_OFFICES]
+        if len(people) == 1 and sides and people[0].country in (sides[0], None):
+            heads.setdefault(sides[0], replace(people[0], country=sides[0], key=f"{sides[0]}:{people[0].role}"))
+    return heads
+
+
+def _finish_date(candidate: _Candidate) -> DateGuess:
+    date = candidate.date
+    if date.date is None and date.month_day is not None:
+        tenures = [a.tenure for a in candidate.actors if a.tenure is not None]
+        if len(tenures) >= 1 and (year := year_from_tenures(*date.month_day, tenures)) is not None:
+            base = date.basis.replace("_no_year", "")
+            return DateGuess(dt.date(year, *date.month_day), f"{base}+tenure", date.text)
+    return date
+
+
+def _dateline(article: Article, sentences: list, published: dt.date | None) -> DateGuess | None:
+    for line in (sentences[0].text if sentences else "", article.title or ""):
+        if line and (guess := parse_dateline(line, published)):
+            return guess
+    return None
+
+
+def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
+    lang = article.language
+    if lang not in model.languages or lang not in dict(model.lexicons):
+        return []
+    compiled = compile_model(model)
+    published = article.published_at.astimezone(dt.timezone.utc).date() if article.published_at else None
+    sentences = split_sentences(article.text)
+    context = _dateline(article, sentences, published)
+    candidates: list[_Candidate] = []
+    for sentence in sentences:
+        if sentence.is_heading:
+            context = parse_ticker_heading(sentence.text, published) or context
+            continue
+        if is_question(sentence.text):
+            continue
+        candidates += _sentence_candidates(compiled, lang, sentence.index, sentence.text, published, context)
+    if not candidates:
+        return []
+    heads = _delegation_heads(compiled, lang, [s.text for s in sentences], published)
+    mentions: list[Mention] = []
+    events: list[tuple[_Candidate, list[Actor], DateGuess, str | None]] = []
+    for cand in candidates:
+        actors = [heads.get(a.country, a) if a.role == "delegation" else a for a in cand.actors]
+        actors = list({a.key: a for a in actors}.values())
+        mode = cand.spec.mode
+        if cand.spec.event_type == "CONSULT" and mode is None and (cand.location or any(a.role == "delegation" for a in cand.actors)):
+            mode = "meeting"  # delegations, or a named place: an in-person meeting
+        date = _finish_date(replace(cand, actors=actors))
+        countries = {a.country for a in actors}
+        antecedent = None
+        for prev, prev_actors, prev_date, prev_mode in reversed(events):
+            if prev.spec.event_type != cand.spec.event_type or (mode and prev_mode and mode != prev_mode):
+                continue
+            if countries <= {a.country for a in prev_actors} and (not cand.own_date or date.date == prev_date.date):
+                antecedent = (prev_actors, prev_date, prev_mode)
+                break
+        if antecedent and (len(actors) < 2 or {a.key for a in actors} == {a.key for a in antecedent[0]}
+                           or not cand.own_date):
+            actors, date, mode = antecedent[0], antecedent[1], antecedent[2] or mode
+        elif len(actors) < (2 if cand.spec.event_type in DYADIC else 1):
+            lone_agent = cand.spec.event_type in SINGLE_AGENT_TYPES and actors and actors[0].role in AGENT_ROLES
+            if not lone_agent:
+                continue
+        events.append((cand, actors, date, mode))
+        mentions.append(_mention(article, cand, actors, date, mode))
+    return mentions
+
+
+def _mention(article: Article, cand: _Candidate, actors: list[Actor], date: DateGuess, mode: str | None) -> Mention:
+    participants = tuple(
+        sorted(
+            (Participant(a.name, a.key or "", a.country, a.role, actor_code(a.country or "", a.role)) for a in actors),
+            key=lambda p: p.key,
+        )
+    )
+    event_id = ids.event_id(date.date, cand.spec.event_type, [p.key for p in participants], article.article_id)
+    location = None if mode == "phone" else cand.location
+    return Mention(
+        mention_id=ids.mention_id(article.article_id, cand.sentence_index, event_id),
+        event_id=event_id,
+        article_id=article.article_id,
+        url=article.url,
+        source=article.source,
+        language=article.language,
+        sentence=cand.sentence,
+        trigger=cand.trigger,
+        event_type=cand.spec.event_type,
+        event_mode=mode,
+        cameo_code=_cameo_for(cand.spec, mode),
+        quad_class=cand.spec.quad_class,
+        goldstein=cand.spec.goldstein,
+        participants=participants,
+        event_date=date.date,
+        date_basis=date.basis,
+        date_text=date.text,
+        location_country=location.country if location else None,
+        location_name=location.name if location else None,
+    )
+
+
+def _cameo_for(spec: TriggerSpec, mode: str | None) -> str:
+    if spec.event_type == "CONSULT" and mode != spec.mode:
+        return {"phone": "041", "visit": "042", "meeting": "040"}.get(mode or "", spec.cameo)
+    return spec.cameo
+
+
+# --- Beam -----------------------------------------------------------------------------------
+
+REJECTS = "rejects"
+
+
+class ExtractEventsFn(beam.DoFn):
+    """Article -> Mentions; an article whose extraction raises becomes a Reject on ``rejects``."""
+
+    def __init__(self, model: EventModel) -> None:
+        self.model = model
+
+    def setup(self) -> None:
+        compile_model(self.model)  # lexicon and gazetteer indexes, once per worker
+
+    def process(self, article: Article):
+        try:
+            mentions = extract_mentions(article, self.model)
+        except Exception as exc:  # a bad article never kills the run: it is recorded
+            log.warning("event extraction failed for %s: %s", article.source_uri, exc)
+            yield beam.pvalue.TaggedOutput(
+                REJECTS, Reject(article.source_uri, "extract", "extract/error", f"{type(exc).__name__}: {exc}")
+            )
+            return
+        yield from mentions
+
+
+class ExtractEvents(beam.PTransform):
+    """PCollection[Article] -> DoOutputsTuple with ``.mentions`` (main) and ``.rejects``."""
+
+    def __init__(self, model: EventModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def expand(self, articles):
+        return articles | "ExtractMentions" >> beam.ParDo(ExtractEventsFn(self.model)).with_outputs(
+            REJECTS, main="mentions"
+        )

@@ -1,0 +1,162 @@
+"""Trigger lexicons: words and phrases that report a PLOVER event, per language.
+
+Pattern syntax in ``words`` (see docs/events.md): ``treffen`` (lemma or form), ``*angriff``
+(compound head: Luftangriff, Raketenangriffen), ``telefon*`` (prefix), ``tauschen+aus`` (German
+separable verb: "tauschten ... aus" or "ausgetauscht"), ``sign _ agreement`` (a phrase, ``_``
+allows up to four words between), ``hold talks`` (adjacent words).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from transforms.settings import ConfigError, read_yaml
+
+PLOVER_TYPES = (
+    "CONSULT", "AGREE", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
+    "ACCUSE", "REJECT", "THREATEN", "PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT",
+)  # fmt: skip
+# Goldstein scale by CAMEO root (Goldstein 1992, as in the CAMEO manual); entries may override.
+ROOT_GOLDSTEIN = {
+    "01": 0.0, "02": 3.0, "03": 4.0, "04": 1.0, "05": 3.5, "06": 6.0, "07": 7.0, "08": 5.0, "09": -2.0,
+    "10": -5.0, "11": -2.0, "12": -4.0, "13": -6.0, "14": -6.5, "15": -7.2, "16": -4.0, "17": -7.0,
+    "18": -9.0, "19": -10.0, "20": -10.0,
+}  # fmt: skip
+_NOUN_ENDINGS = ("", "e", "en", "n", "s", "es", "er", "ern", "nen")
+_KEYS = {"type", "mode", "cameo", "goldstein", "words", "governs", "symmetric"}
+
+
+@dataclass(frozen=True)
+class TriggerSpec:
+    event_type: str
+    mode: str | None
+    cameo: str
+    quad_class: int
+    goldstein: float
+    patterns: tuple[str, ...]
+    governs: bool  # "agreed to / threatened to / demanded that ...": embedded acts are its content
+    symmetric: bool  # participants form a set (calls, meetings, agreements)
+
+
+def quad_class(cameo: str) -> int:
+    root = int(cameo[:2])
+    return 1 if root <= 5 else 2 if root <= 8 else 3 if root <= 13 else 4
+
+
+def load_lexicon(path: Path) -> tuple[TriggerSpec, ...]:
+    data = read_yaml(path) or {}
+    entries = []
+    for i, row in enumerate(data.get("triggers") or []):
+        where = f"{path}: triggers[{i}]"
+        unknown = set(row) - _KEYS
+        if unknown or not {"type", "cameo", "words"} <= set(row):
+            raise ConfigError(f"{where}: keys must be among {sorted(_KEYS)} (type, cameo, words required)")
+        if row["type"] not in PLOVER_TYPES:
+            raise ConfigError(f"{where}: unknown PLOVER type {row['type']!r}")
+        cameo = str(row["cameo"])
+        if not cameo.isdigit() or cameo[:2] not in ROOT_GOLDSTEIN:
+            raise ConfigError(f"{where}: bad CAMEO code {cameo!r} (quote it to keep leading zeros)")
+        entries.append(
+            TriggerSpec(
+                event_type=row["type"],
+                mode=row.get("mode"),
+                cameo=cameo,
+                quad_class=quad_class(cameo),
+                goldstein=float(row.get("goldstein", ROOT_GOLDSTEIN[cameo[:2]])),
+                patterns=tuple(str(w).lower() for w in row["words"]),
+                governs=bool(row.get("governs", row["type"] in ("AGREE", "THREATEN", "REQUEST", "REJECT"))),
+                symmetric=bool(row.get("symmetric", row["type"] in ("CONSULT", "COOPERATE"))),
+            )
+        )
+    return tuple(entries)
+
+
+@dataclass(frozen=True)
+class Hit:
+    spec: TriggerSpec
+    start: int  # token index of the trigger (first word)
+    end: int  # token index after the last word of the trigger
+
+
+class CompiledLexicon:
+    """Dictionaries over the patterns: a handful of lookups per token, whatever the lexicon size."""
+
+    def __init__(self, specs: tuple[TriggerSpec, ...]) -> None:
+        self.exact: dict[str, list[TriggerSpec]] = {}
+        self.prefix: dict[str, list[TriggerSpec]] = {}
+        self.suffix: dict[str, list[TriggerSpec]] = {}
+        self.separable: dict[str, list[tuple[str, TriggerSpec]]] = {}
+        self.phrases: dict[str, list[tuple[tuple[str, ...], bool, TriggerSpec]]] = {}
+        self._cache: dict[tuple[str, str], list[TriggerSpec]] = {}
+        for spec in specs:
+            for pattern in spec.patterns:
+                if " " in pattern:
+                    words = tuple(w for w in pattern.split() if w != "_")
+                    self.phrases.setdefault(words[0], []).append((words[1:], " _ " in pattern, spec))
+                elif "+" in pattern:
+                    verb, particle = pattern.split("+", 1)
+                    self.separable.setdefault(verb, []).append((particle, spec))
+                    self.exact.setdefault(particle + verb, []).append(spec)
+                elif pattern.startswith("*"):
+                    self.suffix.setdefault(pattern[1:], []).append(spec)
+                elif pattern.endswith("*"):
+                    self.prefix.setdefault(pattern[:-1], []).append(spec)
+                else:
+                    self.exact.setdefault(pattern, []).append(spec)
+
+    def _word(self, form: str, lemma: str) -> list[TriggerSpec]:
+        key = (form, lemma)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._lookup(form, lemma)
+            if len(self._cache) < 200_000:
+                self._cache[key] = found
+        return found
+
+    def _lookup(self, form: str, lemma: str) -> list[TriggerSpec]:
+        found = self.exact.get(lemma) or self.exact.get(form)
+        if found:
+            return found
+        for ending in _NOUN_ENDINGS:
+            if ending and not form.endswith(ending):
+                continue
+            base = form[: len(form) - len(ending)] if ending else form
+            for cut in range(0, max(0, len(base) - 3)):
+                if found := self.suffix.get(base[cut:]):
+                    return found
+        for cut in range(len(form), 3, -1):
+            if found := self.prefix.get(form[:cut]):
+                return found
+        return []
+
+    def _element(self, pattern: str, form: str, lemma: str) -> bool:
+        if pattern.endswith("*"):
+            return form.startswith(pattern[:-1])
+        if pattern.startswith("*"):
+            return form.endswith(pattern[1:])
+        return pattern in (form, lemma)
+
+    def find(self, forms: list[str], lemmas: list[str], clauses: list[int]) -> list[Hit]:
+        hits: list[Hit] = []
+        for i, (form, lemma) in enumerate(zip(forms, lemmas, strict=True)):
+            if not form[0].isalpha():
+                continue
+            for rest, gapped, spec in self.phrases.get(lemma, []) + (self.phrases.get(form, []) if form != lemma else []):
+                position, ok = i, True
+                for element in rest:
+                    window = range(position + 1, min(len(forms), position + (6 if gapped else 2)))
+                    nxt = next((j for j in window if clauses[j] == clauses[i] and self._element(element, forms[j], lemmas[j])), None)
+                    if nxt is None:
+                        ok = False
+                        break
+                    position = nxt
+                if ok:
+                    hits.append(Hit(spec, i, position + 1))
+            for particle, spec in self.separable.get(lemma, []):
+                later = (j for j in range(i + 1, len(forms)) if clauses[j] == clauses[i])
+                if any(forms[j] == particle and (j + 1 == len(forms) or not forms[j + 1][0].isalpha()) for j in later):
+                    hits.append(Hit(spec, i, i + 1))
+            if not any(h.start == i for h in hits):
+                hits += [Hit(spec, i, i + 1) for spec in self._word(form, lemma)]
+        return hits

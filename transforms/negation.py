@@ -1,0 +1,77 @@
+"""Acts that are not events: negated, planned or hypothetical, denied, habitual, asked about.
+
+Each check looks at the trigger's clause (tokens between commas, colons, dashes, quotes), because
+German puts the modal verb and the negation far from the verb it modifies ("Lawrow wird seinen
+Amtskollegen am Montag nicht treffen"). docs/events.md lists the words.
+"""
+
+from __future__ import annotations
+
+NEGATIONS = frozenset(
+    ["nicht", "kein", "keine", "keinen", "keinem", "keiner", "keines", "nie", "niemals", "weder", "ohne", "not", "no", "never", "neither", "nor", "without", "didn", "t", "cannot"]
+)
+# Future, plans, intentions, conditions and possibilities (German and English).
+MODALS = frozenset(
+    ["wird", "werden", "würde", "würden", "soll", "sollen", "sollte", "sollten", "will", "wollen", "wollte", "wollten", "möchte", "möchten", "plant", "planen", "plante", "geplant", "geplante", "geplanten", "geplantes", "beabsichtigt", "beabsichtigen", "erwartet", "erwarten", "voraussichtlich", "bereit", "morgen", "übermorgen", "nächste", "nächsten", "nächster", "kommende", "kommenden", "künftig", "künftige", "könnte", "könnten", "kann", "können", "dürfte", "dürften", "falls", "wenn", "sofern", "ob", "would", "could", "might", "may", "should", "shall", "plans", "planned", "planning", "plan", "intends", "intend", "intended", "wants", "want", "hopes", "hope", "expected", "expects", "scheduled", "upcoming", "tomorrow", "next", "if", "unless", "whether", "considering", "consider", "proposed", "proposes", "prepared", "ready"]
+)
+DENIALS = frozenset(
+    ["dementierte", "dementiert", "dementieren", "bestritt", "bestritten", "bestreitet", "denied", "denies", "deny", "dismissed", "refuted", "rumours", "rumors", "gerüchte", "falschmeldung"]
+)
+HABITUAL = frozenset(["mittlerweile", "bislang", "bisher", "regelmäßig", "regularly", "routinely", "usually", "traditionell"])
+# Words that make a modal harmless: "will" after these is a noun ("the will of"), "may" a month.
+_NOT_MODAL_AFTER = frozenset({"the", "der", "die", "das", "of", "in", "on", "am", "im"})
+
+
+def _clause_words(forms: list[str], clauses: list[int], index: int) -> list[tuple[int, str]]:
+    clause = clauses[index]
+    return [(i, f) for i, f in enumerate(forms) if clauses[i] == clause]
+
+
+def is_negated(forms: list[str], clauses: list[int], index: int, lang: str = "de") -> bool:
+    """English negates before the verb ("did not meet"); German also after it ("traf ihn nicht")."""
+    before, after = (8, 6) if lang == "de" else (4, 0)  # German perfect: "hat nicht mit X telefoniert"
+    words = _clause_words(forms, clauses, index)
+    return any(f in NEGATIONS and -before <= i - index <= after for i, f in words)
+
+
+# A promise of cooperation is itself an event (PLOVER AGREE), when the sentence says it was made.
+ANNOUNCING = frozenset(
+    ["announced", "announces", "said", "says", "pledged", "promised", "agreed", "vowed", "offered", "declared", "erklärte", "kündigte", "versprach", "sicherte", "sagte", "teilte"]
+)
+FUTURE = frozenset(["will", "would", "wird", "werden", "würde", "würden"])
+
+
+def is_promise(forms: list[str], index: int) -> bool:
+    before = forms[:index]
+    return any(f in FUTURE for f in before[-6:]) and any(f in ANNOUNCING for f in before)
+
+
+def is_modal(forms: list[str], clauses: list[int], index: int, governs: bool) -> bool:
+    """Planned, hypothetical, conditional. A governing trigger ("agreed to", "threatened to",
+    "demanded") is itself the event, so only a modal before it counts."""
+    for i, f in _clause_words(forms, clauses, index):
+        if f not in MODALS or (governs and i > index):
+            continue
+        if f in ("may", "will") and i > 0 and forms[i - 1] in _NOT_MODAL_AFTER:
+            continue
+        if f == "may" and i + 1 < len(forms) and forms[i + 1][:1].isdigit():
+            continue
+        return True
+    return False
+
+
+def is_denied(forms: list[str], index: int) -> bool:
+    """'X denied that ...' / 'dementierte, dass ...': everything reported after the denial."""
+    return any(f in DENIALS for f in forms[:index])
+
+
+def is_habitual(forms: list[str], clauses: list[int], index: int) -> bool:
+    return any(f in HABITUAL for _, f in _clause_words(forms, clauses, index))
+
+
+# "sprach über das Gipfeltreffen", "talked about the summit": the act is a topic of the talk.
+TOPIC_WORDS = frozenset({"über", "about", "regarding", "concerning", "bezüglich", "hinsichtlich"})
+
+
+def is_topic(forms: list[str], clauses: list[int], index: int) -> bool:
+    return any(forms[i] in TOPIC_WORDS and clauses[i] == clauses[index] for i in range(max(0, index - 3), index))

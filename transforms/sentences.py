@@ -1,0 +1,97 @@
+"""Paragraphs, sentences, clauses and tokens for event extraction (German and English news).
+
+Rule-based and fast (a few microseconds per sentence): no model download, no parser. The
+splitter knows ordinals ("31. Mai"), initials ("U.S.", "Dr.") and common abbreviations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import NamedTuple
+
+_ABBREVIATIONS = frozenset(
+    ["dr", "prof", "mr", "mrs", "ms", "st", "gen", "col", "lt", "sgt", "gov", "sen", "rep", "jr", "sr", "vs", "no", "nr", "ca", "bzw", "usw", "vgl", "z.b", "u.a", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "okt", "nov", "dec", "dez", "inc", "ltd", "co", "corp", "mio", "mrd", "abs", "art"]
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'»«“”‘’)]*\s+(?=[\"'»«“„‘(]?[A-ZÄÖÜ0-9])")
+_TOKEN = re.compile(r"\d+(?:[.,:]\d+)*\.?|\w+\.?|['’]s\b|[^\w\s]", re.UNICODE)
+# Clause boundaries: the participants of an act are looked for inside the trigger's clause.
+_CLAUSE_PUNCT = frozenset({",", ";", ":", "–", "—", "(", ")", "\"", "„", "“", "”", "»", "«"})
+
+
+class Token(NamedTuple):  # a NamedTuple: built ~100 times per article, it must be cheap
+    text: str  # as written (a trailing abbreviation dot is kept only on abbreviations)
+    lower: str
+    start: int
+    end: int
+    clause: int  # index of the clause inside the sentence
+
+
+@dataclass(frozen=True)
+class Sentence:
+    index: int  # running number in the article
+    paragraph: int
+    text: str
+    is_heading: bool  # a line without closing punctuation: headline, teaser, dateline, ticker heading
+
+
+def split_paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n+", text) if p.strip()]
+
+
+def _protected(text: str, position: int) -> bool:
+    """True when the full stop before ``position`` is not a sentence end (abbreviation, ordinal, initial)."""
+    before = text[:position].rstrip()
+    match = re.search(r"(\S+)[.]\W*$", before)
+    if not match:
+        return False
+    word = match.group(1).lower().lstrip("(\"'„“")
+    if word in _ABBREVIATIONS or re.fullmatch(r"[a-zäöü]", word):
+        return True
+    if re.fullmatch(r"\d{1,2}", word):  # "31. Mai", "am 4. Mai": an ordinal, not a sentence end
+        return True
+    return bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))  # U.S., U.N.
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    sentences: list[Sentence] = []
+    for p_index, paragraph in enumerate(split_paragraphs(text)):
+        start = 0
+        pieces: list[str] = []
+        for match in _SENTENCE_END.finditer(paragraph):
+            if _protected(paragraph, match.start()):
+                continue
+            pieces.append(paragraph[start : match.start()].strip())
+            start = match.end()
+        pieces.append(paragraph[start:].strip())
+        heading = not re.search(r"[.!?…:][\"'»«“”’)]*$", paragraph)
+        for piece in pieces:
+            if piece:
+                sentences.append(Sentence(len(sentences), p_index, piece, heading))
+    return sentences
+
+
+def tokenize(sentence: str) -> list[Token]:
+    tokens: list[Token] = []
+    clause = 0
+    for match in _TOKEN.finditer(sentence):
+        raw = match.group(0)
+        end = match.end()
+        if raw.endswith(".") and len(raw) > 1 and not _keeps_dot(raw):
+            raw = raw[:-1]
+            end -= 1
+        if raw in _CLAUSE_PUNCT:
+            clause += 1
+        tokens.append(Token(raw, raw.lower(), match.start(), end, clause))
+        if match.group(0) != raw:  # the split-off full stop
+            tokens.append(Token(".", ".", end, end + 1, clause))
+    return tokens
+
+
+def _keeps_dot(raw: str) -> bool:
+    word = raw[:-1].lower()
+    return word in _ABBREVIATIONS or bool(re.fullmatch(r"\d{1,2}", word)) or len(word) == 1
+
+
+def is_question(sentence: str) -> bool:
+    return sentence.rstrip(" \"'»«“”’)").endswith("?")
