@@ -27,7 +27,7 @@ from pipeline import watch
 from pipeline.feeds import prepare
 from pipeline.streaming import WatchFeeds
 from tests import records_factory
-from tests.conftest import read_table
+from tests.conftest import REPO, read_table
 from tests.feedserver import PAGES, FeedServer
 from transforms import tables
 from transforms.events import load_event_model
@@ -46,9 +46,8 @@ TEXT = {  # feed-only entries: long enough to be articles (clean.min_chars is 20
     "a2": "The city council of Springfield voted on Tuesday to extend the opening hours of the public "
           "library. Council members said the change answers a petition signed by more than two thousand "
           "residents, and the library will now stay open until nine in the evening on weekdays.",
-    "a4": "Farmers in the northern valley report that the late frost destroyed a large part of the apple "
-          "blossoms this spring. The regional agricultural office expects the harvest to fall by a third "
-          "and has announced a meeting with growers to discuss emergency support for the coming months.",
+    # the seed article of the RT DE phone call: the feed-only entry that reports events
+    "a4": (REPO / "seeds" / "000_016a57d3c07c75c1.txt").read_text(encoding="utf-8").strip().split("\n", 1)[1],
     "a5": "A new ferry connection between the two harbour towns will start in July, the transport "
           "authority announced. The ferry will run every hour during the summer season and every two hours "
           "in winter, and tickets will cost the same as the existing bus connection along the coast road.",
@@ -113,7 +112,7 @@ def _entries(base: str) -> dict[str, dict[str, str]]:
                "link": f"{base}/gone?stream=a2", "summary": TEXT["a2"]},
         "a3": {"id": "urn:a3", "title": "Junge Welt report", "updated": "2024-06-01T09:20:00Z",
                "link": f"{base}/articles/{PAGES[0]}?stream=a3"},
-        "a4": {"id": "urn:a4", "title": "Frost", "updated": "2024-06-01T09:30:00Z", "content": TEXT["a4"]},
+        "a4": {"id": "urn:a4", "title": "Telefonat der Außenminister", "updated": "2024-06-01T09:30:00Z", "content": TEXT["a4"]},
         "a5": {"id": "urn:a5", "title": "Ferry", "updated": "2024-05-31T22:00:00Z", "content": TEXT["a5"]},
         "b1": {"id": "urn:b1", "title": "VOA report", "updated": "2024-06-01T08:00:00Z",
                "link": f"{base}/articles/{PAGES[2]}?stream=b1"},
@@ -205,14 +204,16 @@ def test_streaming_graph_over_three_windows_a_repeat_a_304_and_a_late_poll(serve
         "date=2024-05-31/language=en", "date=2024-06-01/language=en", "date=2024-06-01/language=de"}
     assert not list((out / tables.STAGING_DIR).rglob("*.parquet"))
 
-    # A replay (a new job without state, every window firing again) writes identical partitions.
+    # A replay (a new job without state, every window firing again) writes identical partitions:
+    # on the same output (nothing doubles, nothing moves) and on a fresh one (the same rows).
     before = _all_rows(out)
+    assert before["mentions"] and before["events"]  # a4 reports a phone call
     files_before = sorted(p.relative_to(out) for p in out.rglob("*.parquet"))
-    _, _, _ = _serve(server, "one")
-    server.feeds.served.clear()
-    _run_watch([spec_a, spec_b], out)
-    assert _all_rows(out) == before
-    assert sorted(p.relative_to(out) for p in out.rglob("*.parquet")) == files_before
+    for replay in (out, tmp_path / "fresh"):
+        server.feeds.served.clear()
+        _run_watch([spec_a, spec_b], replay)
+        assert _all_rows(replay) == before
+        assert sorted(p.relative_to(replay) for p in replay.rglob("*.parquet")) == files_before
 
 
 def test_rewriting_a_window_gives_identical_partitions(tmp_path: Path) -> None:
