@@ -76,7 +76,7 @@ class Score:
         return (tp / p if p else 0.0), (tp / g if g else 0.0)
 
 
-def eval_plover(model: EventModel, corpus: Path) -> tuple[Score, dict[str, list[int]]]:
+def eval_plover(model: EventModel, corpus: Path, verbose: bool = False) -> tuple[Score, dict[str, list[int]]]:
     records = json.loads((corpus / "plover" / "PLOVER_GSR_CAMEO.json").read_text(encoding="utf-8"))
     score, per_type = Score(), {}
     for rec in records:
@@ -92,7 +92,11 @@ def eval_plover(model: EventModel, corpus: Path) -> tuple[Score, dict[str, list[
         row = per_type.setdefault(gold_type, [0, 0, 0])
         row[0] += 1
         row[1] += bool(typed)
-        row[2] += any(countries(m) == gold_set for m in typed)
+        actors_ok = any(countries(m) == gold_set for m in typed)
+        row[2] += actors_ok
+        if verbose and not actors_ok:
+            got = "; ".join(f"{m.event_type}/{m.cameo_code} {sorted(countries(m))} [{m.trigger}]" for m in mentions) or "-"
+            print(f"MISS {rec['id']} gold {gold_type} {sorted(gold_set)}\n  {rec['text']}\n  got: {got}")
     return score, per_type
 
 
@@ -178,13 +182,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
     parser.add_argument("--golden", default=str(ROOT / "tests" / "fixtures" / "events" / "golden_de.yaml"))
+    parser.add_argument("--verbose", action="store_true", help="print every PLOVER record whose type + actor set is missed")
     parser.add_argument("corpus_pos", nargs="?", help="the corpus path (same as --corpus)")
     args = parser.parse_args(argv)
     corpus = Path(args.corpus_pos or args.corpus)
     model = load_event_model(Settings())
     by_lang: dict[str, Score] = {}
 
-    plover, per_type = eval_plover(model, corpus)
+    plover, per_type = eval_plover(model, corpus, args.verbose)
     by_lang["en (PLOVER)"] = plover
     print(plover.table("PLOVER gold records (en): precision/recall per type"))
     print("\nPLOVER per gold type: records, type right, type + actor set right")

@@ -19,7 +19,6 @@ import simplemma
 
 from transforms import ids
 from transforms.actors import (
-    INSTITUTIONS,
     PERSONAL_OFFICES,
     Actor,
     actor_code,
@@ -29,8 +28,8 @@ from transforms.actors import (
 from transforms.dates import DateGuess, parse_dateline, parse_ticker_heading, sentence_date, year_from_tenures
 from transforms.gazetteer import CompiledGazetteer, GazetteerSpec, load_gazetteer
 from transforms.lexicon import CompiledLexicon, Hit, TriggerSpec, load_lexicon
+from transforms.linking import link_participants
 from transforms.negation import (
-    TOPIC_WORDS,
     is_denied,
     is_habitual,
     is_modal,
@@ -53,7 +52,6 @@ PROMISABLE = frozenset({"AID", "COOPERATE", "SUPPORT", "RETREAT", "CONCEDE"})
 # A single concrete agent is enough for these acts ("police arrested", "troops shelled").
 AGENT_ROLES = frozenset({"police", "military", "armed_group", "rebels", "judiciary", "government"})
 SINGLE_AGENT_TYPES = frozenset({"COERCE", "ASSAULT", "MOBILIZE"})
-_SET_MARKERS = frozenset({"zwischen", "between"})
 _LEAD_VERBS = frozenset({"leiten", "anführen", "führen", "vertreten", "lead", "head", "represent"})
 _DELEGATION_WORDS = frozenset({"delegation", "delegationen", "seite", "side", "delegations"})
 
@@ -123,23 +121,6 @@ class _Candidate:
     location: Actor | None
 
 
-def _participants_for(hit: Hit, actors: list[Actor], tokens_lower: list[str], clauses: list[int]) -> list[Actor]:
-    clause = clauses[hit.start]
-    linked = [a for a in actors if a.clause == clause and not a.location and a.key]
-    after_marker = [i for i in range(hit.end, min(len(tokens_lower), hit.end + 4)) if tokens_lower[i] in _SET_MARKERS]
-    if after_marker:  # "ein Telefongespräch zwischen A und B": exactly the named set
-        linked = [a for a in linked if a.start > after_marker[0]] or linked
-    topic = next((i for i in range(hit.end, len(tokens_lower)) if clauses[i] == clause and tokens_lower[i] in TOPIC_WORDS), None)
-    if topic is not None:  # "sprach über das Gipfeltreffen der Blockfreien": a topic, not a participant
-        linked = [a for a in linked if a.start < topic]
-    persons = {a.country for a in linked if a.role in PERSONAL_OFFICES | {"person"}}
-    linked = [a for a in linked if not (a.role in INSTITUTIONS and a.country in persons)]
-    unique: dict[str, Actor] = {}
-    for actor in linked:
-        unique.setdefault(actor.key or "", actor)
-    return list(unique.values())
-
-
 def _sentence_candidates(
     compiled: _Compiled, lang: str, index: int, text: str, published: dt.date | None, context: DateGuess | None
 ) -> list[_Candidate]:
@@ -182,7 +163,7 @@ def _sentence_candidates(
         same = [h for h in kept if clauses[h.start] == clause and h.spec.event_type == hit.spec.event_type]
         spec = next((h.spec for h in same if h.spec.mode), hit.spec)  # ... the most specific one the mode
         seen_clauses.add(clause)
-        participants = _participants_for(hit, actors, forms, clauses)
+        participants = link_participants(hit, actors, forms, clauses)
         if not participants:
             continue
         places = [a for a in actors if a.location and a.country]
