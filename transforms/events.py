@@ -44,8 +44,9 @@ from transforms.settings import Settings, packaged_config_dir, resolve_config_pa
 log = logging.getLogger(__name__)
 
 # Types whose report names a doer and a done-to: fewer than two participants is not a confident event.
-DYADIC = frozenset({"CONSULT", "COOPERATE", "AID", "SUPPORT", "SANCTION", "REQUEST", "ACCUSE", "THREATEN",
-                    "COERCE", "ASSAULT"})  # fmt: skip
+# PLOVER codes demands, accusations, threats, rejections, protests and attacks with the source alone
+# when the text names no target ("the opposition demanded elections", "three civilians were killed").
+DYADIC = frozenset({"CONSULT", "COOPERATE", "AID", "SUPPORT", "SANCTION", "COERCE"})
 _WORD = re.compile(r"\w+|['’]s\b")
 # Types whose announced future act is a promise (AGREE) rather than a non-event.
 PROMISABLE = frozenset({"AID", "COOPERATE", "SUPPORT", "RETREAT", "CONCEDE"})

@@ -92,8 +92,8 @@ def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: 
     marker = next((i for i in range(hit.end, min(len(forms), hit.end + 4)) if forms[i] in _SET_MARKERS), None)
     if marker is not None:  # "ein Telefongespräch zwischen A und B": exactly the named set
         between = [a for a in after if a.start > marker]
-        if len(between) >= 2:
-            return _unique(between)
+        if len(between) >= 2:  # a mediator before "between" is a party of its own
+            return _unique((before if hit.spec.cameo == "045" else []) + between)
     passive = any(f in _PASSIVE_AUX for f in forms[max(0, hit.start - 3) : hit.start])
     agent_at = next((i for i in range(hit.end, len(forms)) if clauses[i] == clause and forms[i] in _AGENT_PREPS), None)
     groups = _groups(after, forms)
