@@ -29,14 +29,7 @@ from transforms.dates import DateGuess, parse_dateline, parse_ticker_heading, se
 from transforms.gazetteer import CompiledGazetteer, GazetteerSpec, load_gazetteer
 from transforms.lexicon import CompiledLexicon, Hit, TriggerSpec, load_lexicon
 from transforms.linking import link_participants
-from transforms.negation import (
-    is_denied,
-    is_habitual,
-    is_modal,
-    is_negated,
-    is_promise,
-    is_topic,
-)
+from transforms.modality import interpret
 from transforms.records import Article, Mention, Participant, Reject
 from transforms.sentences import is_question, split_sentences, tokenize
 from transforms.settings import Settings, packaged_config_dir, resolve_config_path
@@ -48,8 +41,6 @@ log = logging.getLogger(__name__)
 # when the text names no target ("the opposition demanded elections", "three civilians were killed").
 DYADIC = frozenset({"CONSULT", "COOPERATE", "AID", "SUPPORT", "SANCTION", "COERCE"})
 _WORD = re.compile(r"\w+|['’]s\b")
-# Types whose announced future act is a promise (AGREE) rather than a non-event.
-PROMISABLE = frozenset({"AID", "COOPERATE", "SUPPORT", "RETREAT", "CONCEDE"})
 # A single concrete agent is enough for these acts ("police arrested", "troops shelled").
 AGENT_ROLES = frozenset({"police", "military", "armed_group", "rebels", "judiciary", "government"})
 SINGLE_AGENT_TYPES = frozenset({"COERCE", "ASSAULT", "MOBILIZE"})
@@ -145,14 +136,9 @@ def _sentence_candidates(
     for hit in sorted(hits, key=lambda h: h.start):
         if any(k.spec.governs and clauses[k.start] == clauses[hit.start] and k.start < hit.start for k in kept):
             continue  # "agreed to provide aid": the promise is the event
-        if (is_negated(forms, clauses, hit.start, lang) or is_denied(forms, hit.start)
-                or is_habitual(forms, clauses, hit.start) or is_topic(forms, clauses, hit.start)):
+        hit = interpret(hit, forms, clauses, lang)
+        if hit is None:
             continue
-        if is_modal(forms, clauses, hit.start, hit.spec.governs):
-            if hit.spec.event_type not in PROMISABLE or not is_promise(forms, hit.start):
-                continue
-            hit = replace(hit, spec=replace(hit.spec, event_type="AGREE", mode=None, cameo="030", quad_class=1,
-                                            goldstein=4.0, governs=True))
         kept.append(hit)
     own = date.basis not in ("publication", "none") and date is not context
     candidates: list[_Candidate] = []
