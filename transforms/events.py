@@ -116,15 +116,19 @@ class _Candidate:
 def _sentence_candidates(
     compiled: _Compiled, lang: str, index: int, text: str, published: dt.date | None, context: DateGuess | None
 ) -> list[_Candidate]:
-    names = compiled.gazetteer.index
-    if not any(w in names or w + "." in names for w in _WORD.findall(text.lower())):
+    anchors = compiled.gazetteer.anchors
+    words = _WORD.findall(text)
+    if not any(w.lower() in anchors for w in words):
         return []  # no actor can be named: skip tokens, lemmas and triggers (most sentences of an article)
+    lexicon, cache = compiled.lexicons[lang], compiled.lemmas
+    if not any(lexicon.may_trigger(w.lower(), cache.get((w, lang)) or _lemma(compiled, w, lang)) for w in words):
+        return []  # no word can start a trigger
     tokens = tokenize(text)
     if not tokens:
         return []
     forms = [t.lower for t in tokens]
     clauses = [t.clause for t in tokens]
-    lemmas = [_lemma(compiled, t.text, lang) for t in tokens]
+    lemmas = [cache.get((t.text, lang)) or _lemma(compiled, t.text, lang) for t in tokens]
     hits = compiled.lexicons[lang].find(forms, lemmas, clauses)
     if not hits:
         return []
