@@ -270,7 +270,7 @@ def _mention(article: Article, cand: _Candidate, actors: list[Actor], date: Date
         trigger=cand.trigger,
         event_type=cand.spec.event_type,
         event_mode=mode,
-        cameo_code=_cameo_for(cand.spec, mode),
+        cameo_code=_cameo_for(cand.spec, mode, location.country if location else None, {p.country for p in participants}),
         quad_class=cand.spec.quad_class,
         goldstein=cand.spec.goldstein,
         participants=participants,
@@ -282,8 +282,13 @@ def _mention(article: Article, cand: _Candidate, actors: list[Actor], date: Date
     )
 
 
-def _cameo_for(spec: TriggerSpec, mode: str | None) -> str:
-    if spec.event_type == "CONSULT" and mode != spec.mode:
+def _cameo_for(spec: TriggerSpec, mode: str | None, place: str | None, countries: set[str | None]) -> str:
+    """CAMEO by PLOVER mode: 041 phone, 042 make a visit (043 host), 044 meet at a third location."""
+    if spec.event_type != "CONSULT":
+        return spec.cameo
+    if mode == "meeting" and place and len(countries) >= 2 and place not in countries:
+        return "044"
+    if mode != spec.mode:
         return {"phone": "041", "visit": "042", "meeting": "040"}.get(mode or "", spec.cameo)
     return spec.cameo
 
