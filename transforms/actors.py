@@ -168,7 +168,7 @@ def _adjective_role(tokens: list[Token], start: int, end: int, nxt: list[tuple[i
             return offices[0].role
     if end >= len(tokens) or not tokens[end].text.isalpha() or tokens[end].lower in _ATTRIBUTION_NOUNS:
         return None
-    if {t.lower for t in tokens[max(0, start - 2) : start]} & _ATTRIBUTION_PREPS:
+    if {t.lower for t in tokens[max(0, start - 2) : start]} & (_ATTRIBUTION_PREPS | _LOCATION_PREPS):
         return None
     return "government" if tokens[end].lower in _ACT_NOUNS else "people"
 

@@ -147,6 +147,10 @@ def _sentence_candidates(
     own = date.basis not in ("publication", "none") and date is not context
     candidates: list[_Candidate] = []
     seen_clauses: set[int] = set()
+    if lang == "de":  # German nouns are capitalized: a verb trigger is the clause's act, a noun one its object
+        verb_types = {(clauses[h.start], h.spec.event_type) for h in kept if h.start > 0 and tokens[h.start].text[:1].islower()}
+        verb_clauses = {c for c, _ in verb_types}
+        kept = [h for h in kept if clauses[h.start] not in verb_clauses or (clauses[h.start], h.spec.event_type) in verb_types]
     for hit in kept:
         clause = clauses[hit.start]
         if clause in seen_clauses:
@@ -227,6 +231,9 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
         actors = [heads.get(a.country, a) if a.role == "delegation" else a for a in cand.actors]
         actors = list({a.key: a for a in actors}.values())
         mode = cand.spec.mode
+        host = cand.location
+        if mode == "visit" and len(actors) == 1 and host and host.country and host.country != actors[0].country:
+            actors.append(replace(host, role="government", key=f"{host.country}:government", location=False))
         if cand.spec.event_type == "CONSULT" and mode is None and (cand.location or any(a.role == "delegation" for a in cand.actors)):
             mode = "meeting"  # delegations, or a named place: an in-person meeting
         date = _finish_date(replace(cand, actors=actors))
