@@ -54,6 +54,18 @@ class _SkipKnownArticleFn(beam.DoFn):
         yield article
 
 
+class _StampWindowFn(beam.DoFn):
+    """Streaming: a row's ingestion (or rejection) time is the end of the window that writes it,
+    so a re-fired window writes the same rows, and a long-running job does not stamp rows
+    with its start time."""
+
+    def __init__(self, field: str) -> None:
+        self._field = field
+
+    def process(self, record: Any, window: Any = beam.DoFn.WindowParam) -> Iterator[Any]:
+        yield dataclasses.replace(record, **{self._field: window.end.to_utc_datetime(has_tz=True)})
+
+
 def _count(name: str) -> Any:
     def inc(element: Any) -> Any:
         beam.metrics.Metrics.counter("eventwire", name).inc()
@@ -63,26 +75,39 @@ def _count(name: str) -> Any:
 
 
 class ArticlesToTables(beam.PTransform):
-    """{"docs": RawDocuments, "rejects": Rejects} -> committed partitions of the four tables."""
+    """{"docs": RawDocuments, "rejects": Rejects} -> committed partitions of the four tables.
 
-    def __init__(self, settings: Settings, model: EventModel, ctx: RunContext, reprocess: bool = False) -> None:
+    ``windowed`` (the streaming watcher, inputs in fixed windows): no index of the output is
+    read (a side input read once at job start would go stale; the feed state already skips
+    seen entries and the writer merges rows by key), rows are stamped with their window's
+    end, and each window is written on its own.
+    """
+
+    def __init__(self, settings: Settings, model: EventModel, ctx: RunContext, reprocess: bool = False,
+                 windowed: bool = False) -> None:
         super().__init__()
         self._settings = settings
         self._model = model
         self._ctx = ctx
         self._reprocess = reprocess
+        self._windowed = windowed
 
     def expand(self, pcolls: dict[str, beam.PCollection]) -> beam.PCollection:
         pipeline = pcolls["docs"].pipeline
-        known = beam.pvalue.AsDict(pipeline | "ExistingArticles" >> LoadIndex(self._ctx.output))
+        known = None if self._windowed else beam.pvalue.AsDict(
+            pipeline | "ExistingArticles" >> LoadIndex(self._ctx.output))
         docs = pcolls["docs"]
-        if not self._reprocess:
+        if not self._reprocess and known is not None:
             docs = docs | "SkipKnownUrls" >> beam.ParDo(_SkipKnownUrlFn(), known=known)
         cleaned = docs | "Clean" >> Clean(self._settings.clean, self._ctx.started_at)
         deduped = cleaned["articles"] | "DedupArticles" >> DedupArticles()
+        articles = deduped["articles"]
+        if known is not None:
+            articles = articles | "SkipKnownArticles" >> beam.ParDo(_SkipKnownArticleFn(self._reprocess), known=known)
+        else:
+            articles = articles | "StampIngested" >> beam.ParDo(_StampWindowFn("ingested_at"))
         articles = (
-            deduped["articles"]
-            | "SkipKnownArticles" >> beam.ParDo(_SkipKnownArticleFn(self._reprocess), known=known)
+            articles
             | "DetectLanguage" >> DetectLanguage(self._settings.language)
             | "CountArticles" >> beam.Map(_count("articles"))
         )
@@ -90,4 +115,7 @@ class ArticlesToTables(beam.PTransform):
         mentions = extracted["mentions"] | "CountMentions" >> beam.Map(_count("mentions"))
         rejects = (pcolls["rejects"], cleaned["rejects"], deduped["rejects"], extracted["rejects"]) | (
             "AllRejects" >> beam.Flatten())
-        return {"articles": articles, "mentions": mentions, "rejects": rejects} | "Write" >> WriteTables(self._ctx)
+        if self._windowed:
+            rejects = rejects | "StampRejected" >> beam.ParDo(_StampWindowFn("rejected_at"))
+        return {"articles": articles, "mentions": mentions, "rejects": rejects} | "Write" >> WriteTables(
+            self._ctx, windowed=self._windowed)

@@ -1,0 +1,351 @@
+"""Pure aggregations over the rows of the output tables, for ``show`` and ``report``.
+
+Rows are plain dicts as ``pipeline.tables.read_rows`` returns them (event_date is a
+``datetime.date`` or ``None``: "date unknown"). Nothing here reads files or prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Row = dict[str, Any]
+
+# PLOVER types, cooperative first then conflictual (the order of the legend and the stacks).
+PLOVER_TYPES = (
+    "CONSULT", "AGREE", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
+    "ACCUSE", "REJECT", "THREATEN", "PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT",
+)
+QUAD_NAMES = {1: "verbal cooperation", 2: "material cooperation", 3: "verbal conflict", 4: "material conflict"}
+UNKNOWN_DATE = "date unknown"
+
+
+def parse_day(text: str) -> dt.date:
+    """A ``--since`` / ``--until`` value: ``YYYY-MM-DD`` (also ``YYYY-MM`` / ``YYYY`` as the first day)."""
+    parts = text.strip().split("-")
+    if len(parts) == 1:
+        return dt.date(int(parts[0]), 1, 1)
+    if len(parts) == 2:
+        return dt.date(int(parts[0]), int(parts[1]), 1)
+    return dt.date.fromisoformat(text.strip())
+
+
+def countries(event: Row) -> list[str]:
+    """The distinct participant countries / IGO codes of an event, in participant order."""
+    seen: dict[str, None] = {}
+    for participant in event.get("participants") or ():
+        code = participant.get("country")
+        if code:
+            seen.setdefault(code.upper(), None)
+    return list(seen)
+
+
+def filter_events(
+    events: Iterable[Row],
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    country: str | None = None,
+    event_type: str | None = None,
+) -> list[Row]:
+    """Events within [since, until] (inclusive), with a participant from ``country``, of ``event_type``.
+
+    An event with an unknown date cannot be placed in a range, so a date bound excludes it;
+    without date bounds it is kept.
+    """
+    wanted_country = country.upper() if country else None
+    wanted_type = event_type.upper() if event_type else None
+    kept = []
+    for event in events:
+        day = event.get("event_date")
+        if (since or until) and day is None:
+            continue
+        if since and day < since:
+            continue
+        if until and day > until:
+            continue
+        if wanted_country and wanted_country not in countries(event):
+            continue
+        if wanted_type and (event.get("event_type") or "").upper() != wanted_type:
+            continue
+        kept.append(event)
+    return kept
+
+
+def _weight(event: Row) -> tuple[int, int, int]:
+    return (event.get("num_articles") or 0, event.get("num_sources") or 0, event.get("num_mentions") or 0)
+
+
+def newest_first(events: Iterable[Row]) -> list[Row]:
+    """Newest first; unknown dates last; ties by coverage (articles, sources, mentions), then id."""
+    ordered = sorted(events, key=lambda e: e.get("event_id") or "")
+    ordered.sort(key=_weight, reverse=True)
+    ordered.sort(key=lambda e: e.get("event_date") or dt.date.min, reverse=True)
+    return ordered
+
+
+def top_events(events: Iterable[Row], limit: int) -> list[Row]:
+    """The most reported events: by articles, sources, mentions; then newest; then id."""
+    ordered = newest_first(events)
+    ordered.sort(key=_weight, reverse=True)
+    return ordered[:limit]
+
+
+@dataclass(frozen=True)
+class Totals:
+    events: int
+    undated: int
+    mentions: int
+    articles: int  # distinct articles (by article_ids; events without them count num_articles)
+    countries: tuple[str, ...]
+    first: dt.date | None
+    last: dt.date | None
+
+
+def totals(events: Sequence[Row]) -> Totals:
+    days = [e["event_date"] for e in events if e.get("event_date") is not None]
+    codes = sorted({code for e in events for code in countries(e)})
+    return Totals(
+        events=len(events),
+        undated=len(events) - len(days),
+        mentions=sum(e.get("num_mentions") or 0 for e in events),
+        articles=len({a for e in events for a in e.get("article_ids") or ()})
+        + sum(e.get("num_articles") or 0 for e in events if not e.get("article_ids")),
+        countries=tuple(codes),
+        first=min(days, default=None),
+        last=max(days, default=None),
+    )
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Event counts per time bucket and category (PLOVER type or quad class), ready to stack."""
+
+    unit: str  # "day", "week" or "month"
+    buckets: tuple[dt.date, ...]  # the first day of each bucket, continuous (empty ones included)
+    categories: tuple[str, ...]  # stack order
+    counts: dict[dt.date, dict[str, int]]
+    undated: dict[str, int]  # events with no date, per category
+
+    @property
+    def peak(self) -> int:
+        heights = [sum(per.values()) for per in self.counts.values()] + [sum(self.undated.values())]
+        return max(heights, default=0)
+
+
+def category(event: Row, by: str) -> str:
+    if by == "quad":
+        return QUAD_NAMES.get(event.get("quad_class") or 0, "unknown")
+    return (event.get("event_type") or "UNKNOWN").upper()
+
+
+def _bucket_start(day: dt.date, unit: str) -> dt.date:
+    if unit == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if unit == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _next_bucket(start: dt.date, unit: str) -> dt.date:
+    if unit == "week":
+        return start + dt.timedelta(days=7)
+    if unit == "month":
+        return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return start + dt.timedelta(days=1)
+
+
+def timeline(events: Iterable[Row], by: str = "type", max_buckets: int = 120) -> Timeline:
+    """Counts per day per category; coarser (weeks, then months) when days would not fit ``max_buckets``."""
+    if by not in ("type", "quad"):
+        raise ValueError(f"timeline by {by!r}: expected 'type' or 'quad'")
+    events = list(events)
+    days = [e["event_date"] for e in events if e.get("event_date") is not None]
+    unit = "day"
+    if days:
+        span = (max(days) - min(days)).days + 1
+        unit = "day" if span <= max_buckets else "week" if span <= max_buckets * 7 else "month"
+    counts: dict[dt.date, dict[str, int]] = defaultdict(Counter)
+    undated: Counter[str] = Counter()
+    for event in events:
+        name = category(event, by)
+        day = event.get("event_date")
+        if day is None:
+            undated[name] += 1
+        else:
+            counts[_bucket_start(day, unit)][name] += 1
+    buckets: list[dt.date] = []
+    if days:
+        current, last = _bucket_start(min(days), unit), _bucket_start(max(days), unit)
+        while current <= last:
+            buckets.append(current)
+            current = _next_bucket(current, unit)
+    present = {name for per in counts.values() for name in per} | set(undated)
+    order = list(QUAD_NAMES.values()) if by == "quad" else list(PLOVER_TYPES)
+    categories = [c for c in order if c in present] + sorted(present - set(order))
+    return Timeline(unit, tuple(buckets), tuple(categories),
+                    {b: dict(counts.get(b, {})) for b in buckets}, dict(undated))
+
+
+@dataclass(frozen=True)
+class Edge:
+    a: str
+    b: str
+    cooperation: int  # events of quad class 1-2
+    conflict: int  # quad class 3-4
+    other: int  # quad class unknown
+
+    @property
+    def weight(self) -> int:
+        return self.cooperation + self.conflict + self.other
+
+
+@dataclass(frozen=True)
+class Network:
+    nodes: tuple[tuple[str, int], ...]  # (country / IGO code, events it takes part in), biggest first
+    edges: tuple[Edge, ...]  # heaviest first, only between shown nodes
+    hidden_nodes: int  # actors left out to keep the picture readable
+    hidden_edges: int
+
+
+def actor_network(events: Iterable[Row], max_nodes: int = 25, max_edges: int = 60) -> Network:
+    """Countries / IGOs as nodes, one edge per pair of countries in an event, weighted by events.
+
+    An event among three countries adds to all three pairs; an event within one country adds
+    to its node only.
+    """
+    degree: Counter[str] = Counter()
+    pairs: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for event in events:
+        codes = sorted(set(countries(event)))
+        degree.update(codes)
+        quad = event.get("quad_class")
+        kind = "cooperation" if quad in (1, 2) else "conflict" if quad in (3, 4) else "other"
+        for i, a in enumerate(codes):
+            for b in codes[i + 1:]:
+                pairs[(a, b)][kind] += 1
+    ranked = sorted(degree.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = dict(ranked[:max_nodes])
+    edges = [
+        Edge(a, b, c["cooperation"], c["conflict"], c["other"])
+        for (a, b), c in pairs.items() if a in shown and b in shown
+    ]
+    edges.sort(key=lambda e: (-e.weight, e.a, e.b))
+    return Network(tuple(ranked[:max_nodes]), tuple(edges[:max_edges]),
+                   hidden_nodes=max(0, len(ranked) - max_nodes),
+                   hidden_edges=len(pairs) - min(len(edges), max_edges))
+
+
+@dataclass(frozen=True)
+class RejectReason:
+    stage: str
+    reason: str
+    count: int
+    example: str  # one source_uri, to start looking
+
+
+def rejects_by_reason(rejects: Iterable[Row]) -> list[RejectReason]:
+    """Reject counts per (stage, reason), most frequent first, with the first source as an example."""
+    counts: Counter[tuple[str, str]] = Counter()
+    examples: dict[tuple[str, str], str] = {}
+    for row in rejects:
+        key = (row.get("stage") or "?", row.get("reason") or "?")
+        counts[key] += 1
+        uri = row.get("source_uri") or ""
+        if key not in examples or uri < examples[key]:
+            examples[key] = uri
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [RejectReason(stage, reason, n, examples[(stage, reason)]) for (stage, reason), n in ranked]
+
+
+@dataclass(frozen=True)
+class Scope:
+    articles: int
+    first_published: dt.date | None  # UTC dates of published_at
+    last_published: dt.date | None
+    unpublished: int  # articles with no publication date (their partition is the ingestion date)
+    first_ingested: dt.date | None
+    last_ingested: dt.date | None
+    languages: tuple[tuple[str, int], ...]  # most frequent first
+    sources: int
+    events: Totals
+    mentions: int
+    rejects: int
+
+
+def scope(articles: Sequence[Row], events: Sequence[Row], mentions: Sequence[Row], rejects: Sequence[Row]) -> Scope:
+    def utc_days(column: str) -> list[dt.date]:
+        return [a[column].astimezone(dt.timezone.utc).date() for a in articles if a.get(column) is not None]
+
+    published, ingested = utc_days("published_at"), utc_days("ingested_at")
+    languages = Counter(a.get("language") or "und" for a in articles)
+    return Scope(
+        articles=len(articles),
+        first_published=min(published, default=None),
+        last_published=max(published, default=None),
+        unpublished=len(articles) - len(published),
+        first_ingested=min(ingested, default=None),
+        last_ingested=max(ingested, default=None),
+        languages=tuple(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
+        sources=len({a.get("source") for a in articles if a.get("source")}),
+        events=totals(events),
+        mentions=len(mentions),
+        rejects=len(rejects),
+    )
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    url: str | None
+    title: str
+    source: str | None
+
+
+@dataclass(frozen=True)
+class EventSources:
+    links: tuple[SourceLink, ...]
+    more: int = field(default=0)  # articles beyond the limit
+
+
+def _title(article: Row, url: str | None, article_id: str) -> str:
+    """What to call an article: its title, else its URL, else the file it came from, else its id."""
+    uri = article.get("source_uri") or ""
+    return article.get("title") or url or uri.rsplit("/", 1)[-1] or article_id
+
+
+def event_sources(event: Row, mentions_by_event: dict[str, list[Row]], articles_by_id: dict[str, Row],
+                  limit: int = 5) -> EventSources:
+    """The articles that report an event (from its mentions, else its article_ids / example_url)."""
+    seen: dict[str, SourceLink] = {}
+    for mention in mentions_by_event.get(event.get("event_id") or "", ()):
+        article_id = mention.get("article_id") or mention.get("url") or ""
+        if article_id in seen:
+            continue
+        article = articles_by_id.get(mention.get("article_id") or "", {})
+        url = mention.get("url") or article.get("url")
+        seen[article_id] = SourceLink(url, _title(article, url, article_id), mention.get("source") or article.get("source"))
+    for article_id in event.get("article_ids") or ():
+        if article_id not in seen and article_id in articles_by_id:
+            article = articles_by_id[article_id]
+            seen[article_id] = SourceLink(article.get("url"), _title(article, article.get("url"), article_id),
+                                          article.get("source"))
+    if not seen and event.get("example_url"):
+        seen[event["example_url"]] = SourceLink(event["example_url"], event["example_url"], None)
+    links = sorted(seen.values(), key=lambda s: (s.source or "", s.title))
+    return EventSources(tuple(links[:limit]), max(0, len(links) - limit))
+
+
+def group_by(rows: Iterable[Row], column: str) -> dict[str, list[Row]]:
+    grouped: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        grouped[row.get(column) or ""].append(row)
+    return dict(grouped)
+
+
+def participant_label(participant: Row) -> str:
+    """``RUS:foreign_minister (Sergei Lawrow)``: the key says who, the name what the text wrote."""
+    key = participant.get("key") or participant.get("country") or "?"
+    name = (participant.get("name") or "").strip()
+    return f"{key} ({name})" if name and name.lower() not in key.lower() else key
