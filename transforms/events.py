@@ -138,7 +138,8 @@ def _sentence_candidates(
         return []
     kept: list[Hit] = []
     for hit in sorted(hits, key=lambda h: h.start):
-        if any(k.spec.governs and clauses[k.start] == clauses[hit.start] and k.start < hit.start for k in kept):
+        if any(k.spec.governs and clauses[k.start] == clauses[hit.start] and k.start < hit.start
+               and not (lang == "de" and tokens[k.start].text[:1].isupper()) for k in kept):
             continue  # "agreed to provide aid": the promise is the event
         hit = interpret(hit, forms, clauses, lang)
         if hit is None:
