@@ -120,6 +120,9 @@ def find_actors(tokens: list[Token], gaz: CompiledGazetteer, date: dt.date | Non
         key: str | None = None
         tenure = None
         if "holder" in kinds:
+            # the person's name as written is the participant's name, not the whole phrase
+            # ("aserbaidschanischen Amtskollegen Dscheichun Bairamov" -> "Dscheichun Bairamov")
+            name = next(" ".join(t.text for t in tokens[s:e]) for s, e, lab in chunk if lab.kind == "holder")
             folded = kinds["holder"].name or ""
             found = gaz.resolve_holder(folded, date, country)
             if len({(h.country, h.role) for h in found}) == 1:
