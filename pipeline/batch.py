@@ -73,7 +73,7 @@ def _sidecar(path: str) -> dict[str, Any] | None:
     with FileSystems.open(meta, compression_type="uncompressed") as handle:
         try:
             value = json.loads(handle.read(1 << 20))
-        except ValueError:
+        except (ValueError, RecursionError):  # unreadable metadata: the article is read without it
             return None
     return value if isinstance(value, dict) else None
 
@@ -88,10 +88,11 @@ class ReadFilesFn(beam.DoFn):
     def __init__(self, settings: ReadSettings) -> None:
         self._settings = settings
 
-    def process(self, work: tuple[str, int, int, int | None]) -> Iterator[Any]:
-        path, size, start, end = work
-        for item in read_stage.read_file(path, size, self._settings, _open_raw, _sidecar,
-                                         on_skip=_count_warc_skip, byte_range=(start, end)):
+    def process(self, work: tuple[str, int, int, int | None, int, int]) -> Iterator[Any]:
+        path, size, start, end, shard, shards = work
+        keep = None if shards == 1 else (lambda index: index % shards == shard)
+        for item in read_stage.guarded_read(path, size, self._settings, _open_raw, _sidecar,
+                                            on_skip=_count_warc_skip, byte_range=(start, end), keep=keep):
             if isinstance(item, Reject):
                 beam.metrics.Metrics.counter("eventwire", f"reject:{item.reason}").inc()
                 yield beam.pvalue.TaggedOutput("rejects", item)
@@ -104,18 +105,28 @@ def _count_warc_skip(kind: str) -> None:
     beam.metrics.Metrics.counter("eventwire", f"warc_skipped:{kind}").inc()
 
 
-def _work_items(path_and_size: tuple[str, int], split: bool) -> list[tuple[str, int, int, int | None]]:
-    """A file, or byte ranges of a big .warc.gz so one crawl file does not sit on one worker.
+JSONL_SPLIT_BYTES = 4 << 20  # a JSON Lines file this big (on disk) is read by several workers ...
+JSONL_MAX_SHARDS = 4  # ... at most this many: each reader still gunzips and scans the whole file
+
+
+def _work_items(path_and_size: tuple[str, int], split: bool) -> list[tuple[str, int, int, int | None, int, int]]:
+    """A file, byte ranges of a big .warc.gz, or record shards of a big JSON Lines file, so one
+    big file does not sit on one worker. Reading and cleaning then run in one fused step: the
+    pages' HTML never goes through a shuffle (the local runner would hold all of it in memory).
 
     Not split under --max-records: the cap is per file, and a sample reads little anyway.
     """
     path, size = path_and_size
-    ranges = split_ranges(size) if split and path.lower().endswith(".warc.gz") else [(0, None)]
-    return [(path, size, start, end) for start, end in ranges]
+    if split and path.lower().endswith(".warc.gz"):
+        return [(path, size, start, end, 0, 1) for start, end in split_ranges(size)]
+    shards = 1
+    if split and read_stage.file_format(path) == "jsonl":
+        shards = max(1, min(JSONL_MAX_SHARDS, -(-size // JSONL_SPLIT_BYTES)))
+    return [(path, size, 0, None, shard, shards) for shard in range(shards)]
 
 
 class ReadFiles(beam.PTransform):
-    """Match patterns -> {"docs": RawDocuments, "rejects": Rejects}; records spread over workers."""
+    """Match patterns -> {"docs": RawDocuments, "rejects": Rejects}; files (or their shards) spread over workers."""
 
     def __init__(self, patterns: list[str], settings: ReadSettings) -> None:
         super().__init__()
@@ -130,11 +141,11 @@ class ReadFiles(beam.PTransform):
             | "NoSidecars" >> beam.Filter(lambda m: not read_stage.is_sidecar(m.path))
             | "ByPath" >> beam.Map(lambda m: (m.path, m.size_in_bytes))
             | "DistinctFiles" >> beam.Distinct()  # overlapping patterns name a file once
-            | "SplitBigWarcs" >> beam.FlatMap(_work_items, split=not self._settings.max_records_per_file)
+            | "SplitBigFiles" >> beam.FlatMap(_work_items, split=not self._settings.max_records_per_file)
             | "SpreadFiles" >> beam.Reshuffle()
         )
         read = files | "Read" >> beam.ParDo(ReadFilesFn(self._settings)).with_outputs("rejects", main="docs")
-        docs = read.docs | "SpreadRecords" >> beam.Reshuffle() | "Progress" >> beam.ParDo(Progress("documents"))
+        docs = read.docs | "Progress" >> beam.ParDo(Progress("documents"))
         return {"docs": docs, "rejects": read.rejects}
 
 

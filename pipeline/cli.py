@@ -39,6 +39,8 @@ def configure_logging() -> None:
     # Beam and the HTTP stack are chatty at INFO; our own progress lines are what users want.
     for noisy in ("apache_beam", "urllib3", "trafilatura", "htmldate", "charset_normalizer", "google"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    # the local runner relays each worker's start-up warnings ("No semi_persistent_directory") verbatim
+    logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ import apache_beam as beam
 
 from transforms import ids
 from transforms.clean import Clean
-from transforms.dedup import DedupArticles, FlagNearDuplicates
+from transforms.dedup import DedupArticles, FlagNearDuplicates, with_simhash
 from transforms.events import EventModel, ExtractEvents
 from transforms.index import IndexView, Known, LoadIndex, LoadMentionsIndex
 from transforms.language import DetectLanguage
@@ -73,6 +73,18 @@ def _patch(patch: tuple[str, str, str]) -> tuple[tuple[str, str], dict[str, str]
     return ("articles", partition), {"article_id": article_id, NEAR_DUPLICATE_PATCH: canonical}
 
 
+class _StampWindowFn(beam.DoFn):
+    """Streaming: a row's ingestion (or rejection) time is the end of the window that writes it,
+    so a re-fired window writes the same rows, and a long-running job does not stamp rows
+    with its start time."""
+
+    def __init__(self, field: str) -> None:
+        self._field = field
+
+    def process(self, record: Any, window: Any = beam.DoFn.WindowParam) -> Iterator[Any]:
+        yield dataclasses.replace(record, **{self._field: window.end.to_utc_datetime(has_tz=True)})
+
+
 def _count(name: str) -> Any:
     def inc(element: Any) -> Any:
         beam.metrics.Metrics.counter("eventwire", name).inc()
@@ -82,39 +94,56 @@ def _count(name: str) -> Any:
 
 
 class ArticlesToTables(beam.PTransform):
-    """{"docs": RawDocuments, "rejects": Rejects} -> committed partitions of the four tables."""
+    """{"docs": RawDocuments, "rejects": Rejects} -> committed partitions of the four tables.
 
-    def __init__(self, settings: Settings, model: EventModel, ctx: RunContext, reprocess: bool = False) -> None:
+    ``windowed`` (the streaming watcher, inputs in fixed windows): no index of the output is
+    read (a side input read once at job start would go stale; the feed state already skips
+    seen entries and the writer merges rows by key), rows are stamped with their window's
+    end, and each window is written on its own.
+    """
+
+    def __init__(self, settings: Settings, model: EventModel, ctx: RunContext, reprocess: bool = False,
+                 windowed: bool = False) -> None:
         super().__init__()
         self._settings = settings
         self._model = model
         self._ctx = ctx
         self._reprocess = reprocess
+        self._windowed = windowed
 
     def expand(self, pcolls: dict[str, beam.PCollection]) -> beam.PCollection:
         pipeline = pcolls["docs"].pipeline
-        known = beam.pvalue.AsDict(pipeline | "ExistingArticles" >> LoadIndex(self._ctx.output))
+        known = None if self._windowed else beam.pvalue.AsDict(
+            pipeline | "ExistingArticles" >> LoadIndex(self._ctx.output))
         docs = pcolls["docs"]
-        if not self._reprocess:
+        if not self._reprocess and known is not None:
             docs = docs | "SkipKnownUrls" >> beam.ParDo(_SkipKnownUrlFn(), known=known)
         cleaned = docs | "Clean" >> Clean(self._settings.clean, self._ctx.started_at)
         deduped = cleaned["articles"] | "DedupArticles" >> DedupArticles()
-        fresh = deduped["articles"] | "SkipKnownArticles" >> beam.ParDo(
-            _SkipKnownArticleFn(self._reprocess), known=known).with_outputs("touch", "reprocessed", main="articles")
-        detected = fresh.articles | "DetectLanguage" >> DetectLanguage(self._settings.language)
-        existing = (
-            known.pvalue
-            | "ComparableExisting" >> beam.Filter(lambda kv: kv[1].simhash is not None)
-            | "ExistingSimhashes" >> beam.Map(lambda kv: (kv[0], kv[1].simhash, kv[1].partition))
-        )
-        near = {"articles": detected, "existing": existing} | "NearDuplicates" >> FlagNearDuplicates()
-        articles = near["articles"] | "CountArticles" >> beam.Map(_count("articles"))
+        articles = deduped["articles"]
+        touches = []
+        if known is not None:
+            fresh = articles | "SkipKnownArticles" >> beam.ParDo(
+                _SkipKnownArticleFn(self._reprocess), known=known).with_outputs("touch", "reprocessed", main="articles")
+            detected = fresh.articles | "DetectLanguage" >> DetectLanguage(self._settings.language)
+            existing = (
+                known.pvalue
+                | "ComparableExisting" >> beam.Filter(lambda kv: kv[1].simhash is not None)
+                | "ExistingSimhashes" >> beam.Map(lambda kv: (kv[0], kv[1].simhash, kv[1].partition))
+            )
+            near = {"articles": detected, "existing": existing} | "NearDuplicates" >> FlagNearDuplicates()
+            articles = near["articles"]
+            touches += [fresh.touch, near["patches"] | "PatchRows" >> beam.Map(_patch)]
+        else:  # windowed: no index of the output, so near-duplicates are not searched (the SimHash is kept)
+            articles = (articles | "StampIngested" >> beam.ParDo(_StampWindowFn("ingested_at"))
+                        | "DetectLanguage" >> DetectLanguage(self._settings.language)
+                        | "Simhash" >> beam.Map(with_simhash))
+        articles = articles | "CountArticles" >> beam.Map(_count("articles"))
         extracted = articles | "ExtractEvents" >> ExtractEvents(self._model)
         mentions = extracted["mentions"] | "CountMentions" >> beam.Map(_count("mentions"))
         rejects = (pcolls["rejects"], cleaned["rejects"], deduped["rejects"], extracted["rejects"]) | (
             "AllRejects" >> beam.Flatten())
-        touches = [fresh.touch, near["patches"] | "PatchRows" >> beam.Map(_patch)]
-        if self._reprocess:
+        if self._reprocess and known is not None:
             old_mentions = (
                 {"reprocessed": fresh.reprocessed | "KeyReprocessed" >> beam.Map(lambda i: (i, None)),
                  "partition": pipeline | "ExistingMentions" >> LoadMentionsIndex(self._ctx.output)}
@@ -122,6 +151,9 @@ class ArticlesToTables(beam.PTransform):
                 | "TouchOldMentions" >> beam.FlatMap(_touch_old_mentions)
             )
             touches.append(old_mentions)
-        touch = touches | "AllTouches" >> beam.Flatten()
-        return {"articles": articles, "mentions": mentions, "rejects": rejects, "touch": touch} | (
-            "Write" >> WriteTables(self._ctx))
+        if self._windowed:
+            rejects = rejects | "StampRejected" >> beam.ParDo(_StampWindowFn("rejected_at"))
+        tables = {"articles": articles, "mentions": mentions, "rejects": rejects}
+        if touches:
+            tables["touch"] = touches | "AllTouches" >> beam.Flatten()
+        return tables | "Write" >> WriteTables(self._ctx, windowed=self._windowed)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import os
 
-from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import (
+    DirectOptions,
+    PipelineOptions,
+    StandardOptions,
+    WorkerOptions,
+)
 
 
 class EventwireOptions(PipelineOptions):
@@ -35,4 +40,7 @@ def with_local_defaults(options: PipelineOptions, argv: list[str]) -> PipelineOp
             direct.direct_num_workers = max(1, os.cpu_count() or 1)
         if "--direct_running_mode" not in given and direct.direct_num_workers > 1:
             direct.direct_running_mode = "multi_processing"
+        if "--default_sdk_harness_log_level" not in given:
+            # worker processes would otherwise print Beam's harness chatter at INFO on every run
+            options.view_as(WorkerOptions).default_sdk_harness_log_level = "WARNING"
     return options

@@ -36,6 +36,11 @@ class RunSummary:
     def duplicates(self) -> int:
         return sum(v for k, v in self.by_prefix("reject:").items() if k.startswith("dedup/"))
 
+    @property
+    def records(self) -> int:
+        """Every input record ends as exactly one of these: the run's accounting."""
+        return self.get("articles") + self.get("already_present") + self.duplicates + sum(self.rejects.values())
+
     def text(self) -> str:
         rejects = self.rejects
         by_stage: dict[str, int] = {}
@@ -44,6 +49,7 @@ class RunSummary:
         languages = ", ".join(f"{k} {v}" for k, v in self.by_prefix("language:").items()) or "-"
         lines = [
             f"eventwire run {self.run_id} finished in {self.elapsed_seconds:.1f} s",
+            f"  input records      {self.records:>7}   (= articles + already in output + duplicates + rejects)",
             f"  documents read     {self.get('documents'):>7}",
             f"  articles written   {self.get('articles'):>7}   (languages: {languages})",
             f"  already in output  {self.get('already_present'):>7}",
@@ -71,7 +77,8 @@ class RunSummary:
                      "reprocessed": self.get("reprocessed")},
             "written": written,
             "new": {"articles": self.get("articles"), "mentions": self.get("mentions")},
-            "rejected": self.rejects, "duplicates": {k: v for k, v in self.by_prefix("reject:").items() if k.startswith("dedup/")},
+            "rejected": self.rejects, "records": self.records,
+            "duplicates": {k: v for k, v in self.by_prefix("reject:").items() if k.startswith("dedup/")},
             "recovered_runs": self.recovered,
         }
 

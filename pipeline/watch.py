@@ -1,14 +1,20 @@
 """``eventwire watch``: poll feeds forever and keep the tables current.
 
-Locally this is a polling loop: every ``--interval`` seconds one short batch run (exactly
-what ``eventwire feeds`` does: conditional GETs, new entries only, state committed after
-the tables). The Python direct runners cannot fire windows on an unbounded source, so a
-streaming graph would never write anything here. SIGINT or SIGTERM stops the loop after
+By default (and always on the local runners) this is a polling loop: every ``--interval``
+seconds one short batch run (exactly what ``eventwire feeds`` does: conditional GETs, new
+entries only, state committed after the tables). SIGINT or SIGTERM stops the loop after
 the current cycle (a second signal stops at once); each cycle logs one summary line.
+
+With ``--streaming`` on a streaming runner (Dataflow, or a portable runner such as Flink)
+it submits one long-running streaming job instead (``pipeline/streaming.py``): a periodic
+impulse polls the feeds, per-feed state lives in Beam state, fixed windows of
+``--window-minutes`` are written one after another. The Python direct runners cannot fire
+windows on an unbounded source, so ``--streaming`` is refused on them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import signal
 import sys
@@ -16,11 +22,56 @@ import threading
 import time
 from types import FrameType
 
-from pipeline.feeds import build_parser, prepare, run_once
+import apache_beam as beam
+from apache_beam.options.pipeline_options import StandardOptions
+
+from pipeline.batch import new_run_id
+from pipeline.feeds import Job, build_parser, prepare, run_once
+from pipeline.streaming import build
 from transforms.lock import OutputLocked
 from transforms.settings import ConfigError
+from transforms.write import RunContext
 
 log = logging.getLogger("eventwire.watch")
+
+# The Python direct runners: they run TestStream (tests/test_streaming.py) but cannot fire the
+# windows of an unbounded source, so a streaming job on them would never write anything.
+LOCAL_RUNNERS = frozenset({"DirectRunner", "FnApiRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner",
+                           "InteractiveRunner"})
+
+
+def runner_name(job: Job) -> str:
+    runner = job.options.view_as(StandardOptions).runner
+    if runner is None:
+        return "DirectRunner"
+    return runner.rsplit(".", 1)[-1] if isinstance(runner, str) else type(runner).__name__
+
+
+def streaming_pipeline(job: Job, interval: float, window_minutes: float) -> beam.Pipeline:
+    """The streaming job, built and not yet run (``--streaming`` set on its options)."""
+    job.options.view_as(StandardOptions).streaming = True
+    started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    ctx = RunContext(output=job.output, run_id=f"stream-{new_run_id(started)}", started_at=started)
+    pipeline = beam.Pipeline(options=job.options)
+    build(pipeline, job.specs, job.settings, job.model, ctx, interval, window_minutes)
+    return pipeline
+
+
+def run_streaming(job: Job, interval: float, window_minutes: float) -> int:
+    runner = runner_name(job)
+    if runner in LOCAL_RUNNERS:
+        print(f"eventwire watch: --streaming needs a streaming runner (--runner DataflowRunner, or a portable "
+              f"runner such as FlinkRunner); {runner} cannot fire the windows of an unbounded source, so the "
+              f"job would never write. Without --streaming, watch runs the polling loop here.", file=sys.stderr)
+        return 2
+    log.info("watch: streaming mode on %s: %d feed(s) polled every %.0f s, windows of %g min, into %s "
+             "(per-feed state in Beam state; no output lock: the job is the output's single writer)",
+             runner, len(job.specs), interval, window_minutes, job.output)
+    result = streaming_pipeline(job, interval, window_minutes).run()
+    job_id = getattr(result, "job_id", None)
+    print(f"eventwire watch: streaming job submitted on {runner}" + (f": {job_id()}" if callable(job_id) else "")
+          + "; stop it with a drain (see docs/streaming.md)")
+    return 0
 
 
 class StopFlag:
@@ -50,23 +101,25 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--interval", type=float, default=300.0, help="seconds between the starts of two cycles")
     parser.add_argument("--max-cycles", type=int, default=0, help="stop after N cycles (0: run until stopped)")
     parser.add_argument("--streaming", action="store_true",
-                        help="one streaming graph on a streaming runner (Dataflow); not available in this build")
+                        help="submit one long-running streaming job (DataflowRunner or a portable streaming "
+                             "runner) instead of the polling loop")
+    parser.add_argument("--window-minutes", type=float, default=5.0,
+                        help="with --streaming: the fixed window in which results are written (default 5)")
     try:
         job, args = prepare(argv, "eventwire watch", parser)
     except ConfigError as exc:
         print(f"eventwire watch: {exc}", file=sys.stderr)
         return 2
+    if args.interval <= 0 or args.window_minutes <= 0:
+        print("eventwire watch: --interval and --window-minutes must be positive", file=sys.stderr)
+        return 2
     if args.streaming:
-        print("eventwire watch: --streaming is not available yet; without it, watch runs the polling loop",
-              file=sys.stderr)
-        return 2
-    if args.interval <= 0:
-        print("eventwire watch: --interval must be positive", file=sys.stderr)
-        return 2
+        return run_streaming(job, args.interval, args.window_minutes)
     stop = StopFlag()
     stop.install()
-    log.info("watch: polling-loop mode (the Python direct runners cannot fire windows on an unbounded "
-             "source): %d feed(s) every %.0f s into %s", len(job.specs), args.interval, job.output)
+    log.info("watch: polling-loop mode on %s (one short batch run per cycle; --streaming on Dataflow runs one "
+             "streaming job instead): %d feed(s) every %.0f s into %s", runner_name(job), len(job.specs),
+             args.interval, job.output)
     cycle = 0
     try:
         while not stop.event.is_set():

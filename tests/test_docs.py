@@ -26,3 +26,15 @@ def test_ci_runs_the_readme_test_command() -> None:
     command = 'pip install -e ".[test]" && python -m pytest'
     assert command in readme
     assert command in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_readme_lists_every_reject_reason_the_code_can_emit() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    stages = "read|parse|fetch|feed|clean|language|extract|dedup|write"
+    emitted = set()
+    for path in list((REPO / "transforms").glob("*.py")) + list((REPO / "pipeline").glob("*.py")):
+        emitted |= set(re.findall(rf'"((?:{stages})/[a-z_0-9]+)"', path.read_text(encoding="utf-8")))
+    emitted.discard("fetch/what")  # a comment's placeholder, not a reason
+    missing = sorted(r for r in emitted if f"`{r}`" not in readme)
+    assert not missing, f"reject reasons missing from the README: {missing}"
+    assert "`fetch/http_<status>`" in readme  # the one reason built from a value

@@ -40,6 +40,8 @@ def test_seed_000_phone_call_and_trade_commission_meeting():
     assert call.event_date is None and call.date_text == "am Samstag"
     names = {p.key: p.name for p in call.participants}
     assert "Lawrow" in names["RUS:foreign_minister"] and "Bairamov" in names["AZE:foreign_minister"]
+    # a named office holder's participant name is the person as written, not the whole phrase
+    assert names == {"RUS:foreign_minister": "Sergei Lawrow", "AZE:foreign_minister": "Dscheichun Bairamov"}
     assert {p.actor_code for p in call.participants} == {"RUSGOV", "AZEGOV"}
 
     meeting = meetings[0]

@@ -253,3 +253,16 @@ def test_fetch_entries_fetches_each_page_once_and_falls_back(server: FeedServer)
         assert_that(out.rejects | "Reason" >> beam.Map(lambda r: (r.source_uri, r.stage, r.reason)),
                     equal_to([(dead + "2", "fetch", "fetch/http_404")]), label="Rejects")
     assert server.page_hits() - before == 1
+
+
+def test_an_atom_entry_without_a_link_is_not_fetched_at_its_id() -> None:
+    from transforms.feeds import parse_feed
+
+    atom = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:feed</id><updated>2024-01-01T00:00:00Z</updated>
+<entry><id>urn:a4</id><title>No link</title><updated>2024-01-01T00:00:00Z</updated><summary>Nur eine Zusammenfassung.</summary></entry>
+</feed>"""
+    from transforms.settings import FeedSettings
+
+    _, [entry] = parse_feed(atom, "https://example.org/feed", {}, FeedSettings())
+    assert entry.link is None and entry.entry_id == "urn:a4"

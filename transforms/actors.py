@@ -17,6 +17,21 @@ from transforms.sentences import Token
 _KIND_ORDER = ("holder", "office", "org", "country", "capital", "people", "adj", "place")
 _CONNECTORS = frozenset({"'s", "’s", "-", "of", "the", "von", "des", "der", "dem", "den", "de", "aus", "from"})
 _LOCATION_PREPS = frozenset({"in", "im", "at", "near", "bei", "nahe", "outside", "außerhalb"})
+_COORDINATORS = frozenset({"and", "und", "or", "oder", ",", "sowie"})
+# "Palestinian homes", "ein australisches Ultimatum": a country adjective before a noun names that
+# country as a party; words of report ("nach russischen Angaben", "according to Iraqi sources") do not.
+_ATTRIBUTION_PREPS = frozenset({"nach", "laut", "according", "zufolge", "per", "citing", "unter"})
+_ATTRIBUTION_NOUNS = frozenset({
+    "angaben", "quellen", "kreisen", "medien", "medienberichten", "berichten", "agentur", "nachrichtenagentur",
+    "zeitung", "sender", "fernsehen", "staatsfernsehen", "sources", "source", "media", "reports", "report",
+    "news", "agency", "newspaper", "television", "radio", "tv", "press", "state", "language", "border", "grenze",
+    "territory", "gebiet", "soil", "boden", "time", "zeit", "made", "backed", "led", "held", "occupied",
+})  # fmt: skip
+# Nouns of a stance or proposal: the adjective then stands for the government ("Indian proposal").
+_ACT_NOUNS = frozenset({
+    "proposal", "proposals", "plan", "offer", "ultimatum", "demand", "demands", "appeal", "request", "mediation",
+    "initiative", "call", "vorschlag", "vorschläge", "angebot", "forderung", "forderungen", "appell", "vermittlung", "antrag",
+})  # fmt: skip
 # Institutions give way to a person or office of the same country named in the same clause.
 INSTITUTIONS = frozenset({"government", "foreign_ministry", "delegation", "side", "ministry"})
 # Offices held by one person: what "Amtskollege" / "counterpart" can copy.
@@ -105,6 +120,9 @@ def find_actors(tokens: list[Token], gaz: CompiledGazetteer, date: dt.date | Non
         key: str | None = None
         tenure = None
         if "holder" in kinds:
+            # the person's name as written is the participant's name, not the whole phrase
+            # ("aserbaidschanischen Amtskollegen Dscheichun Bairamov" -> "Dscheichun Bairamov")
+            name = next(" ".join(t.text for t in tokens[s:e]) for s, e, lab in chunk if lab.kind == "holder")
             folded = kinds["holder"].name or ""
             found = gaz.resolve_holder(folded, date, country)
             if len({(h.country, h.role) for h in found}) == 1:
@@ -124,8 +142,12 @@ def find_actors(tokens: list[Token], gaz: CompiledGazetteer, date: dt.date | Non
             role = "government"
         if role is None and "people" in kinds:
             role = "people"
+        if role is None and "adj" in kinds:
+            role = _adjective_role(tokens, start, end, chunks[n + 1] if n + 1 < len(chunks) else None)
         if role is None:
-            continue  # an adjective alone ("russischen Regionen") names no actor
+            continue
+        if "office" in kinds and country is None and n + 1 < len(chunks) and chunks[n + 1]:
+            country = _place_country(tokens, end, chunks[n + 1]) or country
         if key is None and country and role != "counterpart":
             key = f"{country}:{role}"
         actors.append(Actor(start, end, tokens[start].clause, name, country, role, key, tenure))
@@ -139,6 +161,27 @@ def find_actors(tokens: list[Token], gaz: CompiledGazetteer, date: dt.date | Non
                                     " ".join(t.text for t in tokens[nxt[0][0]:nxt[-1][1]]), code, role, f"{code}:{role}"))
                 chunks[n + 1] = []
     return actors
+
+
+def _adjective_role(tokens: list[Token], start: int, end: int, nxt: list[tuple[int, int, Label]] | None) -> str | None:
+    """'Hungarian and Romanian officials' -> the office; 'Palestinian homes' -> people; else None."""
+    if nxt and [t.lower for t in tokens[end : nxt[0][0]]] in (["and"], ["und"], [","], ["or"], ["oder"]):
+        offices = [lab for _, _, lab in nxt if lab.kind == "office"]
+        if offices and offices[0].role != "counterpart":
+            return offices[0].role
+    if end >= len(tokens) or not tokens[end].text.isalpha() or tokens[end].lower in _ATTRIBUTION_NOUNS:
+        return None
+    if {t.lower for t in tokens[max(0, start - 2) : start]} & (_ATTRIBUTION_PREPS | _LOCATION_PREPS):
+        return None
+    return "government" if tokens[end].lower in _ACT_NOUNS else "people"
+
+
+def _place_country(tokens: list[Token], end: int, nxt: list[tuple[int, int, Label]]) -> str | None:
+    """'Demonstranten in Tiflis', 'opposition groups in Zimbabwe': an office takes the place's country."""
+    gap = [t.lower for t in tokens[end : nxt[0][0]]]
+    if {"in", "im"} & set(gap[-2:]) and len(gap) <= 3 and all(w.isalpha() for w in gap) and {lab.kind for _, _, lab in nxt} <= {"country", "capital", "place"}:
+        return nxt[0][2].code
+    return None
 
 
 def resolve_counterparts(actors: list[Actor]) -> list[Actor]:

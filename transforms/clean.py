@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import apache_beam as beam
 
 from transforms import ids
+from transforms.guard import GuardedWorker
 from transforms.records import Article, RawDocument, Reject, Removed
 from transforms.settings import CleanSettings, PublisherRule
 
@@ -208,6 +210,29 @@ def remove_learned(article: Article, recurring: set[tuple[str, str]] | frozenset
 # --- Beam -----------------------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class CleanTask:
+    """What the guarded helper process runs: ``clean_document`` with the rules compiled once there."""
+
+    settings: CleanSettings
+    ingested_at: dt.datetime
+
+    def __call__(self) -> Callable[[RawDocument], Article | Reject]:
+        rules = compile_rules(self.settings)
+        return functools.partial(clean_document, rules=rules, settings=self.settings, ingested_at=self.ingested_at)
+
+
+_PARSE_REASONS = {"timeout": "parse/timeout", "crashed": "parse/crashed", "error": "parse/error"}
+
+
+def guarded_clean(doc: RawDocument, worker: GuardedWorker) -> Article | Reject:
+    """``clean_document`` in the worker's helper process; a spinning or crashing parser becomes a reject."""
+    outcome = worker.call(doc)
+    if outcome.status == "ok":
+        return outcome.value
+    return Reject(doc.source_uri, "parse", _PARSE_REASONS[outcome.status], outcome.detail[:300])
+
+
 class CleanFn(beam.DoFn):
     """RawDocument -> Article (main) or Reject (tag ``rejects``)."""
 
@@ -215,16 +240,28 @@ class CleanFn(beam.DoFn):
         self._settings = settings
         self._ingested_at = ingested_at
         self._rules: CompiledRules | None = None
+        self._worker: GuardedWorker | None = None
 
     def setup(self) -> None:
-        self._rules = compile_rules(self._settings)
+        if self._settings.parse_isolation:  # the helper itself starts on the first document
+            self._worker = GuardedWorker(CleanTask(self._settings, self._ingested_at),
+                                         self._settings.parse_timeout_seconds, self._settings.parse_memory_mb << 20)
+        else:
+            self._rules = compile_rules(self._settings)
+
+    def teardown(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
 
     def process(self, doc: RawDocument) -> Iterator[Any]:
-        assert self._rules is not None
-        try:
-            result = clean_document(doc, self._rules, self._settings, self._ingested_at)
-        except (ValueError, TypeError, RecursionError, MemoryError) as exc:  # a parser choking on one page
-            result = Reject(doc.source_uri, "parse", "parse/error", f"{type(exc).__name__}: {exc}"[:300])
+        if self._worker is not None:
+            result = guarded_clean(doc, self._worker)
+        else:
+            assert self._rules is not None
+            try:
+                result = clean_document(doc, self._rules, self._settings, self._ingested_at)
+            except (ValueError, TypeError, RecursionError, MemoryError) as exc:  # a parser choking on one page
+                result = Reject(doc.source_uri, "parse", "parse/error", f"{type(exc).__name__}: {exc}"[:300])
         if isinstance(result, Reject):
             beam.metrics.Metrics.counter("eventwire", f"reject:{result.reason}").inc()
             yield beam.pvalue.TaggedOutput("rejects", result)

@@ -19,7 +19,6 @@ import simplemma
 
 from transforms import ids
 from transforms.actors import (
-    INSTITUTIONS,
     PERSONAL_OFFICES,
     Actor,
     actor_code,
@@ -29,15 +28,8 @@ from transforms.actors import (
 from transforms.dates import DateGuess, parse_dateline, parse_ticker_heading, sentence_date, year_from_tenures
 from transforms.gazetteer import CompiledGazetteer, GazetteerSpec, load_gazetteer
 from transforms.lexicon import CompiledLexicon, Hit, TriggerSpec, load_lexicon
-from transforms.negation import (
-    TOPIC_WORDS,
-    is_denied,
-    is_habitual,
-    is_modal,
-    is_negated,
-    is_promise,
-    is_topic,
-)
+from transforms.linking import link_participants
+from transforms.modality import interpret
 from transforms.records import Article, Mention, Participant, Reject
 from transforms.sentences import is_question, split_sentences, tokenize
 from transforms.settings import Settings, packaged_config_dir, resolve_config_path
@@ -45,15 +37,13 @@ from transforms.settings import Settings, packaged_config_dir, resolve_config_pa
 log = logging.getLogger(__name__)
 
 # Types whose report names a doer and a done-to: fewer than two participants is not a confident event.
-DYADIC = frozenset({"CONSULT", "COOPERATE", "AID", "SUPPORT", "SANCTION", "REQUEST", "ACCUSE", "THREATEN",
-                    "COERCE", "ASSAULT"})  # fmt: skip
+# PLOVER codes demands, accusations, threats, rejections, protests and attacks with the source alone
+# when the text names no target ("the opposition demanded elections", "three civilians were killed").
+DYADIC = frozenset({"CONSULT", "COOPERATE", "AID", "SUPPORT", "SANCTION", "COERCE"})
 _WORD = re.compile(r"\w+|['’]s\b")
-# Types whose announced future act is a promise (AGREE) rather than a non-event.
-PROMISABLE = frozenset({"AID", "COOPERATE", "SUPPORT", "RETREAT", "CONCEDE"})
 # A single concrete agent is enough for these acts ("police arrested", "troops shelled").
 AGENT_ROLES = frozenset({"police", "military", "armed_group", "rebels", "judiciary", "government"})
 SINGLE_AGENT_TYPES = frozenset({"COERCE", "ASSAULT", "MOBILIZE"})
-_SET_MARKERS = frozenset({"zwischen", "between"})
 _LEAD_VERBS = frozenset({"leiten", "anführen", "führen", "vertreten", "lead", "head", "represent"})
 _DELEGATION_WORDS = frozenset({"delegation", "delegationen", "seite", "side", "delegations"})
 
@@ -123,35 +113,22 @@ class _Candidate:
     location: Actor | None
 
 
-def _participants_for(hit: Hit, actors: list[Actor], tokens_lower: list[str], clauses: list[int]) -> list[Actor]:
-    clause = clauses[hit.start]
-    linked = [a for a in actors if a.clause == clause and not a.location and a.key]
-    after_marker = [i for i in range(hit.end, min(len(tokens_lower), hit.end + 4)) if tokens_lower[i] in _SET_MARKERS]
-    if after_marker:  # "ein Telefongespräch zwischen A und B": exactly the named set
-        linked = [a for a in linked if a.start > after_marker[0]] or linked
-    topic = next((i for i in range(hit.end, len(tokens_lower)) if clauses[i] == clause and tokens_lower[i] in TOPIC_WORDS), None)
-    if topic is not None:  # "sprach über das Gipfeltreffen der Blockfreien": a topic, not a participant
-        linked = [a for a in linked if a.start < topic]
-    persons = {a.country for a in linked if a.role in PERSONAL_OFFICES | {"person"}}
-    linked = [a for a in linked if not (a.role in INSTITUTIONS and a.country in persons)]
-    unique: dict[str, Actor] = {}
-    for actor in linked:
-        unique.setdefault(actor.key or "", actor)
-    return list(unique.values())
-
-
 def _sentence_candidates(
     compiled: _Compiled, lang: str, index: int, text: str, published: dt.date | None, context: DateGuess | None
 ) -> list[_Candidate]:
-    names = compiled.gazetteer.index
-    if not any(w in names or w + "." in names for w in _WORD.findall(text.lower())):
+    anchors = compiled.gazetteer.anchors
+    words = _WORD.findall(text)
+    if not any(w.lower() in anchors for w in words):
         return []  # no actor can be named: skip tokens, lemmas and triggers (most sentences of an article)
+    lexicon, cache = compiled.lexicons[lang], compiled.lemmas
+    if not any(lexicon.may_trigger(w.lower(), cache.get((w, lang)) or _lemma(compiled, w, lang)) for w in words):
+        return []  # no word can start a trigger
     tokens = tokenize(text)
     if not tokens:
         return []
     forms = [t.lower for t in tokens]
     clauses = [t.clause for t in tokens]
-    lemmas = [_lemma(compiled, t.text, lang) for t in tokens]
+    lemmas = [cache.get((t.text, lang)) or _lemma(compiled, t.text, lang) for t in tokens]
     hits = compiled.lexicons[lang].find(forms, lemmas, clauses)
     if not hits:
         return []
@@ -161,20 +138,20 @@ def _sentence_candidates(
         return []
     kept: list[Hit] = []
     for hit in sorted(hits, key=lambda h: h.start):
-        if any(k.spec.governs and clauses[k.start] == clauses[hit.start] and k.start < hit.start for k in kept):
+        if any(k.spec.governs and clauses[k.start] == clauses[hit.start] and k.start < hit.start
+               and not (lang == "de" and tokens[k.start].text[:1].isupper()) for k in kept):
             continue  # "agreed to provide aid": the promise is the event
-        if (is_negated(forms, clauses, hit.start, lang) or is_denied(forms, hit.start)
-                or is_habitual(forms, clauses, hit.start) or is_topic(forms, clauses, hit.start)):
+        hit = interpret(hit, forms, clauses, lang)
+        if hit is None:
             continue
-        if is_modal(forms, clauses, hit.start, hit.spec.governs):
-            if hit.spec.event_type not in PROMISABLE or not is_promise(forms, hit.start):
-                continue
-            hit = replace(hit, spec=replace(hit.spec, event_type="AGREE", mode=None, cameo="030", quad_class=1,
-                                            goldstein=4.0, governs=True))
         kept.append(hit)
     own = date.basis not in ("publication", "none") and date is not context
     candidates: list[_Candidate] = []
     seen_clauses: set[int] = set()
+    if lang == "de":  # German nouns are capitalized: a verb trigger is the clause's act, a noun one its object
+        verb_types = {(clauses[h.start], h.spec.event_type) for h in kept if h.start > 0 and tokens[h.start].text[:1].islower()}
+        verb_clauses = {c for c, _ in verb_types}
+        kept = [h for h in kept if clauses[h.start] not in verb_clauses or (clauses[h.start], h.spec.event_type) in verb_types]
     for hit in kept:
         clause = clauses[hit.start]
         if clause in seen_clauses:
@@ -182,7 +159,7 @@ def _sentence_candidates(
         same = [h for h in kept if clauses[h.start] == clause and h.spec.event_type == hit.spec.event_type]
         spec = next((h.spec for h in same if h.spec.mode), hit.spec)  # ... the most specific one the mode
         seen_clauses.add(clause)
-        participants = _participants_for(hit, actors, forms, clauses)
+        participants = link_participants(hit, actors, forms, clauses)
         if not participants:
             continue
         places = [a for a in actors if a.location and a.country]
@@ -255,6 +232,9 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
         actors = [heads.get(a.country, a) if a.role == "delegation" else a for a in cand.actors]
         actors = list({a.key: a for a in actors}.values())
         mode = cand.spec.mode
+        host = cand.location
+        if mode == "visit" and len(actors) == 1 and host and host.country and host.country != actors[0].country:
+            actors.append(replace(host, role="government", key=f"{host.country}:government", location=False))
         if cand.spec.event_type == "CONSULT" and mode is None and (cand.location or any(a.role == "delegation" for a in cand.actors)):
             mode = "meeting"  # delegations, or a named place: an in-person meeting
         date = _finish_date(replace(cand, actors=actors))
@@ -298,7 +278,7 @@ def _mention(article: Article, cand: _Candidate, actors: list[Actor], date: Date
         trigger=cand.trigger,
         event_type=cand.spec.event_type,
         event_mode=mode,
-        cameo_code=_cameo_for(cand.spec, mode),
+        cameo_code=_cameo_for(cand.spec, mode, location.country if location else None, {p.country for p in participants}),
         quad_class=cand.spec.quad_class,
         goldstein=cand.spec.goldstein,
         participants=participants,
@@ -310,8 +290,13 @@ def _mention(article: Article, cand: _Candidate, actors: list[Actor], date: Date
     )
 
 
-def _cameo_for(spec: TriggerSpec, mode: str | None) -> str:
-    if spec.event_type == "CONSULT" and mode != spec.mode:
+def _cameo_for(spec: TriggerSpec, mode: str | None, place: str | None, countries: set[str | None]) -> str:
+    """CAMEO by PLOVER mode: 041 phone, 042 make a visit (043 host), 044 meet at a third location."""
+    if spec.event_type != "CONSULT":
+        return spec.cameo
+    if mode == "meeting" and place and len(countries) >= 2 and place not in countries:
+        return "044"
+    if mode != spec.mode:
         return {"phone": "041", "visit": "042", "meeting": "040"}.get(mode or "", spec.cameo)
     return spec.cameo
 

@@ -157,6 +157,8 @@ def _entry_id(entry: Mapping[str, Any], link: str | None, title: str | None, tex
 
 def _to_entry(feed_url: str, raw: Mapping[str, Any]) -> FeedEntry:
     link = (raw.get("link") or "").strip() or None
+    if link and urlsplit(link).scheme.lower() not in ("http", "https"):
+        link = None  # feedparser falls back to an Atom id such as "urn:uuid:…": that is no page to fetch
     title = (raw.get("title") or "").strip() or None
     contents = [c for c in raw.get("content") or () if (c.get("value") or "").strip()]
     content = contents[0]["value"] if contents else None

@@ -144,6 +144,8 @@ class CompiledGazetteer:
                 self._add(_phrase_key(variant), Label("holder", holder.country, name=folded))
         for entries in self.index.values():
             entries.sort(key=lambda item: -len(item[0]))
+        # The last word of every phrase: a sentence without one of them names no actor (a cheap pre-check).
+        self.anchors = frozenset(key[-1].rstrip(".") for entries in self.index.values() for key, _ in entries)
 
     def _add(self, key: tuple[str, ...], label: Label) -> None:
         if key:

@@ -89,6 +89,7 @@ class CompiledLexicon:
         self.separable: dict[str, list[tuple[str, TriggerSpec]]] = {}
         self.phrases: dict[str, list[tuple[tuple[str, ...], bool, TriggerSpec]]] = {}
         self._cache: dict[tuple[str, str], list[TriggerSpec]] = {}
+        self._entries: dict[tuple[str, str], tuple] = {}
         for spec in specs:
             for pattern in spec.patterns:
                 if " " in pattern:
@@ -137,15 +138,36 @@ class CompiledLexicon:
             return form.endswith(pattern[1:])
         return pattern in (form, lemma)
 
+    def _entry(self, form: str, lemma: str) -> tuple:
+        """(phrase starts, separable verbs, single-word specs) for a token; cached per (form, lemma)."""
+        key = (form, lemma)
+        entry = self._entries.get(key)
+        if entry is None:
+            starts = list(self.phrases.get(lemma, ()))
+            if form != lemma:
+                starts += self.phrases.get(form, ())
+            entry = (starts, self.separable.get(lemma, ()), self._word(form, lemma))
+            if len(self._entries) < 200_000:
+                self._entries[key] = entry
+        return entry
+
+    def may_trigger(self, form: str, lemma: str) -> bool:
+        starts, separable, words = self._entries.get((form, lemma)) or self._entry(form, lemma)
+        return bool(starts or separable or words)
+
     def find(self, forms: list[str], lemmas: list[str], clauses: list[int]) -> list[Hit]:
         hits: list[Hit] = []
+        n, entries = len(forms), self._entries
         for i, (form, lemma) in enumerate(zip(forms, lemmas, strict=True)):
-            if not form[0].isalpha():
+            entry = entries.get((form, lemma)) or self._entry(form, lemma)
+            starts, separable, words = entry
+            if not (starts or separable or words) or not form[0].isalpha():
                 continue
-            for rest, gapped, spec in self.phrases.get(lemma, []) + (self.phrases.get(form, []) if form != lemma else []):
+            found = False
+            for rest, gapped, spec in starts:
                 position, ok = i, True
                 for element in rest:
-                    window = range(position + 1, min(len(forms), position + (6 if gapped else 2)))
+                    window = range(position + 1, min(n, position + (6 if gapped else 2)))
                     nxt = next((j for j in window if clauses[j] == clauses[i] and self._element(element, forms[j], lemmas[j])), None)
                     if nxt is None:
                         ok = False
@@ -153,10 +175,12 @@ class CompiledLexicon:
                     position = nxt
                 if ok:
                     hits.append(Hit(spec, i, position + 1))
-            for particle, spec in self.separable.get(lemma, []):
-                later = (j for j in range(i + 1, len(forms)) if clauses[j] == clauses[i])
-                if any(forms[j] == particle and (j + 1 == len(forms) or not forms[j + 1][0].isalpha()) for j in later):
+                    found = True
+            for particle, spec in separable:
+                later = (j for j in range(i + 1, n) if clauses[j] == clauses[i])
+                if any(forms[j] == particle and (j + 1 == n or not forms[j + 1][0].isalpha()) for j in later):
                     hits.append(Hit(spec, i, i + 1))
-            if not any(h.start == i for h in hits):
-                hits += [Hit(spec, i, i + 1) for spec in self._word(form, lemma)]
+                    found = True
+            if not found:
+                hits += [Hit(spec, i, i + 1) for spec in words]
         return hits

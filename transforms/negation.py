@@ -34,18 +34,6 @@ def is_negated(forms: list[str], clauses: list[int], index: int, lang: str = "de
     return any(f in NEGATIONS and -before <= i - index <= after for i, f in words)
 
 
-# A promise of cooperation is itself an event (PLOVER AGREE), when the sentence says it was made.
-ANNOUNCING = frozenset(
-    ["announced", "announces", "said", "says", "pledged", "promised", "agreed", "vowed", "offered", "declared", "erklärte", "kündigte", "versprach", "sicherte", "sagte", "teilte"]
-)
-FUTURE = frozenset(["will", "would", "wird", "werden", "würde", "würden"])
-
-
-def is_promise(forms: list[str], index: int) -> bool:
-    before = forms[:index]
-    return any(f in FUTURE for f in before[-6:]) and any(f in ANNOUNCING for f in before)
-
-
 def is_modal(forms: list[str], clauses: list[int], index: int, governs: bool) -> bool:
     """Planned, hypothetical, conditional. A governing trigger ("agreed to", "threatened to",
     "demanded") is itself the event, so only a modal before it counts."""

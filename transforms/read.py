@@ -12,6 +12,7 @@ import datetime as dt
 import email.utils
 import io
 import json
+import logging
 import posixpath
 import re
 import zlib
@@ -36,8 +37,10 @@ _DATELINE = re.compile(
     r"\s*(?:,\s*|\(\s*|[-–—]\s*)(?P<agency>[A-Za-z][A-Za-z&-]{1,20})\)?\s*$"
 )
 _FUTURE_SLACK = dt.timedelta(days=2)
+_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads already joined the valid pairs
 
 Opener = Callable[[str], BinaryIO]
+log = logging.getLogger(__name__)
 
 
 class ReadError(Exception):
@@ -147,7 +150,10 @@ def read_bounded(stream: BinaryIO, limit: int, what: str = "document") -> bytes:
 def parse_timestamp(value: Any, now: dt.datetime | None = None) -> dt.datetime:
     """An input timestamp as UTC (naive ones are taken as UTC); ValueError if absurd or unreadable."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        stamp = dt.datetime.fromtimestamp(value, dt.timezone.utc)
+        try:
+            stamp = dt.datetime.fromtimestamp(value, dt.timezone.utc)
+        except (OverflowError, OSError, ValueError) as exc:  # 1e20, -1e300, NaN, inf
+            raise ValueError(f"timestamp out of range: {value!r}") from exc
     elif isinstance(value, str) and value.strip():
         text = value.strip()
         try:
@@ -161,7 +167,10 @@ def parse_timestamp(value: Any, now: dt.datetime | None = None) -> dt.datetime:
         raise ValueError(f"timestamp must be a string or a number, got {type(value).__name__}")
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=dt.timezone.utc)
-    stamp = stamp.astimezone(dt.timezone.utc)
+    try:
+        stamp = stamp.astimezone(dt.timezone.utc)
+    except OverflowError as exc:  # "0001-01-01T00:00+05:00" falls before year 1 in UTC
+        raise ValueError(f"timestamp out of range: {stamp!r}") from exc
     now = now or dt.datetime.now(dt.timezone.utc)
     if stamp.year < _MIN_YEAR or stamp > now + _FUTURE_SLACK:
         raise ValueError(f"implausible timestamp {stamp.isoformat()}")
@@ -174,7 +183,12 @@ def _optional_str(record: dict[str, Any], key: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise ReadError("read/invalid_record", f"field {key!r} must be a string, got {type(value).__name__}")
-    return value.strip() or None
+    return without_lone_surrogates(value).strip() or None
+
+
+def without_lone_surrogates(text: str) -> str:
+    """JSON may escape half a surrogate pair ("\\ud800"); Parquet (UTF-8) cannot hold it: U+FFFD instead."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
 
 
 def _published(raw: Any) -> tuple[dt.datetime | None, str | None]:
@@ -229,6 +243,8 @@ def parse_json_record(line: bytes, source_uri: str) -> RawDocument:
         record = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ReadError("read/invalid_json", str(exc)[:200]) from exc
+    except RecursionError as exc:  # [[[[... thousands deep
+        raise ReadError("read/invalid_json", "nested too deeply") from exc
     if not isinstance(record, dict):
         raise ReadError("read/invalid_record", f"a line must hold a JSON object, got {type(record).__name__}")
     text, html = _optional_str(record, "text"), _optional_str(record, "html")
@@ -243,9 +259,13 @@ def parse_json_record(line: bytes, source_uri: str) -> RawDocument:
     )
 
 
-def iter_jsonl(stream: BinaryIO, path: str, settings: ReadSettings) -> Iterator[RawDocument | Reject]:
+def iter_jsonl(stream: BinaryIO, path: str, settings: ReadSettings,
+               keep: Callable[[int], bool] | None = None) -> Iterator[RawDocument | Reject]:
+    """Records of a JSON Lines stream; with ``keep``, only the records whose index it accepts
+    (the others are skipped unparsed: several readers share one big file, see ``read_file``)."""
     limit = settings.max_document_bytes
     emitted = 0
+    seen = -1  # index of the current record, blank lines excluded
     for number in range(1, 1 << 62):
         line = stream.readline(limit + 1)
         if not line:
@@ -254,14 +274,18 @@ def iter_jsonl(stream: BinaryIO, path: str, settings: ReadSettings) -> Iterator[
         if len(line) > limit and not line.endswith(b"\n"):
             while (chunk := stream.readline(limit)) and not chunk.endswith(b"\n"):
                 pass  # skip the rest of the giant line without keeping it
-            yield Reject(uri, "read", "read/too_large", f"line longer than {limit} bytes")
+            seen += 1
+            if keep is None or keep(seen):
+                yield Reject(uri, "read", "read/too_large", f"line longer than {limit} bytes")
             continue
         if not line.strip() or (number == 1 and not line.replace(b"\xef\xbb\xbf", b"").strip()):
             continue  # blank lines separate nothing and are not records
-        try:
-            yield parse_json_record(line.removeprefix(b"\xef\xbb\xbf"), uri)
-        except ReadError as exc:
-            yield Reject(uri, "read", exc.reason, exc.detail)
+        seen += 1
+        if keep is None or keep(seen):
+            try:
+                yield parse_json_record(line.removeprefix(b"\xef\xbb\xbf"), uri)
+            except ReadError as exc:
+                yield Reject(uri, "read", exc.reason, exc.detail)
         emitted += 1
         if settings.max_records_per_file and emitted >= settings.max_records_per_file:
             return
@@ -270,18 +294,25 @@ def iter_jsonl(stream: BinaryIO, path: str, settings: ReadSettings) -> Iterator[
 def read_file(
     path: str, size: int, settings: ReadSettings, opener: Opener, sidecar: Callable[[str], dict[str, Any] | None],
     on_skip: Callable[[str], None] = lambda _kind: None, byte_range: tuple[int, int | None] = (0, None),
+    keep: Callable[[int], bool] | None = None,
 ) -> Iterator[RawDocument | Reject]:
     """Every document of one file, or rejects that say why not. Never raises ReadError.
 
     WARC only: ``on_skip`` counts records that are not articles; ``byte_range`` reads the
     gzip members starting in [start, end) (see ``transforms.warc.split_ranges``).
+    JSON Lines only: ``keep(index)`` selects records, so N readers can share a big file; file-level
+    rejects come from the reader that keeps record 0, so each is reported once.
     """
     fmt = file_format(path)
+    first = keep is None or keep(0)  # the reader that reports file-level rejects
+    if fmt != "jsonl" and not first:
+        return
     if fmt is None:
         yield Reject(path, "read", "read/unsupported_type", "extension is not txt, html, htm, jsonl, json or warc")
         return
     if size > settings.max_file_bytes and fmt != "warc":  # a WARC streams record by record, each capped
-        yield Reject(path, "read", "read/file_too_large", f"{size} bytes > {settings.max_file_bytes}")
+        if first:
+            yield Reject(path, "read", "read/file_too_large", f"{size} bytes > {settings.max_file_bytes}")
         return
     try:
         with opener(path) as raw:
@@ -292,7 +323,7 @@ def read_file(
                 return
             stream, _ = open_payload(raw, settings)
             if fmt == "jsonl":
-                yield from iter_jsonl(stream, path, settings)
+                yield from iter_jsonl(stream, path, settings, keep)
                 return
             data = read_bounded(stream, settings.max_document_bytes)
             if stream.read(1):  # the cap was hit exactly; anything beyond is too much
@@ -302,6 +333,25 @@ def read_file(
             else:
                 yield parse_html(data, path)
     except ReadError as exc:
-        yield Reject(path, "read", exc.reason, exc.detail)
+        if first:
+            yield Reject(path, "read", exc.reason, exc.detail)
     except OSError as exc:
-        yield Reject(path, "read", "read/io_error", f"{type(exc).__name__}: {exc}"[:300])
+        if first:
+            yield Reject(path, "read", "read/io_error", f"{type(exc).__name__}: {exc}"[:300])
+
+
+def guarded_read(
+    path: str, size: int, settings: ReadSettings, opener: Opener, sidecar: Callable[[str], dict[str, Any] | None],
+    on_skip: Callable[[str], None] = lambda _kind: None, byte_range: tuple[int, int | None] = (0, None),
+    keep: Callable[[int], bool] | None = None,
+) -> Iterator[RawDocument | Reject]:
+    """``read_file``, and if a file still trips an unforeseen error, a reject for the rest of it.
+
+    The last line of defence for hostile input: one file must never stop the run. The records
+    already emitted stay; the reject names the file, so no record goes unaccounted.
+    """
+    try:
+        yield from read_file(path, size, settings, opener, sidecar, on_skip, byte_range, keep)
+    except Exception as exc:  # deliberately broad at the per-file boundary; logged as a bug
+        log.exception("unexpected error reading %s", path)
+        yield Reject(path, "read", "read/unexpected_error", f"{type(exc).__name__}: {exc}"[:300])

@@ -41,7 +41,7 @@ def split_paragraphs(text: str) -> list[str]:
 
 def _protected(text: str, position: int) -> bool:
     """True when the full stop before ``position`` is not a sentence end (abbreviation, ordinal, initial)."""
-    before = text[:position].rstrip()
+    before = text[max(0, position - 60) : position].rstrip()  # a window: slicing the whole prefix is quadratic
     match = re.search(r"(\S+)[.]\W*$", before)
     if not match:
         return False
@@ -73,18 +73,19 @@ def split_sentences(text: str) -> list[Sentence]:
 
 def tokenize(sentence: str) -> list[Token]:
     tokens: list[Token] = []
+    append, new = tokens.append, tuple.__new__  # tuple.__new__: a NamedTuple without its slow constructor
     clause = 0
     for match in _TOKEN.finditer(sentence):
         raw = match.group(0)
-        end = match.end()
-        if raw.endswith(".") and len(raw) > 1 and not _keeps_dot(raw):
+        start, end = match.span()
+        if raw[-1] == "." and len(raw) > 1 and not _keeps_dot(raw):
             raw = raw[:-1]
-            end -= 1
+            append(new(Token, (raw, raw.lower(), start, end - 1, clause)))
+            append(new(Token, (".", ".", end - 1, end, clause)))
+            continue
         if raw in _CLAUSE_PUNCT:
             clause += 1
-        tokens.append(Token(raw, raw.lower(), match.start(), end, clause))
-        if match.group(0) != raw:  # the split-off full stop
-            tokens.append(Token(".", ".", end, end + 1, clause))
+        append(new(Token, (raw, raw.lower(), start, end, clause)))
     return tokens
 
 

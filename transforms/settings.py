@@ -137,7 +137,11 @@ class CleanSettings:
     generic: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=FrozenDict)  # lang|"*" -> regexes
     learned_min_articles: int = 3  # a paragraph seen in this many articles of one source ...
     learned_min_chars: int = 30  # ... and at least this long is learned boilerplate
-    html_timeout_seconds: float = 20.0  # per-document limit for HTML extraction (parse/timeout)
+    # Extraction and rules run in a helper process per worker so a document that makes a parser or a
+    # regex spin can be cut off (parse/timeout) and one that crashes it rejected (parse/crashed).
+    parse_timeout_seconds: float = 20.0  # wall-clock limit per document
+    parse_memory_mb: int = 2048  # address-space cap of the helper process (0: none)
+    parse_isolation: bool = True  # False: run in the worker itself (no time limit; for debugging)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -273,11 +273,15 @@ class WriteTables(beam.PTransform):
     Input: a dict with PCollections "articles", "mentions", "rejects" of records, and optionally
     "touch": ((table, partition), None) pairs for partitions to rewrite without new rows
     (reprocessing removes rows there).
+
+    ``windowed`` (the streaming watcher): the rows arrive in windows; each window's (or late
+    pane's) partitions are staged and committed by ``WriteWindows``, one window at a time.
     """
 
-    def __init__(self, ctx: RunContext) -> None:
+    def __init__(self, ctx: RunContext, windowed: bool = False) -> None:
         super().__init__()
         self._ctx = ctx
+        self._windowed = windowed
 
     def expand(self, pcolls: Mapping[str, beam.PCollection]) -> beam.PCollection:
         run_date = self._ctx.started_at.date()
@@ -287,6 +291,9 @@ class WriteTables(beam.PTransform):
         ]
         if "touch" in pcolls:
             keyed.append(pcolls["touch"])
+        if self._windowed:
+            return (keyed | "AllRows" >> beam.Flatten() | "ByPartition" >> beam.GroupByKey()
+                    | "WriteWindows" >> WriteWindows(self._ctx))
         rerun_ids = pcolls["articles"] | "RerunIds" >> beam.Map(lambda a: a.article_id)
         return (
             keyed
@@ -295,4 +302,82 @@ class WriteTables(beam.PTransform):
             | "Stage" >> beam.ParDo(_StagePartitionFn(self._ctx), rerun_ids=beam.pvalue.AsList(rerun_ids))
             | "Gather" >> beam.combiners.ToList()
             | "Commit" >> beam.ParDo(_CommitFn(self._ctx))
+        )
+
+
+# --- windows (the streaming watcher) ----------------------------------------------------------
+
+
+def window_run_id(run_id: str, window_start: dt.datetime, pane_index: int) -> str:
+    """The staging folder of one window's pane: a re-fired (retried) pane reuses its own folder."""
+    return f"{run_id}/w{window_start.strftime('%Y%m%dT%H%M%S')}-p{pane_index}"
+
+
+def write_window(ctx: RunContext, parts: Iterable[tuple[tuple[str, str], Iterable[Any]]]) -> list[StagedPartition]:
+    """Stage and commit one window's partitions: the batch run's two steps, in one call.
+
+    Rows of the articles the window emits replace those articles' earlier rows, as in a run.
+    """
+    parts = [(key, [r for r in rows if r is not None]) for key, rows in parts]
+    rerun = frozenset(r["article_id"] for (table, _), rows in parts if table == "articles" for r in rows)
+    staged: list[StagedPartition] = []
+    for (table, partition), rows in sorted(parts, key=lambda kv: kv[0]):
+        staged += stage_partition(ctx, table, partition, rows, rerun)
+    done = commit(staged)
+    remove_staging_folder(ctx)
+    return done
+
+
+def remove_staging_folder(ctx: RunContext) -> None:
+    if FileSystems.exists(ctx.staging_root):
+        FileSystems.delete([ctx.staging_root])
+
+
+class _KeyWindowFn(beam.DoFn):
+    """A window's gathered partitions -> (one writer key, (window start, pane index, partitions))."""
+
+    def process(self, parts: list[Any], window: Any = beam.DoFn.WindowParam,
+                pane: Any = beam.DoFn.PaneInfoParam) -> Iterator[Any]:
+        start = window.start.to_utc_datetime(has_tz=True) if hasattr(window, "start") else dt.datetime.min
+        yield "writer", (start, pane.index, parts)
+
+
+_LAST_WINDOW = beam.transforms.userstate.ReadModifyWriteStateSpec("last_window", beam.coders.StrUtf8Coder())
+_LAST_WINDOW_PARAM = beam.DoFn.StateParam(_LAST_WINDOW)
+
+
+class _WriteWindowFn(beam.DoFn):
+    """The single writer: stateful on one key, so the runner runs one window's write at a time
+    (a window's merge must see the previous window's commit, or it would overwrite it)."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self._ctx = ctx
+
+    def process(self, element: tuple[str, tuple[dt.datetime, int, list[Any]]],
+                last: Any = _LAST_WINDOW_PARAM) -> Iterator[StagedPartition]:
+        start, pane_index, parts = element[1]
+        ctx = dataclasses.replace(self._ctx, run_id=window_run_id(self._ctx.run_id, start, pane_index))
+        done = write_window(ctx, parts)
+        last.write(ctx.run_id)
+        for item in done:
+            beam.metrics.Metrics.counter("eventwire", f"rows:{item.table}").inc(item.rows)
+            beam.metrics.Metrics.counter("eventwire", f"partitions:{item.table}").inc()
+        beam.metrics.Metrics.counter("eventwire", "windows_written").inc()
+        yield from done
+
+
+class WriteWindows(beam.PTransform):
+    """((table, partition), rows) grouped per window -> committed partitions, window by window."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        super().__init__()
+        self._ctx = ctx
+
+    def expand(self, grouped: beam.PCollection) -> beam.PCollection:
+        return (
+            grouped
+            | "GatherWindow" >> beam.combiners.ToList().without_defaults()
+            | "KeyWindow" >> beam.ParDo(_KeyWindowFn())
+            | "OneWriter" >> beam.WindowInto(beam.window.GlobalWindows())
+            | "StageAndCommit" >> beam.ParDo(_WriteWindowFn(self._ctx)).with_input_types(tuple[str, Any])
         )

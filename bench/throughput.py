@@ -1,0 +1,356 @@
+"""Throughput and memory of ``eventwire run`` against the floor of its stack, measured.
+
+One command, from the repository root (the corpus is read from ``../shared/corpus``):
+
+    python bench/throughput.py
+
+Input: the real HTML pages of the corpus (fundus + trafilatura-eval), copied N times. Each copy
+gets a distinct paragraph inside the article body (checked: it survives extraction, so the
+content hashes differ), its own URL (``?copy=K``) and its own source name (so the learned
+boilerplate pass, which counts paragraphs per source, does not take the copies' shared text
+for boilerplate), and a publication date spread over 60 days. The pages are written as
+gzipped JSON Lines shards of ``{"url", "html", "published_at", "source"}`` -- the shape of
+a crawl export, the common batch input -- 100 records per shard.
+
+For each scale (1x and 4x by default) it times, on the same documents:
+  1. a single-process loop of only trafilatura (with metadata) + seeded langdetect on the
+     full text per page: the floor of the stack on one core;
+  2. ``eventwire run`` with its default local options (a subprocess, as a user runs it);
+and prints both, R = loop / pipeline, articles/s and the peak RSS of each process tree.
+Then the incremental case: 50 new articles into an output that already holds the 4x run
+(~2,000 articles), against the same 50 into an empty output.
+
+Memory is the peak of the summed RSS of the whole process tree (the runner spawns worker
+processes), sampled from /proc every 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import gzip
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
+SHARD_RECORDS = 100
+DATE_SPREAD_DAYS = 60
+FIRST_DATE = dt.datetime(2024, 3, 1, 8, 0, tzinfo=dt.timezone.utc)
+_SNIPPET = re.compile(r"[A-Za-zÄÖÜäöüß ,]{30,}")
+MARKER = {
+    "de": "Anmerkung zu Kopie {copy} von Seite {page}: dieser Absatz macht die Kopie zu einem eigenen Artikel.",
+    "en": "Note on copy {copy} of page {page}: this paragraph makes the copy an article of its own.",
+}
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    index: int
+    path: str
+    url: str
+    language: str
+    html: str
+    insert_at: int  # where the distinct paragraph goes
+    inline: bool  # True: inside an existing text node (no <p> found that trafilatura keeps)
+
+
+# --- the documents -----------------------------------------------------------------------------
+
+
+def _corpus_pages(corpus: Path) -> Iterator[tuple[str, str, str]]:
+    """(path, url, language) of every HTML page of fundus and trafilatura-eval."""
+    with open(corpus / "fundus" / "MANIFEST.tsv", encoding="utf-8") as handle:
+        header = handle.readline().rstrip("\n").split("\t")
+        for line in handle:
+            row = dict(zip(header, line.rstrip("\n").split("\t"), strict=True))
+            yield str(corpus / "fundus" / row["file"]), row["url"], row["language"]
+    evaldata = json.loads((corpus / "trafilatura-eval" / "evaldata.subset.json").read_text(encoding="utf-8"))
+    for url, item in sorted(evaldata.items()):
+        yield str(corpus / "trafilatura-eval" / item["file"]), url, item["language"]
+
+
+def _decode(path: str) -> str:
+    from transforms.decoding import declared_charset, decode_bytes
+
+    data = gzip.decompress(Path(path).read_bytes())
+    return decode_bytes(data, declared_charset(data))[0]
+
+
+def _marker(page_index: int, copy: int, language: str) -> str:
+    return MARKER.get(language, MARKER["en"]).format(copy=copy, page=page_index)
+
+
+def _insert(page: Page, copy: int) -> str:
+    marker = _marker(page.index, copy, page.language)
+    piece = f" {marker}" if page.inline else f"<p>{marker}</p>"
+    return page.html[: page.insert_at] + piece + page.html[page.insert_at :]
+
+
+def _place_marker(index: int, html: str, url: str, language: str) -> tuple[int, bool] | None:
+    """Where a distinct paragraph lands inside the extracted body: after a kept paragraph's </p>."""
+    from transforms.clean import extract_html
+
+    text = extract_html(html, url).text
+    candidates = []
+    for paragraph in sorted(text.split("\n"), key=len, reverse=True)[:8]:
+        for match in _SNIPPET.finditer(paragraph):
+            snippet = match.group(0).strip()[:40]
+            at = html.find(snippet)
+            if at >= 0:
+                candidates.append(at + len(snippet))
+                break
+    probe = _marker(index, 0, language)
+    for end in candidates:
+        close = html.find("</p>", end)
+        for at, inline in ((close + 4, False), (end, True)):
+            if at < 4 and not inline:
+                continue
+            trial = Page(index, "", url, language, html, at, inline)
+            if probe in extract_html(_insert(trial, 0), url).text:
+                return at, inline
+    return None
+
+
+def load_pages(corpus: Path, limit: int | None) -> list[Page]:
+    pages, skipped = [], 0
+    for path, url, language in _corpus_pages(corpus):
+        if limit is not None and len(pages) >= limit:
+            break
+        html = _decode(path)
+        placed = _place_marker(len(pages), html, url, language)
+        if placed is None:
+            skipped += 1  # trafilatura keeps no text of this page: it could not be told apart from its copies
+            continue
+        pages.append(Page(len(pages), path, url, language, html, placed[0], placed[1]))
+    print(f"pages: {len(pages)} real HTML pages ({skipped} skipped: no body text to mark)", flush=True)
+    return pages
+
+
+def _copy_url(url: str, copy: int) -> str:
+    base, _, _ = url.partition("#")
+    return f"{base}{'&' if '?' in base else '?'}copy={copy}"
+
+
+def record(page: Page, copy: int) -> dict[str, str]:
+    host = re.sub(r"^https?://(www\.)?", "", page.url).split("/")[0]
+    published = FIRST_DATE + dt.timedelta(days=(page.index * 7 + copy * 3) % DATE_SPREAD_DAYS)
+    return {"url": _copy_url(page.url, copy), "html": _insert(page, copy), "published_at": published.isoformat(),
+            "source": f"{host} (bench copy {copy})"}
+
+
+def write_input(folder: Path, pages: list[Page], copies: range) -> int:
+    """The pages x copies as gzipped JSON Lines shards; returns the number of records."""
+    folder.mkdir(parents=True, exist_ok=True)
+    records = [(page, copy) for copy in copies for page in pages]
+    for shard, first in enumerate(range(0, len(records), SHARD_RECORDS)):
+        with gzip.open(folder / f"pages-{shard:04d}.jsonl.gz", "wt", encoding="utf-8", compresslevel=1) as handle:
+            for page, copy in records[first : first + SHARD_RECORDS]:
+                handle.write(json.dumps(record(page, copy), ensure_ascii=False) + "\n")
+    count = len(records)
+    return count
+
+
+# --- measuring ---------------------------------------------------------------------------------
+
+
+def _tree_rss(root: int) -> int:
+    """Summed RSS (bytes) of ``root`` and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as handle:
+                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [root]
+    page = os.sysconf("SC_PAGE_SIZE")
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            with open(f"/proc/{pid}/statm", encoding="ascii") as handle:
+                total += int(handle.read().split()[1]) * page
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+@dataclasses.dataclass
+class Timed:
+    seconds: float
+    cpu_seconds: float  # user + system of the whole tree: robust when other work shares the machine
+    peak_rss: int
+    stdout: str
+    load: float  # 1-minute load average when it started
+
+
+def run_measured(argv: list[str], log_path: Path) -> Timed:
+    """Run a command from the repo root; wall time and the peak RSS of its process tree."""
+    env = {**os.environ, "EVENTWIRE_LOG_LEVEL": os.environ.get("EVENTWIRE_LOG_LEVEL", "WARNING")}
+    peak = 0
+    load = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open(log_path, "w", encoding="utf-8") as log:
+        start = time.monotonic()
+        proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
+        out: list[str] = []
+        reader = threading.Thread(target=lambda: out.append(proc.stdout.read()), daemon=True)  # type: ignore[union-attr]
+        reader.start()
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss(proc.pid))
+            time.sleep(0.05)
+        seconds = time.monotonic() - start
+        reader.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed with {proc.returncode}; see {log_path}")
+    return Timed(seconds, cpu, peak, "".join(out), load)
+
+
+def floor_loop(folder: Path) -> None:
+    """The floor: one process, per page trafilatura (with metadata) + seeded langdetect on the full text."""
+    from langdetect import DetectorFactory, detect_langs
+
+    from transforms.clean import extract_html
+
+    DetectorFactory.seed = 0
+    detect_langs("warm up: the language profiles load on the first call")
+    pages, extract_s, detect_s = 0, 0.0, 0.0
+    start = time.monotonic()
+    for shard in sorted(folder.glob("*.jsonl.gz")):
+        with gzip.open(shard, "rt", encoding="utf-8") as handle:
+            for line in handle:
+                item = json.loads(line)
+                t0 = time.perf_counter()
+                extracted = extract_html(item["html"], item["url"])
+                t1 = time.perf_counter()
+                if extracted.text.strip():
+                    detect_langs(extracted.text)
+                detect_s += time.perf_counter() - t1
+                extract_s += t1 - t0
+                pages += 1
+    print(json.dumps({"pages": pages, "seconds": time.monotonic() - start,
+                      "extract_ms": 1000 * extract_s / max(pages, 1), "detect_ms": 1000 * detect_s / max(pages, 1)}))
+
+
+def _articles_written(stdout: str) -> int:
+    match = re.search(r"articles written\s+(\d+)", stdout)
+    return int(match.group(1)) if match else -1
+
+
+def _gib(value: int) -> str:
+    return f"{value / 2**20:,.0f} MiB"
+
+
+def run_pipeline(inputs: Path, output: Path, logs: Path, name: str, extra: list[str]) -> tuple[Timed, int]:
+    timed = run_measured([sys.executable, "-m", "pipeline.cli", "run", str(inputs), "--output", str(output), *extra],
+                         logs / f"{name}.log")
+    return timed, _articles_written(timed.stdout)
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="the shared corpus folder")
+    parser.add_argument("--copies", type=int, default=2, help="copies of every page at 1x (default 2: ~500 pages)")
+    parser.add_argument("--scales", default="1,4", help="comma-separated multiples of the 1x input (default 1,4)")
+    parser.add_argument("--pages", type=int, default=None, help="use only the first N corpus pages (smoke runs)")
+    parser.add_argument("--add", type=int, default=50, help="articles added in the incremental case (0: skip it)")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep inputs, outputs and logs here")
+    parser.add_argument("--pipeline-args", default="", help="extra arguments for eventwire run (e.g. Beam options)")
+    parser.add_argument("--floor-loop", type=Path, default=None, help=argparse.SUPPRESS)  # internal: the loop
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.floor_loop:
+        floor_loop(args.floor_loop)
+        return 0
+    if not (args.corpus / "fundus").is_dir():
+        print(f"corpus not found at {args.corpus} (use --corpus)", file=sys.stderr)
+        return 2
+    scales = [int(s) for s in args.scales.split(",") if s.strip()]
+    extra = args.pipeline_args.split()
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="eventwire-bench-"))
+    if work.exists() and args.workdir:
+        shutil.rmtree(work)
+    logs = work / "logs"
+    logs.mkdir(parents=True)
+    cores = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    print(f"machine: {cores} cores ({usable} usable), Python {sys.version.split()[0]}; work folder {work}", flush=True)
+    pages = load_pages(args.corpus, args.pages)
+
+    rows = []
+    for scale in scales:
+        copies = range(scale * args.copies)
+        inputs = work / f"input-{scale}x"
+        count = write_input(inputs, pages, copies)
+        loop = run_measured([sys.executable, str(Path(__file__).resolve()), "--floor-loop", str(inputs)],
+                            logs / f"loop-{scale}x.log")
+        detail = json.loads(loop.stdout.strip().splitlines()[-1])
+        pipe, written = run_pipeline(inputs, work / f"output-{scale}x", logs, f"run-{scale}x", extra)
+        rows.append((scale, count, loop, detail, pipe, written))
+        print(f"{scale}x: {count} pages; loop {loop.seconds:.1f} s (cpu {loop.cpu_seconds:.1f} s; "
+              f"{detail['extract_ms']:.1f} ms trafilatura + {detail['detect_ms']:.1f} ms langdetect per page), "
+              f"peak RSS {_gib(loop.peak_rss)}; pipeline {pipe.seconds:.1f} s (cpu {pipe.cpu_seconds:.1f} s), "
+              f"{written} articles, peak RSS {_gib(pipe.peak_rss)}; R = {loop.seconds / pipe.seconds:.2f} "
+              f"(load average at start: loop {loop.load:.1f}, pipeline {pipe.load:.1f})", flush=True)
+
+    print()
+    print(f"== eventwire throughput: {cores} cores; pipeline args: {' '.join(extra) or 'defaults'} ==")
+    print(f"{'scale':>5} {'pages':>6} {'loop s':>7} {'loop cpu':>8} {'loop RSS':>9} {'run s':>7} {'run cpu':>8} "
+          f"{'articles':>8} {'art/s':>6} {'run RSS':>9} {'R':>5} {'load':>5}")
+    for scale, count, loop, _, pipe, written in rows:
+        print(f"{scale:>4}x {count:>6} {loop.seconds:>7.1f} {loop.cpu_seconds:>8.1f} {_gib(loop.peak_rss):>9} "
+              f"{pipe.seconds:>7.1f} {pipe.cpu_seconds:>8.1f} {written:>8} {written / pipe.seconds:>6.1f} "
+              f"{_gib(pipe.peak_rss):>9} {loop.seconds / pipe.seconds:>5.2f} {max(loop.load, pipe.load):>5.1f}")
+    print("R = loop wall time / pipeline wall time. cpu = user+system seconds of the process tree; a load average")
+    print(f"above {cores} at start means other work shared the cores and wall times (and R) are pessimistic.")
+    if len(rows) >= 2:
+        (s1, n1, _, _, p1, _), (sk, nk, _, _, pk, _) = rows[0], rows[-1]
+        print(f"growth {s1}x -> {sk}x: input x{nk / n1:.2f}, time x{pk.seconds / p1.seconds:.2f} "
+              f"({(pk.seconds / p1.seconds) / (nk / n1):.2f} of linear; cpu x{pk.cpu_seconds / p1.cpu_seconds:.2f}), "
+              f"peak RSS x{pk.peak_rss / p1.peak_rss:.2f} ({_gib(pk.peak_rss)} at {sk}x)")
+
+    if args.add and rows:
+        scale = rows[-1][0]
+        base_output = work / f"output-{scale}x"
+        new = work / "input-add"
+        add_pages = pages[: args.add]
+        write_input(new, add_pages, range(scale * args.copies, scale * args.copies + 1))
+        empty, empty_written = run_pipeline(new, work / "output-add-empty", logs, "add-empty", extra)
+        into, into_written = run_pipeline(new, base_output, logs, "add-existing", extra)
+        print(f"incremental: {len(add_pages)} new articles into an empty output {empty.seconds:.1f} s "
+              f"(cpu {empty.cpu_seconds:.1f} s, {empty_written} written); into the {scale}x output "
+              f"({rows[-1][5]} articles) {into.seconds:.1f} s (cpu {into.cpu_seconds:.1f} s, {into_written} written); "
+              f"ratio {into.seconds / empty.seconds:.2f} (cpu {into.cpu_seconds / empty.cpu_seconds:.2f})")
+    if not args.workdir:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Functions the guard tests run in the helper process (importable there: top-level, stdlib only)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from collections.abc import Callable
+from typing import Any
+
+_CATASTROPHIC = re.compile(r"^(a+)+$")  # exponential backtracking on "aaaa...!"
+
+
+def _behave(item: Any) -> Any:
+    if item == "spin":
+        return bool(_CATASTROPHIC.match("a" * 60 + "!"))
+    if item == "segfault":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    if item == "hog":
+        return len(bytearray(8 << 30))
+    if item == "raise":
+        raise ValueError("bad element")
+    return item
+
+
+class Behave:
+    """A factory, as GuardedWorker expects: called once in the helper, returns the per-element function."""
+
+    def __call__(self) -> Callable[[Any], Any]:
+        return _behave
+
+
+class BrokenFactory:
+    def __call__(self) -> Callable[[Any], Any]:
+        raise RuntimeError("cannot set up")

@@ -1,0 +1,89 @@
+"""Performance plumbing: big JSON Lines files read by several workers, and the benchmark's smoke run."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.batch import JSONL_MAX_SHARDS, JSONL_SPLIT_BYTES, _work_items
+from transforms import read as r
+from transforms.records import RawDocument, Reject
+from transforms.settings import ReadSettings
+
+SETTINGS = ReadSettings(max_document_bytes=2_000, max_decompressed_bytes=1_000_000)
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+
+
+def _read(path: Path, shard: int, shards: int) -> list[RawDocument | Reject]:
+    keep = None if shards == 1 else (lambda index: index % shards == shard)
+    return list(r.read_file(str(path), path.stat().st_size, SETTINGS, lambda p: open(p, "rb"), lambda p: None,
+                            keep=keep))
+
+
+def _key(item: RawDocument | Reject) -> tuple[str, str, str]:
+    if isinstance(item, Reject):
+        return ("reject", item.source_uri, item.reason)
+    return ("doc", item.source_uri, item.body)
+
+
+def _jsonl_lines() -> list[bytes]:
+    lines = [json.dumps({"url": f"https://example.org/{i}", "text": f"Artikel {i} " * 5}).encode() for i in range(9)]
+    lines.insert(3, b"")  # a blank line is no record
+    lines.insert(5, b"{not json")  # a bad record: one reject
+    lines.insert(7, json.dumps({"text": "x" * 5_000}).encode())  # a giant line: one reject
+    return lines
+
+
+@pytest.mark.parametrize("shards", [2, 3, 5])
+def test_shards_of_a_jsonl_file_together_read_every_record_exactly_once(tmp_path: Path, shards: int) -> None:
+    path = tmp_path / "big.jsonl.gz"
+    path.write_bytes(gzip.compress(b"\n".join(_jsonl_lines()) + b"\n"))
+    whole = [_key(item) for item in _read(path, 0, 1)]
+    parts = [_key(item) for shard in range(shards) for item in _read(path, shard, shards)]
+    assert len(whole) == 11 and sum(k[0] == "reject" for k in whole) == 2
+    assert sorted(parts) == sorted(whole)
+
+
+def test_a_file_level_reject_comes_from_one_shard_only(tmp_path: Path) -> None:
+    path = tmp_path / "cut.jsonl.gz"
+    data = gzip.compress(b"\n".join(_jsonl_lines()) + b"\n")
+    path.write_bytes(data[: len(data) // 2])  # truncated: records up to the cut, then read/truncated_gzip
+    whole = [_key(item) for item in _read(path, 0, 1)]
+    parts = [_key(item) for shard in range(3) for item in _read(path, shard, 3)]
+    assert ("reject", str(path), "read/truncated_gzip") in whole
+    assert sorted(parts) == sorted(whole)
+
+
+def test_only_big_jsonl_files_are_split_and_never_into_more_than_the_cap() -> None:
+    assert _work_items(("a/small.jsonl", 1000), split=True) == [("a/small.jsonl", 1000, 0, None, 0, 1)]
+    assert len(_work_items(("a/b.jsonl.gz", JSONL_SPLIT_BYTES + 1), split=True)) == 2
+    assert len(_work_items(("a/b.jsonl", 100 * JSONL_SPLIT_BYTES), split=True)) == JSONL_MAX_SHARDS
+    assert len(_work_items(("a/b.jsonl", 100 * JSONL_SPLIT_BYTES), split=False)) == 1  # --max-records
+    assert len(_work_items(("a/page.html", 100 * JSONL_SPLIT_BYTES), split=True)) == 1
+
+
+@pytest.mark.skipif(not (CORPUS / "fundus").is_dir(), reason="../shared/corpus is not beside the repository")
+def test_benchmark_input_marks_every_copy_inside_the_extracted_body(tmp_path: Path) -> None:
+    from bench import throughput
+    from transforms.clean import extract_html
+    from transforms.ids import content_hash
+
+    args = throughput.build_parser().parse_args(["--pages", "2", "--copies", "1", "--scales", "1,4", "--add", "0"])
+    assert (args.pages, args.copies, args.scales, args.add) == (2, 1, "1,4", 0)
+    pages = throughput.load_pages(CORPUS, 2)
+    assert write_count(throughput, tmp_path, pages) == 4
+    records = [json.loads(line) for shard in sorted(tmp_path.glob("*.jsonl.gz"))
+               for line in gzip.decompress(shard.read_bytes()).decode("utf-8").splitlines()]
+    assert len({rec["url"] for rec in records}) == 4
+    texts = [extract_html(rec["html"], rec["url"]).text for rec in records]
+    assert len({content_hash(t) for t in texts}) == 4  # nothing deduplicates
+    assert all(throughput._marker(i % 2, i // 2, pages[i % 2].language) in t for i, t in enumerate(texts))
+    assert len({hashlib.sha256(rec["html"].encode()).hexdigest() for rec in records}) == 4
+
+
+def write_count(throughput, folder: Path, pages) -> int:  # type: ignore[no-untyped-def]
+    return throughput.write_input(folder, pages, range(2))

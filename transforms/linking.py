@@ -1,0 +1,118 @@
+"""Which actors of a sentence take part in the act a trigger reports (no parser: word order and clauses).
+
+The participants are the doer(s) and the done-to: the actors before the trigger in its clause
+(German puts both sides before a final verb: "Israels Armee hat Ziele der Hisbollah attackiert")
+plus the first group of actors after it ("demanded that the US cancel plans to sell arms to
+Taiwan": the US, not Taiwan). A group is a coordination ("Russia and China", "A, B and C").
+When nothing precedes the trigger in its clause, the subject is looked for in the sentence's
+first clause ("Lavrov, who arrived on Monday, met ..."; "Pakistan, a U.S. ally, has refused ...")
+or, with verb-second order ("Am Samstag telefonierte Lawrow mit ..."), it is the first group after
+the trigger. A passive ("was attacked by X") takes the agent after "by/von/durch".
+"""
+
+from __future__ import annotations
+
+from transforms.actors import INSTITUTIONS, PERSONAL_OFFICES, Actor
+from transforms.lexicon import Hit
+from transforms.negation import TOPIC_WORDS
+
+_SET_MARKERS = frozenset({"zwischen", "between"})
+_GLUE = frozenset({"and", "und", "or", "oder", "sowie", ",", "&", "as", "well", "the", "die", "der", "den", "dem", "its", "their",
+                   "his", "her", "sein", "seinem", "seinen", "seiner", "ihrem", "ihren", "ihrer", "ihre", "seine"})
+_PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "wurde", "wurden", "worden", "wird", "werden"})
+_AGENT_PREPS = frozenset({"by", "von", "durch"})
+# A first clause opened by these is subordinate or relative: not where the sentence's subject is.
+_SUBORDINATORS = frozenset({
+    "after", "before", "when", "while", "as", "if", "although", "because", "since", "who", "which", "whose", "where",
+    "nachdem", "bevor", "als", "wenn", "während", "weil", "da", "obwohl", "wie", "der", "die", "das", "welche",
+    "welcher", "dessen", "deren", "in", "im", "on", "at", "am", "according", "laut", "nach",
+})  # fmt: skip
+
+
+def _groups(actors: list[Actor], forms: list[str]) -> list[list[Actor]]:
+    """Consecutive actors joined only by coordination words form one group."""
+    groups: list[list[Actor]] = []
+    for actor in sorted(actors, key=lambda a: a.start):
+        if groups and all(f in _GLUE for f in forms[groups[-1][-1].end : actor.start]):
+            groups[-1].append(actor)
+        else:
+            groups.append([actor])
+    return groups
+
+
+def _list_head(pool: list[Actor], forms: list[str], clauses: list[int], first: Actor) -> list[Actor]:
+    """'Russia, China and Iran agreed': earlier clauses made only of actors join the subject."""
+    joined: list[Actor] = []
+    clause = first.clause - 1
+    while clause >= 0:
+        members = [a for a in pool if a.clause == clause]
+        words = [i for i, c in enumerate(clauses) if c == clause]
+        covered = {i for a in members for i in range(a.start, a.end)}
+        if not members or any(forms[i] not in _GLUE and i not in covered for i in words):
+            break
+        joined = members + joined
+        clause -= 1
+    return joined
+
+
+# Words that open a phrase of its own before the trigger ("bei einem Treffen", "during the talks"):
+# then the trigger is a noun in that phrase, not the verb of an earlier subject.
+_PHRASE_OPENERS = frozenset({
+    "bei", "beim", "in", "im", "an", "am", "auf", "mit", "nach", "zu", "zum", "zur", "vor", "für", "über", "a", "the", "ein", "eine", "einem", "einer", "einen", "eines", "der", "die", "das", "den", "dem", "des", "at", "on",
+    "during", "of", "for", "with", "to", "after", "before", "from", "by",
+})  # fmt: skip
+
+
+def _subject_from_earlier(pool: list[Actor], clauses: list[int], forms: list[str], clause: int, trigger: int) -> list[Actor]:
+    lead = [forms[i] for i in range(trigger) if clauses[i] == clause]
+    if any(f in _PHRASE_OPENERS for f in lead):
+        return []
+    for earlier in [0, *range(clause - 1, 0, -1)]:
+        if earlier >= clause:
+            continue
+        words = [i for i, c in enumerate(clauses) if c == earlier and forms[i] not in (",", ";", "(", ")")]
+        if earlier > 0 and words and forms[words[0]] in _SUBORDINATORS:
+            continue
+        topic = next((i for i in words if forms[i] in TOPIC_WORDS), len(forms))
+        members = [a for a in pool if a.clause == earlier and a.start < topic]
+        if members:
+            return _groups(members, forms)[0]
+    return []
+
+
+def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: list[int]) -> list[Actor]:
+    clause = clauses[hit.start]
+    pool = [a for a in actors if not a.location and a.key]
+    in_clause = [a for a in pool if a.clause == clause]
+    before = [a for a in in_clause if a.start < hit.start]
+    after = [a for a in in_clause if a.start >= hit.end]
+    topic = next((i for i in range(hit.end, len(forms)) if clauses[i] == clause and forms[i] in TOPIC_WORDS), None)
+    if topic is not None:  # "sprach über das Gipfeltreffen der Blockfreien": a topic, not a participant
+        after = [a for a in after if a.start < topic]
+    marker = next((i for i in range(hit.end, min(len(forms), hit.end + 4)) if forms[i] in _SET_MARKERS), None)
+    if marker is not None:  # "ein Telefongespräch zwischen A und B": exactly the named set
+        between = [a for a in after if a.start > marker]
+        if len(between) >= 2:  # a mediator before "between" is a party of its own
+            return _unique((before if hit.spec.cameo == "045" else []) + between)
+    passive = any(f in _PASSIVE_AUX for f in forms[max(0, hit.start - 3) : hit.start])
+    agent_at = next((i for i in range(hit.end, len(forms)) if clauses[i] == clause and forms[i] in _AGENT_PREPS), None)
+    groups = _groups(after, forms)
+    if passive and agent_at is not None:
+        agents = [g for g in groups if g[0].start > agent_at]
+        groups = agents[:1] if agents else groups
+    if before:
+        linked = _list_head(pool, forms, clauses, before[0]) + before + (groups[0] if groups else [])
+    elif len(groups) >= 2:
+        linked = groups[0] + groups[1]
+    else:
+        linked = _subject_from_earlier(pool, clauses, forms, clause, hit.start) + (groups[0] if groups else [])
+    return _unique(linked)
+
+
+def _unique(linked: list[Actor]) -> list[Actor]:
+    persons = {a.country for a in linked if a.role in PERSONAL_OFFICES | {"person"}}
+    linked = [a for a in linked if not (a.role in INSTITUTIONS and a.country in persons)]
+    unique: dict[str, Actor] = {}
+    for actor in linked:
+        unique.setdefault(actor.key or "", actor)
+    return list(unique.values())

@@ -1,0 +1,82 @@
+"""What a trigger reports: an act, a promise (AGREE), a threat (THREATEN), an easing, or nothing.
+
+- Negated, denied, habitual, asked-about and topic-only acts are dropped (negation.py).
+- A planned act is dropped, unless someone announces it ("X said it will send aid", "X will send
+  aid, a spokesman said"): a promised cooperative act is PLOVER AGREE (CAMEO 03x), an announced
+  hostile one (sanctions, a curfew, a boycott, an attack) is THREATEN (CAMEO 13x).
+- "lifted the curfew", "hob die Sanktionen auf", "called off the strike": ending a restriction is
+  CONCEDE or RETREAT, not the restriction itself.
+- English hyphenated modifiers ("long-threatened invasion", "Israeli-occupied", "UN-brokered")
+  are adjectives, not acts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from transforms.lexicon import ROOT_GOLDSTEIN, Hit, TriggerSpec, quad_class
+from transforms.negation import is_denied, is_habitual, is_modal, is_negated, is_topic
+
+# Types whose announced future act is a promise (AGREE) rather than a non-event ...
+PROMISABLE = frozenset({"AID", "COOPERATE", "SUPPORT", "RETREAT", "CONCEDE", "CONSULT"})
+# ... and those whose announced future act is a threat.
+THREATENABLE = frozenset({"SANCTION", "COERCE", "ASSAULT", "PROTEST", "MOBILIZE", "REJECT"})
+ANNOUNCING = frozenset({
+    "announced", "announces", "announce", "said", "says", "say", "pledged", "promised", "agreed", "vowed", "offered",
+    "declared", "confirmed", "told", "stated", "insisted", "erklärte", "erklärt", "kündigte", "kündigt", "versprach",
+    "verspricht", "sicherte", "sichert", "sagte", "sagt", "teilte", "teilt", "bekräftigte", "betonte", "versicherte",
+    "kündigten", "erklärten", "sagten", "versprachen", "sicherten",
+})  # fmt: skip
+FUTURE = frozenset({"will", "would", "wird", "werden", "würde", "würden", "shall"})
+# "is ready / prepared / willing / committed to ...": an intent, stated as such.
+_INTENT = frozenset({"ready", "prepared", "willing", "committed", "bereit", "gewillt"})
+# Verbs that end a restriction; the restriction trigger after them becomes an easing.
+_ENDING = frozenset({
+    "lift", "lifted", "lifting", "ease", "eased", "easing", "end", "ended", "ending", "cancel", "cancelled",
+    "canceled", "shorten", "shortened", "relax", "relaxed", "rescind", "rescinded", "revoke", "revoked", "suspend",
+    "suspended", "off", "aufheben", "aufgehoben", "hob", "hoben", "lockern", "lockerte", "gelockert", "beenden",
+    "beendete", "beendet",
+})  # fmt: skip
+_EASED = {  # restriction type -> (PLOVER type, CAMEO) when ended
+    "COERCE": ("CONCEDE", "081"), "SANCTION": ("RETREAT", "085"), "PROTEST": ("CONCEDE", "082"),
+    "ASSAULT": ("RETREAT", "087"), "MOBILIZE": ("RETREAT", "087"),
+}  # fmt: skip
+_AUFHEBEN = frozenset({"hob", "hoben", "hebt", "heben", "aufgehoben", "aufheben", "aufzuheben"})
+_FAILED = frozenset({"failed", "fail", "fails", "failing", "scheiterten", "scheiterte", "gescheitert", "versäumt"})
+
+
+def _as(spec: TriggerSpec, event_type: str, cameo: str) -> TriggerSpec:
+    return replace(spec, event_type=event_type, mode=None, cameo=cameo, quad_class=quad_class(cameo),
+                   goldstein=ROOT_GOLDSTEIN[cameo[:2]], governs=True)
+
+
+def _announced(forms: list[str], index: int) -> bool:
+    """A future or intent word before the act, and someone saying so anywhere in the sentence."""
+    near = forms[max(0, index - 8) : index]
+    return bool((FUTURE | _INTENT) & set(near)) and bool(ANNOUNCING & set(forms))
+
+
+def interpret(hit: Hit, forms: list[str], clauses: list[int], lang: str) -> Hit | None:
+    """The hit as the sentence reports it, or None when it reports no act."""
+    i, spec = hit.start, hit.spec
+    if lang == "en" and i > 0 and forms[i - 1] == "-":
+        return None  # "long-threatened", "Israeli-occupied": a modifier
+    if any(f in _FAILED for f in forms[max(0, i - 4) : i]):
+        return None  # "failed to reach agreement"
+    if is_negated(forms, clauses, i, lang) or is_denied(forms, i) or is_habitual(forms, clauses, i) or is_topic(forms, clauses, i):
+        return None
+    ender = next((j for j in range(max(0, i - 4), i) if forms[j] in _ENDING and clauses[j] == clauses[i]), None)
+    if ender is not None and spec.event_type in _EASED:
+        return replace(hit, spec=_as(spec, *_EASED[spec.event_type]))
+    lifted = any(f in _AUFHEBEN and clauses[j] == clauses[i] for j, f in enumerate(forms))
+    if lang == "de" and spec.event_type in _EASED and lifted:
+        return replace(hit, spec=_as(spec, *_EASED[spec.event_type]))  # "hob die Ausgangssperre auf"
+    if is_modal(forms, clauses, i, spec.governs):
+        if not _announced(forms, i):
+            return None
+        if spec.event_type in PROMISABLE:
+            return replace(hit, spec=_as(spec, "AGREE", "036" if spec.event_type == "CONSULT" else "030"))
+        if spec.event_type in THREATENABLE:
+            return replace(hit, spec=_as(spec, "THREATEN", "130"))
+        return None
+    return hit
