@@ -65,3 +65,10 @@ def test_dedup_transform_same_url_and_same_content() -> None:
         assert_that(out["rejects"] | "Reasons" >> beam.Map(lambda r: (r.source_uri, r.reason)),
                     equal_to([("in/again.txt", "dedup/duplicate_url"), ("in/mirror.txt", "dedup/duplicate_content")]),
                     label="rejected")
+
+
+def test_the_first_copy_in_input_order_survives() -> None:
+    first = dataclasses.replace(article(1), source_uri="in/a.jsonl#L2")
+    later = dataclasses.replace(first, source_uri="in/a.jsonl#L11")
+    kept, rejects = split_duplicates([later, first], "dedup/duplicate_url")
+    assert kept.source_uri == "in/a.jsonl#L2" and [r.source_uri for r in rejects] == ["in/a.jsonl#L11"]

@@ -27,9 +27,17 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # --- articles -------------------------------------------------------------------------------
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple[Any, ...]:
+    """``a.jsonl#L2`` before ``a.jsonl#L11``: numbers inside names compare as numbers."""
+    return tuple(int(part) if part.isdigit() else part for part in _DIGITS.split(text))
+
+
 def canonical_order(article: Article) -> tuple[Any, ...]:
-    """Which copy survives: the one with a URL, then a publication date, then the smallest source_uri."""
-    return (article.url is None, article.published_at is None, article.source_uri)
+    """Which copy survives: the one with a URL, then a publication date, then the first in input order."""
+    return (article.url is None, article.published_at is None, natural_key(article.source_uri))
 
 
 def split_duplicates(group: Iterable[Article], reason: str) -> tuple[Article, list[Reject]]:
