@@ -49,9 +49,16 @@ def test_datelines():
 def test_year_from_tenures():
     atmar = (dt.date(2020, 3, 1), dt.date(2021, 7, 11))
     mammadyarov = (dt.date(2004, 4, 2), dt.date(2020, 7, 16))
-    assert year_from_tenures(5, 31, [atmar, mammadyarov]) == 2020
-    assert year_from_tenures(5, 31, [atmar]) is None  # 2020 and 2021 both fit: no guess
-    assert year_from_tenures(12, 31, [atmar, mammadyarov]) is None
+    later = dt.date(2026, 11, 28)
+    assert year_from_tenures(5, 31, [atmar, mammadyarov], later) == 2020
+    assert year_from_tenures(5, 31, [atmar], later) is None  # 2020 and 2021 both fit: no guess
+    assert year_from_tenures(12, 31, [atmar, mammadyarov], later) is None
+
+
+def test_open_tenures_end_at_the_article_not_at_the_clock():
+    sybiha = (dt.date(2024, 9, 5), None)  # an office holder still in office
+    assert year_from_tenures(5, 31, [sybiha], dt.date(2025, 6, 2)) == 2025
+    assert year_from_tenures(5, 31, [sybiha], dt.date(2025, 5, 1)) is None  # 31 May 2025 had not come yet
 
 
 def test_name_folding():

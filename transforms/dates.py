@@ -186,18 +186,19 @@ def sentence_date(
     return DateGuess(None, "none", None)
 
 
-def year_from_tenures(month: int, day: int, tenures: list[tuple[dt.date | None, dt.date | None]]) -> int | None:
-    """The single year in which day-month falls inside every tenure, else None (ambiguous or none)."""
+def year_from_tenures(month: int, day: int, tenures: list[tuple[dt.date | None, dt.date | None]],
+                      latest: dt.date) -> int | None:
+    """The single year in which day-month falls inside every tenure and not after ``latest``
+    (the article's publication or ingestion date: open tenures end there), else None."""
     if not tenures:
         return None
     starts = [s for s, _ in tenures if s]
     if not starts:
         return None
-    today = dt.date.today()
-    first, last = max(starts).year, min((e or today) for _, e in tenures).year
+    first, last = max(starts).year, min((e or latest) for _, e in tenures).year
     years = []
     for year in range(first, last + 1):
         date = _safe_date(year, month, day)
-        if date and all((s is None or s <= date) and (e is None or date <= e) for s, e in tenures):
+        if date and date <= latest and all((s is None or s <= date) and (e is None or date <= e) for s, e in tenures):
             years.append(year)
     return years[0] if len(years) == 1 else None

@@ -190,11 +190,11 @@ def _delegation_heads(compiled: _Compiled, lang: str, sentences: list[str], date
     return heads
 
 
-def _finish_date(candidate: _Candidate) -> DateGuess:
+def _finish_date(candidate: _Candidate, latest: dt.date) -> DateGuess:
     date = candidate.date
     if date.date is None and date.month_day is not None:
         tenures = [a.tenure for a in candidate.actors if a.tenure is not None]
-        if len(tenures) >= 1 and (year := year_from_tenures(*date.month_day, tenures)) is not None:
+        if len(tenures) >= 1 and (year := year_from_tenures(*date.month_day, tenures, latest)) is not None:
             base = date.basis.replace("_no_year", "")
             return DateGuess(dt.date(year, *date.month_day), f"{base}+tenure", date.text)
     return date
@@ -213,6 +213,9 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
         return []
     compiled = compile_model(model)
     published = article.published_at.astimezone(dt.timezone.utc).date() if article.published_at else None
+    # an event reported in the article happened by the time it was written (or first read): open
+    # tenures end there, never at the clock of the run, so a re-run resolves the same year
+    latest = published or article.ingested_at.astimezone(dt.timezone.utc).date()
     sentences = split_sentences(article.text)
     context = _dateline(article, sentences, published)
     candidates: list[_Candidate] = []
@@ -237,7 +240,7 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
             actors.append(replace(host, role="government", key=f"{host.country}:government", location=False))
         if cand.spec.event_type == "CONSULT" and mode is None and (cand.location or any(a.role == "delegation" for a in cand.actors)):
             mode = "meeting"  # delegations, or a named place: an in-person meeting
-        date = _finish_date(replace(cand, actors=actors))
+        date = _finish_date(replace(cand, actors=actors), latest)
         countries = {a.country for a in actors}
         antecedent = None
         for prev, prev_actors, prev_date, prev_mode in reversed(events):

@@ -97,11 +97,12 @@ def partition_value_from_path(path: str, column: str) -> str | None:
 
 
 def list_parquet(folder: str) -> list[str]:
-    """Parquet files directly in ``folder`` (empty if it does not exist)."""
-    try:
-        result = FileSystems.match([join(folder, "*.parquet")])[0]
-    except Exception:
-        return []
+    """Parquet files directly in ``folder`` (empty if it does not exist).
+
+    A listing error is raised, never read as "empty": an empty listing would make the writer
+    replace a partition's committed rows with only the new ones.
+    """
+    result = FileSystems.match([join(folder, "*.parquet")])[0]
     return sorted(m.path for m in result.metadata_list)
 
 
@@ -109,10 +110,7 @@ def list_partitions(root: str, table: str) -> list[str]:
     """Every data file of a table (all partitions)."""
     depth = 2 if table == "articles" else 1
     pattern = join(root, table, *(["*"] * depth), "*.parquet")
-    try:
-        result = FileSystems.match([pattern])[0]
-    except Exception:
-        return []
+    result = FileSystems.match([pattern])[0]  # errors propagate: see list_parquet
     return sorted(m.path for m in result.metadata_list)
 
 
