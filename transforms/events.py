@@ -44,6 +44,9 @@ _WORD = re.compile(r"\w+|['’]s\b")
 # A single concrete agent is enough for these acts ("police arrested", "troops shelled").
 AGENT_ROLES = frozenset({"police", "military", "armed_group", "rebels", "judiciary", "government"})
 SINGLE_AGENT_TYPES = frozenset({"COERCE", "ASSAULT", "MOBILIZE"})
+# Material acts done *in* a place: with one party named, the place's country is the done-to
+# ("Serbia lifted a night curfew in Montenegro", "Israeli tanks fired at targets in Jericho").
+PLACE_TARGET_TYPES = frozenset({"ASSAULT", "COERCE", "MOBILIZE", "SANCTION", "AID", "CONCEDE", "RETREAT"})
 _LEAD_VERBS = frozenset({"leiten", "anführen", "führen", "vertreten", "lead", "head", "represent"})
 _DELEGATION_WORDS = frozenset({"delegation", "delegationen", "seite", "side", "delegations"})
 
@@ -111,6 +114,8 @@ class _Candidate:
     date: DateGuess
     own_date: bool  # the sentence itself dates the act (else: context or publication)
     location: Actor | None
+    trigger_at: int = 0  # token index of the trigger
+    clause: int = 0  # the trigger's clause
 
 
 def _sentence_candidates(
@@ -165,7 +170,7 @@ def _sentence_candidates(
         places = [a for a in actors if a.location and a.country]
         location = next((a for a in places if a.clause == clause), places[0] if places else None)
         trigger = " ".join(tokens[i].text for h in same for i in range(h.start, h.end))
-        candidates.append(_Candidate(index, text, spec, trigger, participants, date, own, location))
+        candidates.append(_Candidate(index, text, spec, trigger, participants, date, own, location, hit.start, clause))
     return candidates
 
 
@@ -188,6 +193,18 @@ def _delegation_heads(compiled: _Compiled, lang: str, sentences: list[str], date
         if len(people) == 1 and sides and people[0].country in (sides[0], None):
             heads.setdefault(sides[0], replace(people[0], country=sides[0], key=f"{sides[0]}:{people[0].role}"))
     return heads
+
+
+def _place_target(cand: _Candidate, actors: list[Actor]) -> Actor | None:
+    """'Serbia lifted a night curfew in Montenegro': the place after a material act, in its clause,
+    is the done-to when the act names parties of one other country only."""
+    place = cand.location
+    if cand.spec.event_type not in PLACE_TARGET_TYPES or place is None or not place.country:
+        return None
+    countries = {a.country for a in actors}
+    if len(countries) != 1 or place.country in countries or place.start <= cand.trigger_at or place.clause != cand.clause:
+        return None
+    return replace(place, role="government", key=f"{place.country}:government", location=False)
 
 
 def _finish_date(candidate: _Candidate) -> DateGuess:
@@ -235,6 +252,8 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
         host = cand.location
         if mode == "visit" and len(actors) == 1 and host and host.country and host.country != actors[0].country:
             actors.append(replace(host, role="government", key=f"{host.country}:government", location=False))
+        if (target := _place_target(cand, actors)) is not None:
+            actors.append(target)
         if cand.spec.event_type == "CONSULT" and mode is None and (cand.location or any(a.role == "delegation" for a in cand.actors)):
             mode = "meeting"  # delegations, or a named place: an in-person meeting
         date = _finish_date(replace(cand, actors=actors))

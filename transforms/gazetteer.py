@@ -112,6 +112,8 @@ def load_gazetteer(paths: list[Path]) -> GazetteerSpec:
                 phrases.append((name, label))
                 if " " not in name and name[:1].isupper() and not name.isupper():
                     phrases += [(name + e, label) for e in _OFFICE_ENDINGS]
+                elif " " in name and name[-1:].isalpha() and not name.endswith("s"):
+                    phrases.append((name + "s", label))  # "foreign ministers", "prime ministers"
         for code, names in (data.get("places") or {}).items():
             phrases += [(n, Label("place", code, name=n)) for n in names]
         for i, row in enumerate(data.get("holders") or []):

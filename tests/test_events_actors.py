@@ -1,0 +1,47 @@
+"""Actor resolution: places as done-to, bodies placed by the sentence, ethnic groups, IGO bodies."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.events_helpers import make_article, model
+from transforms.events import extract_mentions
+
+DAY = dt.date(2024, 6, 2)
+
+
+def _sets(text: str, language: str = "en") -> list[tuple[str, list[str]]]:
+    mentions = extract_mentions(make_article(text, language, published=DAY), model())
+    return [(m.event_type, sorted({p.country for p in m.participants})) for m in mentions]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a material act in a place with one named party: the place's country is the done-to
+        ("Serbia lifted a night curfew in Montenegro on Sunday.", ("CONCEDE", ["MNE", "SRB"])),
+        ("Israeli tanks fired shells at targets in Jericho on Monday.", ("ASSAULT", ["ISR", "PSE"])),
+        # police without an adjective take the sentence's one place
+        ("Police arrested 20 protesters in Minsk on Sunday.", ("COERCE", ["BLR"])),
+        # an ethnic group is coded by where it lives, not by the adjective's state
+        ("Up to 100 ethnic Albanians demonstrated on Tuesday in Serbia.", ("PROTEST", ["SRB"])),
+        # an IGO's officials or troops are the IGO
+        ("Red Cross officials suspended aid deliveries in Baghdad on Wednesday.", ("SANCTION", ["ICRC", "IRQ"])),
+        # Northern Ireland is a place of the United Kingdom, not Ireland
+        ("The British government on Monday outlawed an extremist group in Northern Ireland.", ("COERCE", ["GBR"])),
+    ],
+)
+def test_actor_sets(text, expected):
+    assert expected in _sets(text)
+
+
+def test_a_place_before_the_act_is_not_its_target():
+    # where a decision is taken is not who it is done to
+    assert ("SANCTION", ["BEL", "EU"]) not in _sets("In Brussels, the EU imposed sanctions on Monday.")
+
+
+def test_adjective_before_a_place_noun_names_a_place():
+    sets = _sets("U.N. helicopters evacuated the wounded from the besieged Bosnian town of Gorazde on Friday.")
+    assert ("RETREAT", ["BIH", "UN"]) in sets
