@@ -45,3 +45,18 @@ def test_a_place_before_the_act_is_not_its_target():
 def test_adjective_before_a_place_noun_names_a_place():
     sets = _sets("U.N. helicopters evacuated the wounded from the besieged Bosnian town of Gorazde on Friday.")
     assert ("RETREAT", ["BIH", "UN"]) in sets
+
+
+def test_a_later_sentence_keeps_the_parties_it_names():
+    text = ("Russia, Turkey and Iran held talks in Astana on Monday. "
+            "Russia and Turkey also held talks about the border.")
+    mentions = extract_mentions(make_article(text, "en", published=DAY), model())
+    sets = [sorted(p.country for p in m.participants) for m in mentions]
+    assert sets == [["IRN", "RUS", "TUR"], ["RUS", "TUR"]]
+    assert mentions[1].event_date == mentions[0].event_date  # the act's date carries over
+
+
+def test_a_later_sentence_without_two_parties_is_the_earlier_event():
+    text = "Lawrow telefonierte am Samstag mit Bairamow. Das Telefonat habe auf Initiative von Baku stattgefunden."
+    mentions = extract_mentions(make_article(text, published=DAY), model())
+    assert len({m.event_id for m in mentions}) == 1

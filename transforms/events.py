@@ -265,9 +265,12 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
             if countries <= {a.country for a in prev_actors} and (not cand.own_date or date.date == prev_date.date):
                 antecedent = (prev_actors, prev_date, prev_mode)
                 break
-        if antecedent and (len(actors) < 2 or {a.key for a in actors} == {a.key for a in antecedent[0]}
-                           or not cand.own_date):
+        same_parties = antecedent and countries == {a.country for a in antecedent[0]}
+        if antecedent and (len(actors) < 2 or (same_parties and not cand.own_date)
+                           or {a.key for a in actors} == {a.key for a in antecedent[0]}):
             actors, date, mode = antecedent[0], antecedent[1], antecedent[2] or mode
+        elif antecedent and not cand.own_date:
+            date = antecedent[1]  # fewer parties of the same act: its own participants, the act's date
         elif len(actors) < (2 if cand.spec.event_type in DYADIC else 1):
             lone_agent = cand.spec.event_type in SINGLE_AGENT_TYPES and actors and actors[0].role in AGENT_ROLES
             if not lone_agent:
