@@ -60,3 +60,28 @@ def test_a_later_sentence_without_two_parties_is_the_earlier_event():
     text = "Lawrow telefonierte am Samstag mit Bairamow. Das Telefonat habe auf Initiative von Baku stattgefunden."
     mentions = extract_mentions(make_article(text, published=DAY), model())
     assert len({m.event_id for m in mentions}) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "day", "office"),
+    [
+        ("Tebboune", dt.date(2024, 5, 1), ("DZA", "head_of_state")),
+        ("Kaja Kallas", dt.date(2022, 5, 1), ("EST", "head_of_government")),
+        ("Kallas", dt.date(2025, 5, 1), ("EU", "foreign_minister")),
+        ("Sheikh Hasina", dt.date(2020, 5, 1), ("BGD", "head_of_government")),
+    ],
+)
+def test_more_office_holders_resolve_on_the_date(name, day, office):
+    from transforms.events import compile_model
+    from transforms.gazetteer import fold_name
+
+    holders = compile_model(model()).gazetteer.resolve_holder(fold_name(name), day)
+    assert {(h.country, h.role) for h in holders} == {office}
+
+
+def test_a_whole_only_name_is_not_matched_by_its_surname():
+    from transforms.events import compile_model
+
+    gaz = compile_model(model()).gazetteer
+    assert gaz.match(["sanna", "marin"], 0)[0] == 2
+    assert gaz.match(["marin"], 0) == (0, [])  # "=Sanna Marin": Marin alone is anyone
