@@ -123,7 +123,9 @@ def find_actors(tokens: list[Token], gaz: CompiledGazetteer, date: dt.date | Non
         countries = [lab.code for _, _, lab in chunk if lab.kind in ("country", "capital", "adj", "people", "place")]
         before = {t.lower for t in tokens[max(0, start - 3) : start]}
         name = " ".join(t.text for t in tokens[start:end])
-        if set(kinds) <= {"place", "country", "capital", "adj"} and before & _LOCATION_PREPS and "adj" not in kinds:
+        named_place = start > 0 and (tokens[start - 1].lower in _PLACE_NOUNS or (
+            start > 1 and tokens[start - 1].lower == "of" and tokens[start - 2].lower in _PLACE_NOUNS))
+        if set(kinds) <= {"place", "country", "capital", "adj"} and (before & _LOCATION_PREPS or named_place) and "adj" not in kinds:
             actors.append(Actor(start, end, tokens[start].clause, name, countries[0] if countries else None, None, None, None, True))
             continue
         if "place" in kinds and len(kinds) == 1:
