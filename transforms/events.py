@@ -26,6 +26,7 @@ from transforms.actors import (
     resolve_counterparts,
 )
 from transforms.dates import DateGuess, parse_dateline, parse_ticker_heading, sentence_date, year_from_tenures
+from transforms.event_rules import AGENT_ROLES, DYADIC, SINGLE_AGENT_TYPES, cameo_for, place_target
 from transforms.gazetteer import CompiledGazetteer, GazetteerSpec, load_gazetteer
 from transforms.lexicon import CompiledLexicon, Hit, TriggerSpec, load_lexicon
 from transforms.linking import link_participants
@@ -36,17 +37,8 @@ from transforms.settings import Settings, packaged_config_dir, resolve_config_pa
 
 log = logging.getLogger(__name__)
 
-# Types whose report names a doer and a done-to: fewer than two participants is not a confident event.
-# PLOVER codes demands, accusations, threats, rejections, protests and attacks with the source alone
-# when the text names no target ("the opposition demanded elections", "three civilians were killed").
-DYADIC = frozenset({"CONSULT", "COOPERATE", "AID", "SUPPORT", "SANCTION", "COERCE"})
 _WORD = re.compile(r"\w+|['’]s\b")
-# A single concrete agent is enough for these acts ("police arrested", "troops shelled").
-AGENT_ROLES = frozenset({"police", "military", "armed_group", "rebels", "judiciary", "government"})
-SINGLE_AGENT_TYPES = frozenset({"COERCE", "ASSAULT", "MOBILIZE"})
-# Material acts done *in* a place: with one party named, the place's country is the done-to
-# ("Serbia lifted a night curfew in Montenegro", "Israeli tanks fired at targets in Jericho").
-PLACE_TARGET_TYPES = frozenset({"ASSAULT", "COERCE", "MOBILIZE", "SANCTION", "AID", "CONCEDE", "RETREAT"})
+
 _LEAD_VERBS = frozenset({"leiten", "anführen", "führen", "vertreten", "lead", "head", "represent"})
 _DELEGATION_WORDS = frozenset({"delegation", "delegationen", "seite", "side", "delegations"})
 
@@ -195,18 +187,6 @@ def _delegation_heads(compiled: _Compiled, lang: str, sentences: list[str], date
     return heads
 
 
-def _place_target(cand: _Candidate, actors: list[Actor]) -> Actor | None:
-    """'Serbia lifted a night curfew in Montenegro': the place after a material act, in its clause,
-    is the done-to when the act names parties of one other country only."""
-    place = cand.location
-    if cand.spec.event_type not in PLACE_TARGET_TYPES or place is None or not place.country:
-        return None
-    countries = {a.country for a in actors}
-    if len(countries) != 1 or place.country in countries or place.start <= cand.trigger_at or place.clause != cand.clause:
-        return None
-    return replace(place, role="government", key=f"{place.country}:government", location=False)
-
-
 def _finish_date(candidate: _Candidate) -> DateGuess:
     date = candidate.date
     if date.date is None and date.month_day is not None:
@@ -252,7 +232,7 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
         host = cand.location
         if mode == "visit" and len(actors) == 1 and host and host.country and host.country != actors[0].country:
             actors.append(replace(host, role="government", key=f"{host.country}:government", location=False))
-        if (target := _place_target(cand, actors)) is not None:
+        if (target := place_target(cand.spec.event_type, cand.location, cand.trigger_at, cand.clause, actors)) is not None:
             actors.append(target)
         if cand.spec.event_type == "CONSULT" and mode is None and (cand.location or any(a.role == "delegation" for a in cand.actors)):
             mode = "meeting"  # delegations, or a named place: an in-person meeting
@@ -300,7 +280,7 @@ def _mention(article: Article, cand: _Candidate, actors: list[Actor], date: Date
         trigger=cand.trigger,
         event_type=cand.spec.event_type,
         event_mode=mode,
-        cameo_code=_cameo_for(cand.spec, mode, location.country if location else None, {p.country for p in participants}),
+        cameo_code=cameo_for(cand.spec, mode, location.country if location else None, {p.country for p in participants}),
         quad_class=cand.spec.quad_class,
         goldstein=cand.spec.goldstein,
         participants=participants,
@@ -310,17 +290,6 @@ def _mention(article: Article, cand: _Candidate, actors: list[Actor], date: Date
         location_country=location.country if location else None,
         location_name=location.name if location else None,
     )
-
-
-def _cameo_for(spec: TriggerSpec, mode: str | None, place: str | None, countries: set[str | None]) -> str:
-    """CAMEO by PLOVER mode: 041 phone, 042 make a visit (043 host), 044 meet at a third location."""
-    if spec.event_type != "CONSULT":
-        return spec.cameo
-    if mode == "meeting" and place and len(countries) >= 2 and place not in countries:
-        return "044"
-    if mode != spec.mode:
-        return {"phone": "041", "visit": "042", "meeting": "040"}.get(mode or "", spec.cameo)
-    return spec.cameo
 
 
 # --- Beam -----------------------------------------------------------------------------------
