@@ -31,9 +31,10 @@ from transforms.records import Article  # noqa: E402
 from transforms.settings import EventSettings, Settings  # noqa: E402
 
 OLD_TYPES = {"DEMAND": "REQUEST", "DISAPPROVE": "ACCUSE", "FIGHT": "ASSAULT", "INVESTIGATE": "ACCUSE"}
-GOLD_CODE_FIX = {"JAP": "JPN", "VTN": "VNM", "UAR": "EGY", "UNK": "GBR"}
+GOLD_CODE_FIX = {"JAP": "JPN", "VTN": "VNM", "UAR": "EGY", "UNK": "GBR", "ITL": "ITA"}  # CAMEO codes that differ from ISO
 IGO_CODES = {"EU", "UN", "NATO", "OSCE", "AU", "ARL", "ASEAN", "G7", "G20", "BRICS", "ICC", "ICJ", "IMF", "WB",
-             "WTO", "OPEC", "CSTO", "SCO", "CIS", "ECOWAS", "GCC", "NAM", "ICRC"}  # fmt: skip
+             "WTO", "OPEC", "CSTO", "SCO", "CIS", "ECOWAS", "GCC", "NAM", "ICRC", "APEC", "OAS", "OIC", "COE", "OECD",
+             "INTERPOL", "EAEU", "MERCOSUR", "SADC", "IGAD", "CARICOM"}  # fmt: skip
 
 
 def article(text: str, lang: str, published: dt.date | None, uid: str) -> Article:

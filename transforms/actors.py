@@ -9,7 +9,7 @@ Place names after "in/im/at/near" are locations, not actors.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from transforms.gazetteer import CompiledGazetteer, Label
 from transforms.sentences import Token
@@ -40,6 +40,18 @@ PERSONAL_OFFICES = frozenset({
     "defence_minister", "interior_minister", "finance_minister", "minister", "diplomat", "secretary_general",
     "commission_president", "council_president",
 })  # fmt: skip
+# A country adjective before these nouns names a place, not a party ("the Bosnian town of Gorazde").
+_PLACE_NOUNS = frozenset({
+    "town", "city", "village", "region", "province", "capital", "port", "enclave", "island", "coast", "district",
+    "stadt", "hauptstadt", "dorf", "provinz", "hafenstadt", "grenzstadt", "küste", "insel", "bezirk",
+})  # fmt: skip
+# Bodies that act at home: without a country of their own they take the one place named in the
+# sentence ("Police detained 20 protesters in Minsk": BLR police).
+DOMESTIC_ROLES = frozenset({
+    "police", "protesters", "opposition", "civilians", "judiciary", "legislature", "media", "students", "workers",
+})  # fmt: skip
+# "ethnic Albanians in Serbia": an ethnic group is coded by where it lives, not by the adjective's state.
+_ETHNIC = frozenset({"ethnic", "ethnische", "ethnischen", "ethnischer", "ethnisch"})
 _ACTOR_CODES = {
     "military": "MIL", "police": "COP", "legislature": "LEG", "judiciary": "JUD", "protesters": "OPP",
     "opposition": "OPP", "rebels": "REB", "armed_group": "REB", "civilians": "CVL", "people": "",
@@ -58,6 +70,7 @@ class Actor:
     key: str | None  # None: not resolved (no country, or a counterpart without an office to copy)
     tenure: tuple[dt.date | None, dt.date | None] | None = None  # when resolved from a named holder
     location: bool = False
+    ethnic: bool = False  # "ethnic Albanians": the country is where they live (see place_domestic)
 
 
 def actor_code(country: str, role: str | None) -> str:
@@ -110,7 +123,9 @@ def find_actors(tokens: list[Token], gaz: CompiledGazetteer, date: dt.date | Non
         countries = [lab.code for _, _, lab in chunk if lab.kind in ("country", "capital", "adj", "people", "place")]
         before = {t.lower for t in tokens[max(0, start - 3) : start]}
         name = " ".join(t.text for t in tokens[start:end])
-        if set(kinds) <= {"place", "country", "capital", "adj"} and before & _LOCATION_PREPS and "adj" not in kinds:
+        named_place = start > 0 and (tokens[start - 1].lower in _PLACE_NOUNS or (
+            start > 1 and tokens[start - 1].lower == "of" and tokens[start - 2].lower in _PLACE_NOUNS))
+        if set(kinds) <= {"place", "country", "capital", "adj"} and (before & _LOCATION_PREPS or named_place) and "adj" not in kinds:
             actors.append(Actor(start, end, tokens[start].clause, name, countries[0] if countries else None, None, None, None, True))
             continue
         if "place" in kinds and len(kinds) == 1:
@@ -135,6 +150,10 @@ def find_actors(tokens: list[Token], gaz: CompiledGazetteer, date: dt.date | Non
         if role is None and "office" in kinds:
             role = kinds["office"].role
             country = country or kinds["office"].code
+            if country is None and "org" in kinds:  # "UN officials", "NATO troops", "EU foreign ministers"
+                org = kinds["org"]
+                country = org.code
+                key = org.key if org.role == "igo" and role in INSTITUTIONS | {"government", "military"} else None
         if role is None and "org" in kinds:
             org = kinds["org"]
             country, role, key = org.code, org.role, org.key
@@ -144,13 +163,17 @@ def find_actors(tokens: list[Token], gaz: CompiledGazetteer, date: dt.date | Non
             role = "people"
         if role is None and "adj" in kinds:
             role = _adjective_role(tokens, start, end, chunks[n + 1] if n + 1 < len(chunks) else None)
+            if role == "location":
+                actors.append(Actor(start, end, tokens[start].clause, name, country, None, None, None, True))
+                continue
         if role is None:
             continue
         if "office" in kinds and country is None and n + 1 < len(chunks) and chunks[n + 1]:
             country = _place_country(tokens, end, chunks[n + 1]) or country
         if key is None and country and role != "counterpart":
             key = f"{country}:{role}"
-        actors.append(Actor(start, end, tokens[start].clause, name, country, role, key, tenure))
+        ethnic = start > 0 and tokens[start - 1].lower in _ETHNIC
+        actors.append(Actor(start, end, tokens[start].clause, name, country, role, key, tenure, ethnic=ethnic))
         # "Delegationen aus Russland und Aserbaidschan": the office distributes over the list.
         if "office" in kinds and len(chunk) > 1 and n + 1 < len(chunks):
             nxt = chunks[n + 1]
@@ -160,7 +183,23 @@ def find_actors(tokens: list[Token], gaz: CompiledGazetteer, date: dt.date | Non
                 actors.append(Actor(nxt[0][0], nxt[-1][1], tokens[nxt[0][0]].clause,
                                     " ".join(t.text for t in tokens[nxt[0][0]:nxt[-1][1]]), code, role, f"{code}:{role}"))
                 chunks[n + 1] = []
-    return actors
+    return place_domestic(actors)
+
+
+def place_domestic(actors: list[Actor]) -> list[Actor]:
+    """Bodies without a country (police, protesters) and ethnic groups take the sentence's one place country."""
+    places = {a.country for a in actors if a.location and a.country}
+    placed = []
+    for actor in actors:
+        if actor.ethnic:
+            home = places - {actor.country}
+            country = next(iter(home)) if len(home) == 1 else None
+            actor = replace(actor, country=country, key=f"{country}:{actor.role}" if country else None)
+        elif actor.country is None and actor.role in DOMESTIC_ROLES and len(places) == 1:
+            country = next(iter(places))
+            actor = replace(actor, country=country, key=f"{country}:{actor.role}")
+        placed.append(actor)
+    return placed
 
 
 def _adjective_role(tokens: list[Token], start: int, end: int, nxt: list[tuple[int, int, Label]] | None) -> str | None:
@@ -173,6 +212,8 @@ def _adjective_role(tokens: list[Token], start: int, end: int, nxt: list[tuple[i
         return None
     if {t.lower for t in tokens[max(0, start - 2) : start]} & (_ATTRIBUTION_PREPS | _LOCATION_PREPS):
         return None
+    if tokens[end].lower in _PLACE_NOUNS:
+        return "location"
     return "government" if tokens[end].lower in _ACT_NOUNS else "people"
 
 

@@ -26,6 +26,7 @@ from transforms.actors import (
     resolve_counterparts,
 )
 from transforms.dates import DateGuess, parse_dateline, parse_ticker_heading, sentence_date, year_from_tenures
+from transforms.event_rules import AGENT_ROLES, DYADIC, SINGLE_AGENT_TYPES, cameo_for, place_target
 from transforms.gazetteer import CompiledGazetteer, GazetteerSpec, load_gazetteer
 from transforms.lexicon import CompiledLexicon, Hit, TriggerSpec, load_lexicon
 from transforms.linking import link_participants
@@ -36,14 +37,8 @@ from transforms.settings import Settings, packaged_config_dir, resolve_config_pa
 
 log = logging.getLogger(__name__)
 
-# Types whose report names a doer and a done-to: fewer than two participants is not a confident event.
-# PLOVER codes demands, accusations, threats, rejections, protests and attacks with the source alone
-# when the text names no target ("the opposition demanded elections", "three civilians were killed").
-DYADIC = frozenset({"CONSULT", "COOPERATE", "AID", "SUPPORT", "SANCTION", "COERCE"})
 _WORD = re.compile(r"\w+|['’]s\b")
-# A single concrete agent is enough for these acts ("police arrested", "troops shelled").
-AGENT_ROLES = frozenset({"police", "military", "armed_group", "rebels", "judiciary", "government"})
-SINGLE_AGENT_TYPES = frozenset({"COERCE", "ASSAULT", "MOBILIZE"})
+
 _LEAD_VERBS = frozenset({"leiten", "anführen", "führen", "vertreten", "lead", "head", "represent"})
 _DELEGATION_WORDS = frozenset({"delegation", "delegationen", "seite", "side", "delegations"})
 
@@ -111,6 +106,8 @@ class _Candidate:
     date: DateGuess
     own_date: bool  # the sentence itself dates the act (else: context or publication)
     location: Actor | None
+    trigger_at: int = 0  # token index of the trigger
+    clause: int = 0  # the trigger's clause
 
 
 def _sentence_candidates(
@@ -165,7 +162,7 @@ def _sentence_candidates(
         places = [a for a in actors if a.location and a.country]
         location = next((a for a in places if a.clause == clause), places[0] if places else None)
         trigger = " ".join(tokens[i].text for h in same for i in range(h.start, h.end))
-        candidates.append(_Candidate(index, text, spec, trigger, participants, date, own, location))
+        candidates.append(_Candidate(index, text, spec, trigger, participants, date, own, location, hit.start, clause))
     return candidates
 
 
@@ -238,6 +235,8 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
         host = cand.location
         if mode == "visit" and len(actors) == 1 and host and host.country and host.country != actors[0].country:
             actors.append(replace(host, role="government", key=f"{host.country}:government", location=False))
+        if (target := place_target(cand.spec.event_type, cand.location, cand.trigger_at, cand.clause, actors)) is not None:
+            actors.append(target)
         if cand.spec.event_type == "CONSULT" and mode is None and (cand.location or any(a.role == "delegation" for a in cand.actors)):
             mode = "meeting"  # delegations, or a named place: an in-person meeting
         date = _finish_date(replace(cand, actors=actors), latest)
@@ -249,9 +248,12 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
             if countries <= {a.country for a in prev_actors} and (not cand.own_date or date.date == prev_date.date):
                 antecedent = (prev_actors, prev_date, prev_mode)
                 break
-        if antecedent and (len(actors) < 2 or {a.key for a in actors} == {a.key for a in antecedent[0]}
-                           or not cand.own_date):
+        same_parties = antecedent and countries == {a.country for a in antecedent[0]}
+        if antecedent and (len(actors) < 2 or (same_parties and not cand.own_date)
+                           or {a.key for a in actors} == {a.key for a in antecedent[0]}):
             actors, date, mode = antecedent[0], antecedent[1], antecedent[2] or mode
+        elif antecedent and not cand.own_date:
+            date = antecedent[1]  # fewer parties of the same act: its own participants, the act's date
         elif len(actors) < (2 if cand.spec.event_type in DYADIC else 1):
             lone_agent = cand.spec.event_type in SINGLE_AGENT_TYPES and actors and actors[0].role in AGENT_ROLES
             if not lone_agent:
@@ -281,7 +283,7 @@ def _mention(article: Article, cand: _Candidate, actors: list[Actor], date: Date
         trigger=cand.trigger,
         event_type=cand.spec.event_type,
         event_mode=mode,
-        cameo_code=_cameo_for(cand.spec, mode, location.country if location else None, {p.country for p in participants}),
+        cameo_code=cameo_for(cand.spec, mode, location.country if location else None, {p.country for p in participants}),
         quad_class=cand.spec.quad_class,
         goldstein=cand.spec.goldstein,
         participants=participants,
@@ -291,17 +293,6 @@ def _mention(article: Article, cand: _Candidate, actors: list[Actor], date: Date
         location_country=location.country if location else None,
         location_name=location.name if location else None,
     )
-
-
-def _cameo_for(spec: TriggerSpec, mode: str | None, place: str | None, countries: set[str | None]) -> str:
-    """CAMEO by PLOVER mode: 041 phone, 042 make a visit (043 host), 044 meet at a third location."""
-    if spec.event_type != "CONSULT":
-        return spec.cameo
-    if mode == "meeting" and place and len(countries) >= 2 and place not in countries:
-        return "044"
-    if mode != spec.mode:
-        return {"phone": "041", "visit": "042", "meeting": "040"}.get(mode or "", spec.cameo)
-    return spec.cameo
 
 
 # --- Beam -----------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ class Holder:
     role: str
     start: dt.date | None
     end: dt.date | None
+    whole_only: tuple[str, ...] = ()  # variants written "=Name": never matched by their last word alone
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,8 @@ def load_gazetteer(paths: list[Path]) -> GazetteerSpec:
                 phrases.append((name, label))
                 if " " not in name and name[:1].isupper() and not name.isupper():
                     phrases += [(name + e, label) for e in _OFFICE_ENDINGS]
+                elif " " in name and name[-1:].isalpha() and not name.endswith("s"):
+                    phrases.append((name + "s", label))  # "foreign ministers", "prime ministers"
         for code, names in (data.get("places") or {}).items():
             phrases += [(n, Label("place", code, name=n)) for n in names]
         for i, row in enumerate(data.get("holders") or []):
@@ -119,8 +122,10 @@ def load_gazetteer(paths: list[Path]) -> GazetteerSpec:
             if not isinstance(row, list) or len(row) != 5:
                 raise ConfigError(f"{where}: expected [COUNTRY, role, from, to, 'Name|Variant|...']")
             country, role, start, end, names = row
-            variants = tuple(v.strip() for v in str(names).split("|") if v.strip())
-            holders.append(Holder(variants[0], variants, country, role, _date(start, where), _date(end, where)))
+            written = [v.strip() for v in str(names).split("|") if v.strip().lstrip("=")]
+            variants = tuple(v.lstrip("=") for v in written)
+            whole = tuple(v.lstrip("=") for v in written if v.startswith("="))
+            holders.append(Holder(variants[0], variants, country, role, _date(start, where), _date(end, where), whole))
     return GazetteerSpec(tuple(phrases), tuple(holders))
 
 
@@ -137,7 +142,8 @@ class CompiledGazetteer:
             self._add(_phrase_key(text), label)
         self.holders: dict[str, list[Holder]] = {}
         for holder in spec.holders:
-            surnames = {v.split()[-1] for v in holder.variants if " " in v and len(v.split()[-1]) >= 5}
+            surnames = {v.split()[-1] for v in holder.variants
+                        if " " in v and len(v.split()[-1]) >= 5 and v not in holder.whole_only}
             for variant in (*holder.variants, *sorted(surnames)):
                 folded = fold_name(variant)
                 self.holders.setdefault(folded, []).append(holder)

@@ -85,7 +85,7 @@ def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: 
     pool = [a for a in actors if not a.location and a.key]
     in_clause = [a for a in pool if a.clause == clause]
     before = [a for a in in_clause if a.start < hit.start]
-    after = [a for a in in_clause if a.start >= hit.end]
+    after = [a for a in in_clause if a.start > hit.start]  # also inside a gapped trigger ("Besuch des X abgesagt")
     topic = next((i for i in range(hit.end, len(forms)) if clauses[i] == clause and forms[i] in TOPIC_WORDS), None)
     if topic is not None:  # "sprach über das Gipfeltreffen der Blockfreien": a topic, not a participant
         after = [a for a in after if a.start < topic]

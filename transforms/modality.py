@@ -42,6 +42,9 @@ _EASED = {  # restriction type -> (PLOVER type, CAMEO) when ended
     "ASSAULT": ("RETREAT", "087"), "MOBILIZE": ("RETREAT", "087"),
 }  # fmt: skip
 _AUFHEBEN = frozenset({"hob", "hoben", "hebt", "heben", "aufgehoben", "aufheben", "aufzuheben"})
+# A meeting or visit called off is a sanction (CAMEO 161 "reduce relations"); one put off is no event.
+_CALLED_OFF = frozenset({"cancelled", "canceled", "cancel", "cancels", "abgesagt", "absagen", "sagte", "sagten", "sagt"})
+_PUT_OFF = frozenset({"postponed", "postpone", "delayed", "verschoben", "verschieben", "vertagt", "vertagen"})
 _FAILED = frozenset({"failed", "fail", "fails", "failing", "scheiterten", "scheiterte", "gescheitert", "versäumt"})
 
 
@@ -65,6 +68,12 @@ def interpret(hit: Hit, forms: list[str], clauses: list[int], lang: str) -> Hit 
         return None  # "failed to reach agreement"
     if is_negated(forms, clauses, i, lang) or is_denied(forms, i) or is_habitual(forms, clauses, i) or is_topic(forms, clauses, i):
         return None
+    if spec.event_type == "CONSULT":
+        clause = {f for j, f in enumerate(forms) if clauses[j] == clauses[i]}
+        if clause & _PUT_OFF:
+            return None
+        if clause & _CALLED_OFF and ("ab" in clause or not clause & {"sagte", "sagten", "sagt"}):
+            return replace(hit, spec=_as(spec, "SANCTION", "161"))
     ender = next((j for j in range(max(0, i - 4), i) if forms[j] in _ENDING and clauses[j] == clauses[i]), None)
     if ender is not None and spec.event_type in _EASED:
         return replace(hit, spec=_as(spec, *_EASED[spec.event_type]))
