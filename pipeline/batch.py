@@ -64,18 +64,13 @@ def new_run_id(now: dt.datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
-def _sidecar(path: str) -> dict[str, Any] | None:
-    import json
-
+def _sidecar(path: str) -> bytes | None:
+    """The raw bytes of ``path``'s sidecar, or None when it has none (parsed by read.parse_sidecar)."""
     meta = read_stage.sidecar_path(path)
     if not FileSystems.exists(meta):
         return None
     with FileSystems.open(meta, compression_type="uncompressed") as handle:
-        try:
-            value = json.loads(handle.read(1 << 20))
-        except (ValueError, RecursionError):  # unreadable metadata: the article is read without it
-            return None
-    return value if isinstance(value, dict) else None
+        return handle.read(read_stage.MAX_SIDECAR_BYTES + 1)
 
 
 def _open_raw(path: str) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 import apache_beam as beam
 
 from transforms import ids
-from transforms.clean import Clean
+from transforms.clean import Clean, RemoveRecurring
 from transforms.dedup import DedupArticles, FlagNearDuplicates, with_simhash
 from transforms.events import EventModel, ExtractEvents
 from transforms.index import IndexView, Known, LoadIndex, LoadMentionsIndex
@@ -120,7 +120,7 @@ class ArticlesToTables(beam.PTransform):
             docs = docs | "SkipKnownUrls" >> beam.ParDo(_SkipKnownUrlFn(), known=known)
         cleaned = docs | "Clean" >> Clean(self._settings.clean, self._ctx.started_at)
         deduped = cleaned["articles"] | "DedupArticles" >> DedupArticles()
-        articles = deduped["articles"]
+        articles = deduped["articles"] | "LearnedBoilerplate" >> RemoveRecurring(self._settings.clean)
         touches = []
         if known is not None:
             fresh = articles | "SkipKnownArticles" >> beam.ParDo(
@@ -153,6 +153,10 @@ class ArticlesToTables(beam.PTransform):
             touches.append(old_mentions)
         if self._windowed:
             rejects = rejects | "StampRejected" >> beam.ParDo(_StampWindowFn("rejected_at"))
+        else:  # every reject of a run carries the run's start: its partition is the run's date
+            started = self._ctx.started_at
+            rejects = rejects | "StampRejected" >> beam.Map(
+                lambda r: r if r.rejected_at is not None else dataclasses.replace(r, rejected_at=started))
         tables = {"articles": articles, "mentions": mentions, "rejects": rejects}
         if touches:
             tables["touch"] = touches | "AllTouches" >> beam.Flatten()

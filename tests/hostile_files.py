@@ -145,7 +145,7 @@ def _write_set(folder: Path, n: int, big_text_node_mb: int) -> dict[str, str]:
         "article")
     put("spin.txt", f"Regel dreht durch\n\n{GERMAN * 2}{unique}\n\n" + "a" * 40 + "!", "parse/timeout")
     put("with_bad_sidecar.txt", "Sidecar kaputt\n\n" + GERMAN * 3 + "Ohne Metadaten." + unique, "article")
-    (folder / "with_bad_sidecar.meta.json").write_bytes(b"[" * 50_000)
+    put("with_bad_sidecar.meta.json", b"[" * 50_000, "read/invalid_sidecar")  # not an input, but reported
     for seed in sorted((REPO / "seeds").glob("*.txt")):
         shutil.copy(seed, folder / seed.name)
         if n == 0:

@@ -14,6 +14,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from tests.conftest import FIXTURES, REPO
 from transforms.clean import (
     Clean,
+    RemoveRecurring,
     apply_rules,
     clean_document,
     compile_rules,
@@ -116,7 +117,23 @@ def test_clean_transform_learns_paragraphs_recurring_across_one_source() -> None
     settings = CleanSettings(min_chars=50, learned_min_articles=3)
     with TestPipeline(runner="FnApiRunner") as p:
         out = p | beam.Create(docs) | Clean(settings, NOW)
-        learned = out["articles"] | beam.Map(lambda a: (a.url, footer in a.text,
+        learned = out["articles"] | RemoveRecurring(settings) | beam.Map(lambda a: (a.url, footer in a.text,
                                                         [r.rule for r in a.removed if r.text == footer]))
         assert_that(learned, equal_to([(f"https://beispiel.de/{i}", False, ["learned:recurring"]) for i in range(3)]
                                       + [("https://anders.de/1", True, [])]))
+
+
+def test_copies_of_one_story_do_not_make_its_paragraphs_boilerplate(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Three copies of one article in a run are one article, with its text intact (dedup comes first)."""
+    import json
+
+    from tests.conftest import FAST_BEAM, read_table, run_cli
+
+    text = (REPO / "seeds" / next(p.name for p in (REPO / "seeds").glob("003_*.txt"))).read_text(encoding="utf-8")
+    lines = [json.dumps({"url": "https://azertag.az/a/1", "text": text, "source": "AZERTAC"})] * 3
+    (tmp_path / "copies.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_cli("run", str(tmp_path / "copies.jsonl"), "--output", str(tmp_path / "out"), *FAST_BEAM)
+    assert result.returncode == 0, result.stderr[-2000:]
+    [article] = read_table(tmp_path / "out", "articles")
+    assert "Mammadyarov" in article["text"] and not [r for r in article["removed"] if r["rule"] == "learned:recurring"]
+    assert sorted(r["reason"] for r in read_table(tmp_path / "out", "rejects")) == ["dedup/duplicate_url"] * 2

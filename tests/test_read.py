@@ -18,8 +18,9 @@ SETTINGS = ReadSettings(max_document_bytes=10_000, max_decompressed_bytes=100_00
 NOW = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
 
 
-def read_path(path: Path, settings: ReadSettings = SETTINGS, meta: dict | None = None) -> list[RawDocument | Reject]:
-    return list(r.read_file(str(path), path.stat().st_size, settings, lambda p: open(p, "rb"), lambda p: meta))
+def read_path(path: Path, settings: ReadSettings = SETTINGS, meta: dict | bytes | None = None) -> list[RawDocument | Reject]:
+    raw_meta = None if meta is None else (meta if isinstance(meta, bytes) else json.dumps(meta).encode())
+    return list(r.read_file(str(path), path.stat().st_size, settings, lambda p: open(p, "rb"), lambda p: raw_meta))
 
 
 def test_txt_title_is_first_nonempty_line_and_sidecar_gives_metadata(tmp_path: Path) -> None:
@@ -160,3 +161,13 @@ def test_latin1_html_without_declaration_gets_correct_umlauts(tmp_path: Path) ->
 def test_guarded_gunzip_counts_decompressed_bytes() -> None:
     stream, gz = r.open_payload(io.BytesIO(gzip.compress(b"abc" * 10)), SETTINGS)
     assert gz and stream.read() == b"abc" * 10
+
+
+@pytest.mark.parametrize("meta", [b"{not json", b"[1, 2]", b"[" * 100_000, b"{" + b" " * (2 << 20) + b"}"])
+def test_a_bad_sidecar_is_a_reject_and_the_article_is_still_read(tmp_path: Path, meta: bytes) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("Titel\n\nText des Artikels.\n", encoding="utf-8")
+    reject, doc = read_path(path, meta=meta)
+    assert isinstance(reject, Reject) and reject.reason == "read/invalid_sidecar"
+    assert reject.source_uri == str(tmp_path / "a.meta.json")
+    assert isinstance(doc, RawDocument) and doc.title == "Titel" and doc.url is None

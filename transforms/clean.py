@@ -277,7 +277,7 @@ class _RemoveLearnedFn(beam.DoFn):
 
 
 class Clean(beam.PTransform):
-    """RawDocuments -> cleaned Articles and rejects; learns recurring paragraphs across the run."""
+    """RawDocuments -> cleaned Articles ("articles") and rejects ("rejects")."""
 
     def __init__(self, settings: CleanSettings, ingested_at: dt.datetime) -> None:
         super().__init__()
@@ -285,16 +285,30 @@ class Clean(beam.PTransform):
         self._ingested_at = ingested_at
 
     def expand(self, docs: beam.PCollection) -> dict[str, beam.PCollection]:
-        settings = self._settings
-        results = docs | "Extract" >> beam.ParDo(CleanFn(settings, self._ingested_at)).with_outputs(
+        results = docs | "Extract" >> beam.ParDo(CleanFn(self._settings, self._ingested_at)).with_outputs(
             "rejects", main="articles")
+        return {"articles": results.articles, "rejects": results.rejects}
+
+
+class RemoveRecurring(beam.PTransform):
+    """Learned boilerplate: paragraphs found in ``learned_min_articles`` distinct articles of one
+    source in this run are removed from all of them.
+
+    Apply it after article deduplication: copies of one story (three feeds, a re-crawl) would
+    otherwise make every paragraph of it "recurring".
+    """
+
+    def __init__(self, settings: CleanSettings) -> None:
+        super().__init__()
+        self._settings = settings
+
+    def expand(self, articles: beam.PCollection) -> beam.PCollection:
+        settings = self._settings
         recurring = (
-            results.articles
+            articles
             | "ParagraphKeys" >> beam.FlatMap(lambda a: paragraph_keys(a, settings.learned_min_chars))
             | "CountParagraphs" >> beam.combiners.Count.PerElement()
             | "Recurring" >> beam.Filter(lambda kv: kv[1] >= settings.learned_min_articles)
             | "Keys" >> beam.Keys()
         )
-        articles = results.articles | "RemoveLearned" >> beam.ParDo(
-            _RemoveLearnedFn(), recurring=beam.pvalue.AsList(recurring))
-        return {"articles": articles, "rejects": results.rejects}
+        return articles | "RemoveLearned" >> beam.ParDo(_RemoveLearnedFn(), recurring=beam.pvalue.AsList(recurring))

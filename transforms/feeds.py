@@ -309,8 +309,7 @@ def entry_document(pending: PendingEntry, page: FetchResult | FetchError | None)
         kind = "html" if entry.summary_is_html else "text"
         return _document(pending, kind, entry.summary, "fallback_summary", None, len(entry.summary.encode()))
     return Reject(entry.link or f"{entry.feed_url}#{entry.entry_id}", "fetch", failure[0],
-                  f"{failure[1]}; the entry has no content or summary to fall back on",
-                  dt.datetime.now(dt.timezone.utc))
+                  f"{failure[1]}; the entry has no content or summary to fall back on")  # stamped by the run
 
 
 # --- Beam ---------------------------------------------------------------------------------------

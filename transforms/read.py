@@ -70,6 +70,22 @@ def is_sidecar(path: str) -> bool:
     return name.endswith(SIDECAR_SUFFIX) or name.endswith(SIDECAR_SUFFIX + ".gz")
 
 
+MAX_SIDECAR_BYTES = 1 << 20
+
+
+def parse_sidecar(data: bytes) -> dict[str, Any]:
+    """A sidecar's metadata; ReadError("read/invalid_sidecar") if it is not a small JSON object."""
+    if len(data) > MAX_SIDECAR_BYTES:
+        raise ReadError("read/invalid_sidecar", f"sidecar larger than {MAX_SIDECAR_BYTES} bytes")
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise ReadError("read/invalid_sidecar", f"not JSON: {str(exc)[:150]}") from exc
+    if not isinstance(value, dict):
+        raise ReadError("read/invalid_sidecar", f"must hold a JSON object, got {type(value).__name__}")
+    return value
+
+
 def sidecar_path(path: str) -> str:
     """``a/b.txt`` and ``a/b.txt.gz`` have their metadata in ``a/b.meta.json``."""
     base = path[:-3] if path.lower().endswith(".gz") else path
@@ -292,7 +308,7 @@ def iter_jsonl(stream: BinaryIO, path: str, settings: ReadSettings,
 
 
 def read_file(
-    path: str, size: int, settings: ReadSettings, opener: Opener, sidecar: Callable[[str], dict[str, Any] | None],
+    path: str, size: int, settings: ReadSettings, opener: Opener, sidecar: Callable[[str], bytes | None],
     on_skip: Callable[[str], None] = lambda _kind: None, byte_range: tuple[int, int | None] = (0, None),
     keep: Callable[[int], bool] | None = None,
 ) -> Iterator[RawDocument | Reject]:
@@ -329,7 +345,14 @@ def read_file(
             if stream.read(1):  # the cap was hit exactly; anything beyond is too much
                 raise ReadError("read/too_large", f"document larger than {settings.max_document_bytes} bytes")
             if fmt == "txt":
-                yield parse_txt(data, path, sidecar(path))
+                meta = None
+                raw_meta = sidecar(path)
+                if raw_meta is not None:
+                    try:
+                        meta = parse_sidecar(raw_meta)
+                    except ReadError as exc:  # the article is still read, without the bad metadata
+                        yield Reject(sidecar_path(path), "read", exc.reason, exc.detail)
+                yield parse_txt(data, path, meta)
             else:
                 yield parse_html(data, path)
     except ReadError as exc:
@@ -341,7 +364,7 @@ def read_file(
 
 
 def guarded_read(
-    path: str, size: int, settings: ReadSettings, opener: Opener, sidecar: Callable[[str], dict[str, Any] | None],
+    path: str, size: int, settings: ReadSettings, opener: Opener, sidecar: Callable[[str], bytes | None],
     on_skip: Callable[[str], None] = lambda _kind: None, byte_range: tuple[int, int | None] = (0, None),
     keep: Callable[[int], bool] | None = None,
 ) -> Iterator[RawDocument | Reject]:

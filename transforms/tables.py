@@ -157,7 +157,8 @@ def merge_rows(
 ) -> list[dict[str, Any]]:
     """Existing rows updated by new ones with the same key; rows of ``drop_article_ids`` removed first.
 
-    Articles keep their first ``ingested_at``: re-ingesting or reprocessing never moves it.
+    Articles keep their first ``ingested_at`` and rejects their first ``rejected_at``: re-ingesting,
+    reprocessing or re-running never moves them.
     """
     spec = TABLES[table]
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -171,5 +172,8 @@ def merge_rows(
         row = dict(row)
         if table == "articles" and previous is not None:
             row["ingested_at"] = min(previous["ingested_at"], row["ingested_at"])
+        if table == "rejects" and previous is not None and previous["rejected_at"] is not None:
+            # the first time the input was rejected stays: a re-run of the same bad input changes nothing
+            row["rejected_at"] = min(previous["rejected_at"], row["rejected_at"] or previous["rejected_at"])
         merged[key] = row
     return list(merged.values())
