@@ -35,6 +35,7 @@ setup(
         "google-cloud-storage>=2.14",
         "google-auth-httplib2>=0.2",
         "duckdb>=1.1",
+        "numpy>=1.24",  # SimHash bit counting (also a Beam dependency, declared because we import it)
     ],
     extras_require={
         "test": [

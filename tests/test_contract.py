@@ -216,8 +216,9 @@ def test_sigkill_at_any_point_then_rerun_equals_a_clean_run(point: str, inputs: 
     killed = run([inputs["second"]], out, env={"EVENTWIRE_FAULT": point})
     assert killed.returncode == -9, killed.stderr[-2000:]
     assert (out / "_lock.json").exists()  # the killed run's lock is left behind
-    for table in TABLES:  # every table reads, and each partition file is the old or the new one, never a mix
-        assert read_table(out, table) is not None
+    for table in TABLES:  # every table reads (a torn file would raise here) ...
+        read_table(out, table)
+    # ... and each partition file is the old or the new one, never a mix
     for name, sha in digest(out, ("mentions", "events", "rejects")).items():
         assert sha in (old.get(name), new.get(name)), name
     for path in (out / "articles").rglob("*.parquet"):  # articles carry the run clock: compare their rows

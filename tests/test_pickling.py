@@ -10,14 +10,10 @@ from __future__ import annotations
 import datetime as dt
 
 import apache_beam as beam
-import pytest
 from apache_beam.internal import pickler
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from tests.conftest import REPO
-
-# the graph needs the event stage (transforms/events.py, from the lead's branch)
-pytest.importorskip("transforms.events")
 
 
 class _Collect(beam.pipeline.PipelineVisitor):

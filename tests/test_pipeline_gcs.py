@@ -11,9 +11,6 @@ from apache_beam.io.filesystems import FileSystems
 
 from tests.conftest import REPO, run_cli
 
-# the graph needs the event stage (transforms/events.py, from the lead's branch)
-pytest.importorskip("transforms.events")
-
 WARC = REPO.parent / "shared" / "corpus" / "warc"
 INPUTS = [*sorted((REPO / "seeds").glob("*.txt")), WARC / "assembled" / "fundus-news-sample.warc.gz",
           WARC / "wikipedia-main-page-2012-01-19.warc.gz"]

@@ -6,7 +6,6 @@ reading the written tables independently with DuckDB, not from our own reader.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -20,11 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "fundus"
 SAMPLE = ("be/PoliticoEu_2025_10_23.html.gz", "at/DerStandard_2024_05_03.html.gz", "ca/CBCNews_2024_08_08.html.gz")
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec("transforms.events") is None,
-                       reason="the event extraction stage (transforms/events.py) is not merged yet"),
-]
+pytestmark = pytest.mark.slow
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

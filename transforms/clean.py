@@ -14,7 +14,6 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import apache_beam as beam
 
@@ -74,16 +73,11 @@ def rejoin_broken(paragraphs: Iterable[str]) -> list[str]:
     return out
 
 
-def _host(url: str | None) -> str:
-    return (urlsplit(url).hostname or "") if url else ""
-
-
 def source_key(source: str | None, url: str | None) -> str | None:
     """What groups articles of one publisher: the source name, else the URL host."""
     if source:
         return source.strip().casefold()
-    host = _host(url)
-    return host.removeprefix("www.") or None
+    return ids.url_host(url) or None
 
 
 def apply_rules(
@@ -91,7 +85,7 @@ def apply_rules(
 ) -> tuple[list[str], list[Removed]]:
     """Publisher rules (by source, host or text signature), then generic rules."""
     kept, removed = list(paragraphs), []
-    haystack = f"{source or ''} {_host(url)}".casefold()
+    haystack = f"{source or ''} {ids.url_host(url)}".casefold()
     full_text = "\n".join(paragraphs)
     for rule, signature, cut_from, drop in rules.publishers:
         applies = any(m.casefold() in haystack for m in rule.match) or any(s.search(full_text) for s in signature)

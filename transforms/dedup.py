@@ -14,11 +14,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
 
 import apache_beam as beam
 import numpy as np
 
+from transforms import ids
 from transforms.records import Article, Event, Mention, Participant, Reject
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -115,9 +115,7 @@ def source_of(mention: Mention) -> str:
     """A mention's outlet for num_sources: the source name, else the URL host, else its article."""
     if mention.source:
         return mention.source.casefold()
-    if mention.url:
-        return (urlsplit(mention.url).hostname or mention.article_id).removeprefix("www.")
-    return mention.article_id
+    return ids.url_host(mention.url) or mention.article_id
 
 
 def _most_common(values: Iterable[Any]) -> Any:

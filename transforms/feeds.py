@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import hashlib
 import io
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -27,6 +26,7 @@ import apache_beam as beam
 import feedparser
 import yaml
 
+from transforms import ids
 from transforms.decoding import declared_charset, decode_bytes, sniff_binary
 from transforms.fetch import FetchError, FetchResult, GuardedFetcher
 from transforms.records import RawDocument, Reject
@@ -152,7 +152,7 @@ def _entry_id(entry: Mapping[str, Any], link: str | None, title: str | None, tex
         return guid
     if link:
         return link
-    return "sha256:" + hashlib.sha256(f"{title}\x1f{text}".encode()).hexdigest()[:32]
+    return "sha256:" + ids.stable_hash("entry", title, text, length=32)
 
 
 def _to_entry(feed_url: str, raw: Mapping[str, Any]) -> FeedEntry:
@@ -316,7 +316,7 @@ def entry_document(pending: PendingEntry, page: FetchResult | FetchError | None)
 
 
 def host_key(pending: PendingEntry) -> str:
-    return (urlsplit(pending.entry.link).hostname or "") if pending.entry.link else ""
+    return ids.url_host(pending.entry.link)
 
 
 def _count(name: str, value: int = 1) -> None:

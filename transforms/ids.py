@@ -30,6 +30,17 @@ def canonical_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
 
 
+def url_host(url: str | None) -> str:
+    """The host of a URL, lower case, without "www." ("" when there is none): one publisher, one key."""
+    if not url:
+        return ""
+    try:
+        host = urlsplit(url.strip()).hostname or ""
+    except ValueError:  # e.g. an invalid IPv6 literal
+        return ""
+    return host.removeprefix("www.")
+
+
 def normalized_content(text: str) -> str:
     """Text as compared for content duplicates: NFKC, case-folded, whitespace collapsed."""
     return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()

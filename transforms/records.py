@@ -62,12 +62,6 @@ class Article:
     near_duplicate_of: str | None = None  # the smallest article_id within SimHash distance 3, if smaller than ours
     simhash: str | None = None  # 64-bit SimHash of the text (16 hex digits); None for texts too short to compare
 
-    @property
-    def partition_date(self) -> dt.date:
-        """articles/date=: the publication date, else the (kept) first ingestion date."""
-        stamp = self.published_at or self.ingested_at
-        return stamp.astimezone(dt.timezone.utc).date()
-
 
 @dataclass(frozen=True)
 class Participant:

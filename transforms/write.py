@@ -323,14 +323,19 @@ def write_window(ctx: RunContext, parts: Iterable[tuple[tuple[str, str], Iterabl
     staged: list[StagedPartition] = []
     for (table, partition), rows in sorted(parts, key=lambda kv: kv[0]):
         staged += stage_partition(ctx, table, partition, rows, rerun)
+    write_journal(ctx, staged)  # the same commit point as a batch run: a retried pane finishes it
     done = commit(staged)
     remove_staging_folder(ctx)
     return done
 
 
 def remove_staging_folder(ctx: RunContext) -> None:
-    if FileSystems.exists(ctx.staging_root):
-        FileSystems.delete([ctx.staging_root])
+    """Delete this (window's) staging folder; on GCS a folder is a prefix, not an object."""
+    if tables.is_local(ctx.staging_root):
+        if _exists(ctx.staging_root):
+            FileSystems.delete([ctx.staging_root])
+    else:
+        FileSystems.delete([ctx.staging_root + "/"])
 
 
 class _KeyWindowFn(beam.DoFn):
