@@ -20,7 +20,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+from transforms.schema import HIVE_NULL
+
 DATE_PARTITIONS = frozenset({"date", "event_date"})
 
 # What the viewers need per table; article text and removed segments are left on disk.

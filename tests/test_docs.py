@@ -38,3 +38,25 @@ def test_readme_lists_every_reject_reason_the_code_can_emit() -> None:
     missing = sorted(r for r in emitted if f"`{r}`" not in readme)
     assert not missing, f"reject reasons missing from the README: {missing}"
     assert "`fetch/http_<status>`" in readme  # the one reason built from a value
+
+
+def test_the_viewers_read_only_columns_the_writer_writes() -> None:
+    from pipeline.tables import VIEW_COLUMNS
+
+    for table, columns in VIEW_COLUMNS.items():
+        assert set(columns) <= set(TABLES[table].schema.names), table
+
+
+def test_packaged_yaml_and_dataclass_defaults_agree_on_every_scalar() -> None:
+    """Defaults live in two places (dataclass and config/pipeline.yaml); a drift would surprise users."""
+    import dataclasses
+
+    from transforms import settings as s
+
+    loaded = s.load_settings()
+    for section in ("read", "clean", "language", "fetch", "feeds"):
+        default, value = getattr(s.Settings(), section), getattr(loaded, section)
+        for field in dataclasses.fields(default):
+            d, v = getattr(default, field.name), getattr(value, field.name)
+            if isinstance(d, (int, float, str, bool)):
+                assert d == v, f"{section}.{field.name}: dataclass {d!r} != pipeline.yaml {v!r}"

@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 SCHEMA_VERSION = "1"
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # Hive's name for a null partition value (readers read it as NULL)
 METADATA = {b"eventwire.schema_version": SCHEMA_VERSION.encode()}
 
 UTC_TS = pa.timestamp("us", tz="UTC")

@@ -18,9 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.schema import TABLES, to_arrow
+from transforms.schema import HIVE_NULL, TABLES, to_arrow
 
-HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 DATA_FILE = "data.parquet"
 STAGING_DIR = "_staging"
 NEAR_DUPLICATE_PATCH = "_near_duplicate_patch"  # a writer input row that only lowers an article's near_duplicate_of
