@@ -90,6 +90,15 @@ def _particle_name(tokens: list[Token], i: int) -> bool:
             and tokens[i + 2].text[:1].isupper())
 
 
+# "anti-Syria journalist", "US $50 million": the name is an attribute or a currency, not a party.
+_CURRENCY = frozenset({"$", "dollar", "dollars", "dollar-", "cents"})
+
+
+def _not_a_party(tokens: list[Token], start: int, end: int) -> bool:
+    anti = start > 1 and tokens[start - 1].text == "-" and tokens[start - 2].lower in ("anti", "anti-")
+    return anti or (end < len(tokens) and tokens[end].lower in _CURRENCY)
+
+
 def _spans(tokens: list[Token], gaz: CompiledGazetteer) -> list[tuple[int, int, Label]]:
     lowers = [t.lower for t in tokens]
     spans, i = [], 0
@@ -97,7 +106,7 @@ def _spans(tokens: list[Token], gaz: CompiledGazetteer) -> list[tuple[int, int, 
         length, labels = gaz.match(lowers, i)
         upper = tokens[i].text[:1].isupper() or _particle_name(tokens, i)
         labels = [lab for lab in labels if upper or lab.kind in ("adj", "office")]
-        if length and labels:
+        if length and labels and not _not_a_party(tokens, i, i + length):
             label = min(labels, key=lambda lab: _KIND_ORDER.index(lab.kind))
             spans.append((i, i + length, label))
             i += length
