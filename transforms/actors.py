@@ -55,7 +55,7 @@ _ETHNIC = frozenset({"ethnic", "ethnische", "ethnischen", "ethnischer", "ethnisc
 _ACTOR_CODES = {
     "military": "MIL", "police": "COP", "legislature": "LEG", "judiciary": "JUD", "protesters": "OPP",
     "opposition": "OPP", "rebels": "REB", "armed_group": "REB", "civilians": "CVL", "people": "",
-    "media": "MED", "party": "PTY", "refugees": "REF", "business": "BUS",
+    "media": "MED", "party": "PTY", "ngo": "", "refugees": "REF", "business": "BUS",
 }  # fmt: skip
 
 
@@ -79,14 +79,34 @@ def actor_code(country: str, role: str | None) -> str:
     return country + _ACTOR_CODES.get(role or "", "GOV")
 
 
+# "al-Qaeda", "al-Shabaab": a lower-case Arabic article before a capitalized name is still a name.
+_PARTICLES = frozenset({"al", "el", "ad", "ash", "as", "an", "ar"})
+# "in East Jerusalem", "in northern Israel": words that may stand between a place preposition and the name.
+_COMPASS = frozenset({"east", "west", "north", "south", "eastern", "western", "northern", "southern", "central"})
+
+
+def _particle_name(tokens: list[Token], i: int) -> bool:
+    return (tokens[i].lower in _PARTICLES and i + 2 < len(tokens) and tokens[i + 1].text == "-"
+            and tokens[i + 2].text[:1].isupper())
+
+
+# "anti-Syria journalist", "US $50 million": the name is an attribute or a currency, not a party.
+_CURRENCY = frozenset({"$", "dollar", "dollars", "dollar-", "cents"})
+
+
+def _not_a_party(tokens: list[Token], start: int, end: int) -> bool:
+    anti = start > 1 and tokens[start - 1].text == "-" and tokens[start - 2].lower in ("anti", "anti-")
+    return anti or (end < len(tokens) and tokens[end].lower in _CURRENCY)
+
+
 def _spans(tokens: list[Token], gaz: CompiledGazetteer) -> list[tuple[int, int, Label]]:
     lowers = [t.lower for t in tokens]
     spans, i = [], 0
     while i < len(tokens):
         length, labels = gaz.match(lowers, i)
-        upper = tokens[i].text[:1].isupper()
+        upper = tokens[i].text[:1].isupper() or _particle_name(tokens, i)
         labels = [lab for lab in labels if upper or lab.kind in ("adj", "office")]
-        if length and labels:
+        if length and labels and not _not_a_party(tokens, i, i + length):
             label = min(labels, key=lambda lab: _KIND_ORDER.index(lab.kind))
             spans.append((i, i + length, label))
             i += length
@@ -121,11 +141,11 @@ def find_actors(tokens: list[Token], gaz: CompiledGazetteer, date: dt.date | Non
         start, end = chunk[0][0], chunk[-1][1]
         kinds = {label.kind: label for _, _, label in chunk}
         countries = [lab.code for _, _, lab in chunk if lab.kind in ("country", "capital", "adj", "people", "place")]
-        before = {t.lower for t in tokens[max(0, start - 3) : start]}
+        before = _location_prep(tokens, start)
         name = " ".join(t.text for t in tokens[start:end])
         named_place = start > 0 and (tokens[start - 1].lower in _PLACE_NOUNS or (
             start > 1 and tokens[start - 1].lower == "of" and tokens[start - 2].lower in _PLACE_NOUNS))
-        if set(kinds) <= {"place", "country", "capital", "adj"} and (before & _LOCATION_PREPS or named_place) and "adj" not in kinds:
+        if set(kinds) <= {"place", "country", "capital", "adj"} and (before or named_place) and "adj" not in kinds:
             actors.append(Actor(start, end, tokens[start].clause, name, countries[0] if countries else None, None, None, None, True))
             continue
         if "place" in kinds and len(kinds) == 1:
@@ -184,6 +204,17 @@ def find_actors(tokens: list[Token], gaz: CompiledGazetteer, date: dt.date | Non
                                     " ".join(t.text for t in tokens[nxt[0][0]:nxt[-1][1]]), code, role, f"{code}:{role}"))
                 chunks[n + 1] = []
     return place_domestic(actors)
+
+
+def _location_prep(tokens: list[Token], start: int) -> bool:
+    """'in Iraq', 'in the Gaza Strip', 'in northern Israel': a place preposition with only lower-case
+    words between it and the name ('in Iraq said US ...': US is not in a place phrase)."""
+    for i in range(start - 1, max(-1, start - 4), -1):
+        if tokens[i].lower in _LOCATION_PREPS:
+            return True
+        if not (tokens[i].text.isalpha() and (tokens[i].text.islower() or tokens[i].lower in _COMPASS)):
+            return False
+    return False
 
 
 def place_domestic(actors: list[Actor]) -> list[Actor]:

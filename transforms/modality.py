@@ -30,6 +30,10 @@ ANNOUNCING = frozenset({
 FUTURE = frozenset({"will", "would", "wird", "werden", "würde", "würden", "shall"})
 # "is ready / prepared / willing / committed to ...": an intent, stated as such.
 _INTENT = frozenset({"ready", "prepared", "willing", "committed", "bereit", "gewillt"})
+# A strike that is called off or ended is a labour strike (a military strike is not "called off").
+_STRIKE = frozenset({"strike", "strikes", "streik", "streiks"})
+# A promise made conditional on the other side's act is a threat ("will withdraw its troops unless ...").
+_CONDITION = frozenset({"unless"})
 # Verbs that end a restriction; the restriction trigger after them becomes an easing.
 _ENDING = frozenset({
     "lift", "lifted", "lifting", "ease", "eased", "easing", "end", "ended", "ending", "cancel", "cancelled",
@@ -74,7 +78,9 @@ def interpret(hit: Hit, forms: list[str], clauses: list[int], lang: str) -> Hit 
             return None
         if clause & _CALLED_OFF and ("ab" in clause or not clause & {"sagte", "sagten", "sagt"}):
             return replace(hit, spec=_as(spec, "SANCTION", "161"))
-    ender = next((j for j in range(max(0, i - 4), i) if forms[j] in _ENDING and clauses[j] == clauses[i]), None)
+    ender = next((j for j in range(max(0, i - 6), i) if forms[j] in _ENDING and clauses[j] == clauses[i]), None)
+    if ender is not None and forms[i] in _STRIKE:
+        return replace(hit, spec=_as(spec, "CONCEDE", "082"))  # "called off a four-day strike": a labour strike
     if ender is not None and spec.event_type in _EASED:
         return replace(hit, spec=_as(spec, *_EASED[spec.event_type]))
     lifted = any(f in _AUFHEBEN and clauses[j] == clauses[i] for j, f in enumerate(forms))
@@ -83,6 +89,10 @@ def interpret(hit: Hit, forms: list[str], clauses: list[int], lang: str) -> Hit 
     if is_modal(forms, clauses, i, spec.governs):
         if not _announced(forms, i):
             return None
+        if spec.event_type == "REJECT" and forms[i] == "not" and set(forms[max(0, i - 2) : i]) & FUTURE:
+            return hit  # "will not accept", "would not meet the demands": the refusal is stated now
+        if spec.event_type in PROMISABLE and _CONDITION & set(forms[i:]):
+            return replace(hit, spec=_as(spec, "THREATEN", "130"))  # "will withdraw ... unless": a threat
         if spec.event_type in PROMISABLE:
             return replace(hit, spec=_as(spec, "AGREE", "036" if spec.event_type == "CONSULT" else "030"))
         if spec.event_type in THREATENABLE:

@@ -31,7 +31,8 @@ def is_negated(forms: list[str], clauses: list[int], index: int, lang: str = "de
     """English negates before the verb ("did not meet"); German also after it ("traf ihn nicht")."""
     before, after = (8, 6) if lang == "de" else (4, 0)  # German perfect: "hat nicht mit X telefoniert"
     words = _clause_words(forms, clauses, index)
-    return any(f in NEGATIONS and -before <= i - index <= after for i, f in words)
+    # the trigger's own first word is not a negation of it ("not accept" is a REJECT trigger)
+    return any(f in NEGATIONS and -before <= i - index <= after and i != index for i, f in words)
 
 
 def is_modal(forms: list[str], clauses: list[int], index: int, governs: bool) -> bool:
