@@ -144,10 +144,14 @@ class ReadFiles(beam.PTransform):
         return {"docs": docs, "rejects": read.rejects}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="eventwire run", description=__doc__,
+def build_parser(for_help: bool = False) -> argparse.ArgumentParser:
+    """The command line. eventwire's own options belong to EventwireOptions (they travel with the
+    job), so they are parsed there; ``for_help`` only adds them to what ``--help`` shows."""
+    parser = argparse.ArgumentParser(prog="eventwire run", description="Process article files into the tables.",
                                      epilog="Any other --flag is a Beam pipeline option (--runner, --direct_num_workers, ...).")
     parser.add_argument("inputs", nargs="+", help="files, folders, quoted globs or gs:// patterns")
+    if for_help:
+        EventwireOptions._add_argparse_args(parser.add_argument_group("eventwire options"))
     return parser
 
 
@@ -186,6 +190,9 @@ def run(argv: list[str]) -> RunSummary:
 
 
 def main(argv: list[str]) -> int:
+    if "-h" in argv or "--help" in argv:
+        build_parser(for_help=True).print_help()
+        return 0
     try:
         summary = run(argv)
     except (NoInput, ConfigError, OutputLocked) as exc:
