@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from transforms.actors import INSTITUTIONS, PERSONAL_OFFICES, Actor
 from transforms.lexicon import Hit
-from transforms.negation import TOPIC_WORDS
+from transforms.negation import is_topic_word
 
 _SET_MARKERS = frozenset({"zwischen", "between"})
 _GLUE = frozenset({"and", "und", "or", "oder", "sowie", ",", "&", "as", "well", "the", "die", "der", "den", "dem", "its", "their",
@@ -73,7 +73,7 @@ def _subject_from_earlier(pool: list[Actor], clauses: list[int], forms: list[str
         words = [i for i, c in enumerate(clauses) if c == earlier and forms[i] not in (",", ";", "(", ")")]
         if earlier > 0 and words and forms[words[0]] in _SUBORDINATORS:
             continue
-        topic = next((i for i in words if forms[i] in TOPIC_WORDS), len(forms))
+        topic = next((i for i in words if is_topic_word(forms, i)), len(forms))
         members = [a for a in pool if a.clause == earlier and a.start < topic]
         if members:
             return _groups(members, forms)[0]
@@ -86,7 +86,7 @@ def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: 
     in_clause = [a for a in pool if a.clause == clause]
     before = [a for a in in_clause if a.start < hit.start]
     after = [a for a in in_clause if a.start > hit.start]  # also inside a gapped trigger ("Besuch des X abgesagt")
-    topic = next((i for i in range(hit.end, len(forms)) if clauses[i] == clause and forms[i] in TOPIC_WORDS), None)
+    topic = next((i for i in range(hit.end, len(forms)) if clauses[i] == clause and is_topic_word(forms, i)), None)
     if topic is not None:  # "sprach über das Gipfeltreffen der Blockfreien": a topic, not a participant
         after = [a for a in after if a.start < topic]
     marker = next((i for i in range(hit.end, min(len(forms), hit.end + 4)) if forms[i] in _SET_MARKERS), None)
