@@ -239,6 +239,8 @@ def _adjective_role(tokens: list[Token], start: int, end: int, nxt: list[tuple[i
         offices = [lab for _, _, lab in nxt if lab.kind == "office"]
         if offices and offices[0].role != "counterpart":
             return offices[0].role
+    if end + 1 < len(tokens) and tokens[end].text == "-" and tokens[end + 1].lower == "led":
+        return "military"  # "Vietnamese-led forces": the leading state's forces
     if end >= len(tokens) or not tokens[end].text.isalpha() or tokens[end].lower in _ATTRIBUTION_NOUNS:
         return None
     if {t.lower for t in tokens[max(0, start - 2) : start]} & (_ATTRIBUTION_PREPS | _LOCATION_PREPS):

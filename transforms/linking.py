@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from transforms.actors import INSTITUTIONS, PERSONAL_OFFICES, Actor
 from transforms.lexicon import Hit
-from transforms.negation import TOPIC_WORDS
+from transforms.negation import is_topic_word
 
 _SET_MARKERS = frozenset({"zwischen", "between"})
 _GLUE = frozenset({"and", "und", "or", "oder", "sowie", ",", "&", "as", "well", "the", "die", "der", "den", "dem", "its", "their",
@@ -55,6 +55,28 @@ def _list_head(pool: list[Actor], forms: list[str], clauses: list[int], first: A
     return joined
 
 
+def _list_tail(pool: list[Actor], forms: list[str], clauses: list[int], last: Actor) -> list[Actor]:
+    """'to Iran, Libya, North Korea, and Cuba': later clauses made only of actors continue the list
+    (an aside opened by 'and' may stand before the last member: 'and, with strings attached, Cuba')."""
+    if last.end < len(forms) and clauses[last.end] == last.clause and forms[last.end] not in (",", ";"):
+        return []  # the list's member is not the end of its clause
+    joined: list[Actor] = []
+    clause, aside = last.clause + 1, False
+    while clause <= clauses[-1]:
+        members = [a for a in pool if a.clause == clause]
+        words = [i for i, c in enumerate(clauses) if c == clause and forms[i] not in (".", "!", ",", ";")]
+        covered = {i for a in members for i in range(a.start, a.end)}
+        if members and not any(forms[i] not in _GLUE and i not in covered for i in words):
+            joined += members
+            clause, aside = clause + 1, False
+            continue
+        if not members and not aside and words and forms[words[0]] in ("and", "or") and len(words) <= 6:
+            clause, aside = clause + 1, True
+            continue
+        break
+    return joined
+
+
 # Words that open a phrase of its own before the trigger ("bei einem Treffen", "during the talks"):
 # then the trigger is a noun in that phrase, not the verb of an earlier subject.
 _PHRASE_OPENERS = frozenset({
@@ -73,7 +95,7 @@ def _subject_from_earlier(pool: list[Actor], clauses: list[int], forms: list[str
         words = [i for i, c in enumerate(clauses) if c == earlier and forms[i] not in (",", ";", "(", ")")]
         if earlier > 0 and words and forms[words[0]] in _SUBORDINATORS:
             continue
-        topic = next((i for i in words if forms[i] in TOPIC_WORDS), len(forms))
+        topic = next((i for i in words if is_topic_word(forms, i)), len(forms))
         members = [a for a in pool if a.clause == earlier and a.start < topic]
         if members:
             return _groups(members, forms)[0]
@@ -86,7 +108,7 @@ def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: 
     in_clause = [a for a in pool if a.clause == clause]
     before = [a for a in in_clause if a.start < hit.start]
     after = [a for a in in_clause if a.start > hit.start]  # also inside a gapped trigger ("Besuch des X abgesagt")
-    topic = next((i for i in range(hit.end, len(forms)) if clauses[i] == clause and forms[i] in TOPIC_WORDS), None)
+    topic = next((i for i in range(hit.end, len(forms)) if clauses[i] == clause and is_topic_word(forms, i)), None)
     if topic is not None:  # "sprach über das Gipfeltreffen der Blockfreien": a topic, not a participant
         after = [a for a in after if a.start < topic]
     marker = next((i for i in range(hit.end, min(len(forms), hit.end + 4)) if forms[i] in _SET_MARKERS), None)
@@ -100,6 +122,8 @@ def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: 
     if passive and agent_at is not None:
         agents = [g for g in groups if g[0].start > agent_at]
         groups = agents[:1] if agents else groups
+    if groups:
+        groups[0] = groups[0] + _list_tail(pool, forms, clauses, groups[0][-1])
     if before:
         linked = _list_head(pool, forms, clauses, before[0]) + before + (groups[0] if groups else [])
     elif len(groups) >= 2:

@@ -59,7 +59,7 @@ def _as(spec: TriggerSpec, event_type: str, cameo: str) -> TriggerSpec:
 
 def _announced(forms: list[str], index: int) -> bool:
     """A future or intent word before the act, and someone saying so anywhere in the sentence."""
-    near = forms[max(0, index - 8) : index]
+    near = forms[max(0, index - 8) : index + 1]  # "will support" is itself a trigger
     return bool((FUTURE | _INTENT) & set(near)) and bool(ANNOUNCING & set(forms))
 
 
@@ -91,6 +91,8 @@ def interpret(hit: Hit, forms: list[str], clauses: list[int], lang: str) -> Hit 
             return None
         if spec.event_type == "REJECT" and forms[i] == "not" and set(forms[max(0, i - 2) : i]) & FUTURE:
             return hit  # "will not accept", "would not meet the demands": the refusal is stated now
+        if spec.event_type == "AGREE" and forms[i] in FUTURE | _INTENT:
+            return hit  # "will support", "ready to contribute": the trigger is the stated promise
         if spec.event_type in PROMISABLE and _CONDITION & set(forms[i:]):
             return replace(hit, spec=_as(spec, "THREATEN", "130"))  # "will withdraw ... unless": a threat
         if spec.event_type in PROMISABLE:

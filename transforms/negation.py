@@ -60,7 +60,17 @@ def is_habitual(forms: list[str], clauses: list[int], index: int) -> bool:
 
 # "sprach über das Gipfeltreffen", "talked about the summit": the act is a topic of the talk.
 TOPIC_WORDS = frozenset({"über", "about", "regarding", "concerning", "bezüglich", "hinsichtlich"})
+_AMOUNT_WORDS = frozenset({"half", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                           "hundred", "hundreds", "thousand", "thousands", "dozen", "dozens", "zwei", "drei", "vier", "fünf"})
+
+
+def is_topic_word(forms: list[str], i: int) -> bool:
+    """'about the summit' is a topic; 'about 70 million dollars', 'über 100 Menschen' an amount."""
+    if forms[i] not in TOPIC_WORDS:
+        return False
+    nxt = forms[i + 1] if i + 1 < len(forms) else ""
+    return not (nxt[:1].isdigit() or nxt in _AMOUNT_WORDS)
 
 
 def is_topic(forms: list[str], clauses: list[int], index: int) -> bool:
-    return any(forms[i] in TOPIC_WORDS and clauses[i] == clauses[index] for i in range(max(0, index - 3), index))
+    return any(is_topic_word(forms, i) and clauses[i] == clauses[index] for i in range(max(0, index - 3), index))
