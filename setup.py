@@ -34,6 +34,9 @@ setup(
         "charset-normalizer>=3.3",
         "google-cloud-storage>=2.14",
         "google-auth-httplib2>=0.2",
+        # Beam's GCS/BigQuery client code: without it Beam warns at import in every worker process,
+        # and that first warning leaves Python's root logger printing Beam's INFO chatter to stderr
+        "google-apitools>=0.5.31,<0.5.32",
         "duckdb>=1.1",
         "numpy>=1.24",  # SimHash bit counting (also a Beam dependency, declared because we import it)
     ],
