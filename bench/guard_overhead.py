@@ -20,7 +20,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from transforms.clean import CleanTask, clean_document, compile_rules, guarded_clean  # noqa: E402
+from transforms.boilerplate import CleanTask, clean_document, compile_rules  # noqa: E402
+from transforms.clean import guarded_clean  # noqa: E402
 from transforms.decoding import declared_charset, decode_bytes  # noqa: E402
 from transforms.guard import Echo, GuardedWorker  # noqa: E402
 from transforms.records import RawDocument  # noqa: E402

@@ -103,7 +103,7 @@ def _insert(page: Page, copy: int) -> str:
 
 def _place_marker(index: int, html: str, url: str, language: str) -> tuple[int, bool] | None:
     """Where a distinct paragraph lands inside the extracted body: after a kept paragraph's </p>."""
-    from transforms.clean import extract_html
+    from transforms.boilerplate import extract_html
 
     text = extract_html(html, url).text
     candidates = []
@@ -230,7 +230,7 @@ def floor_loop(folder: Path) -> None:
     """The floor: one process, per page trafilatura (with metadata) + seeded langdetect on the full text."""
     from langdetect import DetectorFactory, detect_langs
 
-    from transforms.clean import extract_html
+    from transforms.boilerplate import extract_html
 
     DetectorFactory.seed = 0
     detect_langs("warm up: the language profiles load on the first call")

@@ -12,15 +12,8 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import FIXTURES, REPO
-from transforms.clean import (
-    Clean,
-    RemoveRecurring,
-    apply_rules,
-    clean_document,
-    compile_rules,
-    rejoin_broken,
-    split_paragraphs,
-)
+from transforms.boilerplate import apply_rules, clean_document, compile_rules, rejoin_broken, split_paragraphs
+from transforms.clean import Clean, RemoveRecurring
 from transforms.decoding import declared_charset, decode_bytes
 from transforms.read import parse_txt
 from transforms.records import Article, RawDocument, Reject

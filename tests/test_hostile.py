@@ -16,7 +16,8 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from transforms import read as r
 from transforms import tables
-from transforms.clean import Clean, CleanTask, clean_document, compile_rules, guarded_clean
+from transforms.boilerplate import CleanTask, clean_document, compile_rules
+from transforms.clean import Clean, guarded_clean
 from transforms.guard import GuardedWorker
 from transforms.records import Article, RawDocument, Reject
 from transforms.schema import to_arrow, to_row

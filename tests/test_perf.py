@@ -69,7 +69,7 @@ def test_only_big_jsonl_files_are_split_and_never_into_more_than_the_cap() -> No
 @pytest.mark.skipif(not (CORPUS / "fundus").is_dir(), reason="../shared/corpus is not beside the repository")
 def test_benchmark_input_marks_every_copy_inside_the_extracted_body(tmp_path: Path) -> None:
     from bench import throughput
-    from transforms.clean import extract_html
+    from transforms.boilerplate import extract_html
     from transforms.ids import content_hash
 
     args = throughput.build_parser().parse_args(["--pages", "2", "--copies", "1", "--scales", "1,4", "--add", "0"])

@@ -1,220 +1,29 @@
-"""Clean: HTML to main text (trafilatura), then text-level boilerplate removal for every input.
+"""Clean (Beam half): run ``transforms.boilerplate`` on every document in a guarded helper process,
+then remove paragraphs that recur across a source's articles (learned boilerplate).
 
-Order: extract (HTML only) -> split paragraphs -> rejoin paragraphs broken mid-sentence ->
-publisher rules -> generic rules -> (later, across the run) learned recurring paragraphs.
-Every removed paragraph is kept with the rule that removed it, so over-removal can be audited.
+The pure cleaning functions live in ``transforms/boilerplate.py``, which imports no Beam: the
+helper process that runs them (``transforms/guard.py``) then starts without importing Beam.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import functools
-import re
-import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import apache_beam as beam
 
-from transforms import ids
+from transforms.boilerplate import (
+    CleanTask,
+    CompiledRules,
+    clean_document,
+    compile_rules,
+    paragraph_keys,
+    remove_learned,
+)
 from transforms.guard import GuardedWorker
-from transforms.records import Article, RawDocument, Reject, Removed
-from transforms.settings import CleanSettings, PublisherRule
-
-_SENTENCE_END = re.compile(r"""[.!?:;…"“”»«')\]]\s*$""")
-_CONTINUATION_START = re.compile(r"^[a-zäöüß(„\"]")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
-
-
-@dataclasses.dataclass(frozen=True)
-class CompiledRules:
-    """The configured rules with their regexes compiled (built once per worker)."""
-
-    generic: tuple[tuple[str, re.Pattern[str]], ...]
-    publishers: tuple[tuple[PublisherRule, tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...],
-                            tuple[re.Pattern[str], ...]], ...]
-
-
-def compile_rules(settings: CleanSettings) -> CompiledRules:
-    generic = tuple(
-        (f"generic:{lang}", re.compile(pattern, re.I)) for lang, patterns in sorted(settings.generic.items())
-        for pattern in patterns
-    )
-    publishers = tuple(
-        (rule, tuple(re.compile(p, re.I) for p in rule.signature), tuple(re.compile(p, re.I) for p in rule.cut_from),
-         tuple(re.compile(p, re.I) for p in rule.drop))
-        for rule in settings.publishers
-    )
-    return CompiledRules(generic, publishers)
-
-
-# --- pure text functions --------------------------------------------------------------------
-
-
-def normalize_text(text: str) -> str:
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
-    return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-
-
-def split_paragraphs(text: str) -> list[str]:
-    """Paragraphs are non-empty lines: news text uses single and double newlines alike."""
-    return [line for line in normalize_text(text).split("\n") if line]
-
-
-def rejoin_broken(paragraphs: Iterable[str]) -> list[str]:
-    """Join a paragraph that stops mid-sentence with the next one when that continues in lower case."""
-    out: list[str] = []
-    for paragraph in paragraphs:
-        if out and not _SENTENCE_END.search(out[-1]) and _CONTINUATION_START.match(paragraph):
-            out[-1] = f"{out[-1]} {paragraph}"
-        else:
-            out.append(paragraph)
-    return out
-
-
-def source_key(source: str | None, url: str | None) -> str | None:
-    """What groups articles of one publisher: the source name, else the URL host."""
-    if source:
-        return source.strip().casefold()
-    return ids.url_host(url) or None
-
-
-def apply_rules(
-    paragraphs: list[str], rules: CompiledRules, source: str | None, url: str | None
-) -> tuple[list[str], list[Removed]]:
-    """Publisher rules (by source, host or text signature), then generic rules."""
-    kept, removed = list(paragraphs), []
-    haystack = f"{source or ''} {ids.url_host(url)}".casefold()
-    full_text = "\n".join(paragraphs)
-    for rule, signature, cut_from, drop in rules.publishers:
-        applies = any(m.casefold() in haystack for m in rule.match) or any(s.search(full_text) for s in signature)
-        if not applies:
-            continue
-        for index, paragraph in enumerate(kept):
-            if any(p.search(paragraph) for p in cut_from):
-                removed += [Removed(p, f"publisher:{rule.name}:cut_from") for p in kept[index:]]
-                kept = kept[:index]
-                break
-        still = []
-        for paragraph in kept:
-            if any(p.search(paragraph) for p in drop):
-                removed.append(Removed(paragraph, f"publisher:{rule.name}:drop"))
-            else:
-                still.append(paragraph)
-        kept = still
-    final = []
-    for paragraph in kept:
-        rule_name = next((name for name, pattern in rules.generic if pattern.search(paragraph)), None)
-        if rule_name:
-            removed.append(Removed(paragraph, rule_name))
-        else:
-            final.append(paragraph)
-    return final, removed
-
-
-@dataclasses.dataclass(frozen=True)
-class HtmlExtract:
-    text: str
-    title: str | None
-    authors: tuple[str, ...]
-    date: dt.date | None
-    site_name: str | None
-
-
-def extract_html(html: str, url: str | None) -> HtmlExtract:
-    """Main text and metadata in one trafilatura pass (the HTML is parsed once)."""
-    import trafilatura  # heavy; imported on the worker
-
-    doc = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, include_tables=False, deduplicate=False,
-        date_extraction_params={"extensive_search": False, "original_date": True},
-    )
-    if doc is None:
-        return HtmlExtract("", None, (), None, None)
-    date = None
-    if doc.date:
-        try:
-            date = dt.date.fromisoformat(doc.date[:10])
-        except ValueError:
-            date = None
-    authors = tuple(a.strip() for a in (doc.author or "").split(";") if a.strip())
-    return HtmlExtract(doc.text or "", doc.title or None, authors, date, doc.sitename or None)
-
-
-_FALLBACK_BASES = (None, "invalid", "warc_date", "http_last_modified", "first_fetch")
-
-
-def clean_document(doc: RawDocument, rules: CompiledRules, settings: CleanSettings,
-                   ingested_at: dt.datetime) -> Article | Reject:
-    """One document to an Article (language still "und"), or a Reject."""
-    published_at, basis = doc.published_at, doc.published_basis
-    title, authors, site_name = doc.title, (), None
-    if doc.kind == "html":
-        extract = extract_html(doc.body, doc.url)
-        text = extract.text
-        title = title or extract.title
-        authors, site_name = extract.authors, extract.site_name
-        if extract.date and basis in _FALLBACK_BASES:
-            published_at = dt.datetime.combine(extract.date, dt.time(), dt.timezone.utc)
-            basis = "page"
-    else:
-        text = doc.body
-    paragraphs = rejoin_broken(split_paragraphs(text))
-    if title and paragraphs and paragraphs[0].casefold() == normalize_text(title).casefold():
-        paragraphs = paragraphs[1:]  # the title repeated as the first line of the body
-    if sum(len(p) for p in paragraphs) < settings.min_chars:
-        return Reject(doc.source_uri, "clean", "clean/too_short",
-                      f"{sum(len(p) for p in paragraphs)} characters of text after extraction (< {settings.min_chars})")
-    kept, removed = apply_rules(paragraphs, rules, doc.source or site_name, doc.url)
-    body = "\n\n".join(kept)
-    return Article(
-        article_id=ids.article_id(doc.url, body or "\n".join(paragraphs)), url=doc.url, source_uri=doc.source_uri,
-        source=doc.source or site_name, title=normalize_text(title) if title else None, text=body,
-        removed=tuple(removed), language="und", language_prob=None, published_at=published_at,
-        published_basis=basis if published_at else (basis if basis == "invalid" else None),
-        ingested_at=ingested_at, content_hash=ids.content_hash(body or "\n".join(paragraphs)), authors=authors,
-        site_name=site_name, encoding=doc.encoding, fetch_status=doc.fetch_status,
-    )
-
-
-def paragraph_keys(article: Article, min_chars: int) -> set[tuple[str, str]]:
-    """(source, paragraph hash) pairs an article contributes to the learned-boilerplate count."""
-    key = source_key(article.source, article.url)
-    if key is None:
-        return set()
-    return {(key, ids.stable_hash(p.casefold())) for p in article.text.split("\n\n") if len(p) >= min_chars}
-
-
-def remove_learned(article: Article, recurring: set[tuple[str, str]] | frozenset[tuple[str, str]]) -> Article:
-    key = source_key(article.source, article.url)
-    if key is None or not recurring:
-        return article
-    kept, removed = [], list(article.removed)
-    for paragraph in article.text.split("\n\n"):
-        if (key, ids.stable_hash(paragraph.casefold())) in recurring:
-            removed.append(Removed(paragraph, "learned:recurring"))
-        else:
-            kept.append(paragraph)
-    if len(removed) == len(article.removed):
-        return article
-    return dataclasses.replace(article, text="\n\n".join(kept), removed=tuple(removed))
-
-
-# --- Beam -----------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class CleanTask:
-    """What the guarded helper process runs: ``clean_document`` with the rules compiled once there."""
-
-    settings: CleanSettings
-    ingested_at: dt.datetime
-
-    def __call__(self) -> Callable[[RawDocument], Article | Reject]:
-        rules = compile_rules(self.settings)
-        return functools.partial(clean_document, rules=rules, settings=self.settings, ingested_at=self.ingested_at)
-
+from transforms.records import Article, RawDocument, Reject
+from transforms.settings import CleanSettings
 
 _PARSE_REASONS = {"timeout": "parse/timeout", "crashed": "parse/crashed", "error": "parse/error"}
 

@@ -204,7 +204,13 @@ def _optional_str(record: dict[str, Any], key: str) -> str | None:
 
 def without_lone_surrogates(text: str) -> str:
     """JSON may escape half a surrogate pair ("\\ud800"); Parquet (UTF-8) cannot hold it: U+FFFD instead."""
-    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")  # C speed; the regex walk is only needed when this fails
+        return text
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
 
 
 def _published(raw: Any) -> tuple[dt.datetime | None, str | None]:
