@@ -18,7 +18,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
 from pipeline.graph import ArticlesToTables
-from pipeline.options import EventwireOptions, with_local_defaults
+from pipeline.options import EventwireOptions, with_local_defaults, with_parallelism
 from pipeline.progress import Progress
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from transforms import read as read_stage
@@ -161,7 +161,7 @@ def run(argv: list[str]) -> RunSummary:
     options = with_local_defaults(PipelineOptions(beam_args), beam_args)
     opts = options.view_as(EventwireOptions)
     options.view_as(SetupOptions).save_main_session = False
-    settings = load_settings(opts.config)
+    settings = with_parallelism(load_settings(opts.config), options)
     if opts.max_records:
         import dataclasses
 

@@ -25,7 +25,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
 from pipeline.batch import new_run_id
 from pipeline.graph import ArticlesToTables
-from pipeline.options import EventwireOptions, with_local_defaults
+from pipeline.options import EventwireOptions, with_local_defaults, with_parallelism
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from pipeline.version import VERSION
 from transforms.events import EventModel, load_event_model
@@ -96,7 +96,7 @@ def prepare(argv: list[str], prog: str = "eventwire feeds", extra: argparse.Argu
     options = with_local_defaults(PipelineOptions(beam_args), beam_args)
     options.view_as(SetupOptions).save_main_session = False
     opts = options.view_as(EventwireOptions)
-    settings = load_settings(opts.config)
+    settings = with_parallelism(load_settings(opts.config), options)
     fetch = settings.fetch
     if args.allow_private_networks:
         fetch = dataclasses.replace(fetch, allow_private_networks=True)

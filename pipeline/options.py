@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 from apache_beam.options.pipeline_options import (
@@ -10,6 +11,8 @@ from apache_beam.options.pipeline_options import (
     StandardOptions,
     WorkerOptions,
 )
+
+from transforms.settings import Settings
 
 
 class EventwireOptions(PipelineOptions):
@@ -28,8 +31,11 @@ class EventwireOptions(PipelineOptions):
 def with_local_defaults(options: PipelineOptions, argv: list[str]) -> PipelineOptions:
     """Name the runner explicitly: Beam's bare default first tries to download Prism from GitHub.
 
-    Locally that is FnApiRunner on every core, multi-process (trafilatura and langdetect are
-    CPU-bound Python; threads would share one core).
+    Locally that is FnApiRunner executing the graph in-process, with the cleaning (trafilatura,
+    most of an article's cost) spread over one helper process per core (``clean.parse_processes``,
+    see ``with_parallelism``). Measured with bench/throughput.py, this beats Beam's
+    multi-process mode on the same cores: no worker processes that each import Beam and load
+    every model again, and no gRPC hop for every element between stages.
     """
     standard = options.view_as(StandardOptions)
     if standard.runner is None:
@@ -37,10 +43,27 @@ def with_local_defaults(options: PipelineOptions, argv: list[str]) -> PipelineOp
         direct = options.view_as(DirectOptions)
         given = " ".join(argv)
         if "--direct_num_workers" not in given:
-            direct.direct_num_workers = max(1, os.cpu_count() or 1)
-        if "--direct_running_mode" not in given and direct.direct_num_workers > 1:
-            direct.direct_running_mode = "multi_processing"
+            direct.direct_num_workers = 1
+        if "--direct_running_mode" not in given:
+            direct.direct_running_mode = "in_memory" if direct.direct_num_workers == 1 else "multi_processing"
         if "--default_sdk_harness_log_level" not in given:
             # worker processes would otherwise print Beam's harness chatter at INFO on every run
             options.view_as(WorkerOptions).default_sdk_harness_log_level = "WARNING"
     return options
+
+
+def runs_in_process(options: PipelineOptions) -> bool:
+    """True when the local runner executes the whole graph in this one process."""
+    direct = options.view_as(DirectOptions)
+    return (options.view_as(StandardOptions).runner in ("FnApiRunner", "DirectRunner")
+            and (direct.direct_num_workers or 1) == 1 and direct.direct_running_mode in (None, "in_memory"))
+
+
+def with_parallelism(settings: Settings, options: PipelineOptions) -> Settings:
+    """Resolve ``clean.parse_processes: 0``: one helper per core when the graph runs in-process
+    (the helpers are then where the cores are used), else one per worker (Dataflow and the
+    multi-process runner already run a worker per core)."""
+    if settings.clean.parse_processes > 0:
+        return settings
+    processes = max(1, os.cpu_count() or 1) if runs_in_process(options) else 1
+    return dataclasses.replace(settings, clean=dataclasses.replace(settings.clean, parse_processes=processes))

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import apache_beam as beam
+from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.boilerplate import (
     CleanTask,
@@ -21,55 +22,87 @@ from transforms.boilerplate import (
     paragraph_keys,
     remove_learned,
 )
-from transforms.guard import GuardedWorker
+from transforms.guard import GuardedPool, GuardedWorker, Outcome
 from transforms.records import Article, RawDocument, Reject
 from transforms.settings import CleanSettings
 
 _PARSE_REASONS = {"timeout": "parse/timeout", "crashed": "parse/crashed", "error": "parse/error"}
 
 
-def guarded_clean(doc: RawDocument, worker: GuardedWorker) -> Article | Reject:
-    """``clean_document`` in the worker's helper process; a spinning or crashing parser becomes a reject."""
-    outcome = worker.call(doc)
+def outcome_to_result(source_uri: str, outcome: Outcome) -> Article | Reject:
+    """A helper's outcome for one document: its Article or Reject, or a parse reject when the helper
+    spun past the time limit, crashed or raised."""
     if outcome.status == "ok":
         return outcome.value
-    return Reject(doc.source_uri, "parse", _PARSE_REASONS[outcome.status], outcome.detail[:300])
+    return Reject(source_uri, "parse", _PARSE_REASONS[outcome.status], outcome.detail[:300])
+
+
+def guarded_clean(doc: RawDocument, worker: GuardedWorker) -> Article | Reject:
+    """``clean_document`` in a helper process; a spinning or crashing parser becomes a reject."""
+    return outcome_to_result(doc.source_uri, worker.call(doc))
 
 
 class CleanFn(beam.DoFn):
-    """RawDocument -> Article (main) or Reject (tag ``rejects``)."""
+    """RawDocument -> Article (main) or Reject (tag ``rejects``).
+
+    With isolation, documents go to a pool of ``parse_processes`` helper processes: ``process``
+    hands each document to a free helper and emits whichever results are ready, so the helpers
+    parse while this worker reads the next documents (and, in-process locally, runs later
+    stages). Results carry their own document's window and timestamp; ``finish_bundle`` waits
+    for the last ones.
+    """
 
     def __init__(self, settings: CleanSettings, ingested_at: dt.datetime) -> None:
         self._settings = settings
         self._ingested_at = ingested_at
         self._rules: CompiledRules | None = None
-        self._worker: GuardedWorker | None = None
+        self._pool: GuardedPool | None = None
 
     def setup(self) -> None:
-        if self._settings.parse_isolation:  # the helper itself starts on the first document
-            self._worker = GuardedWorker(CleanTask(self._settings, self._ingested_at),
-                                         self._settings.parse_timeout_seconds, self._settings.parse_memory_mb << 20)
+        if self._settings.parse_isolation:  # the helpers themselves start on the first documents
+            self._pool = GuardedPool(CleanTask(self._settings, self._ingested_at), max(1, self._settings.parse_processes),
+                                     self._settings.parse_timeout_seconds, self._settings.parse_memory_mb << 20)
         else:
             self._rules = compile_rules(self._settings)
 
     def teardown(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
+        if self._pool is not None:
+            self._pool.close()
 
-    def process(self, doc: RawDocument) -> Iterator[Any]:
-        if self._worker is not None:
-            result = guarded_clean(doc, self._worker)
-        else:
+    def process(self, doc: RawDocument, timestamp: Any = beam.DoFn.TimestampParam,
+                window: Any = beam.DoFn.WindowParam) -> Iterator[Any]:
+        if self._pool is None:
             assert self._rules is not None
             try:
                 result = clean_document(doc, self._rules, self._settings, self._ingested_at)
             except (ValueError, TypeError, RecursionError, MemoryError) as exc:  # a parser choking on one page
                 result = Reject(doc.source_uri, "parse", "parse/error", f"{type(exc).__name__}: {exc}"[:300])
-        if isinstance(result, Reject):
-            beam.metrics.Metrics.counter("eventwire", f"reject:{result.reason}").inc()
-            yield beam.pvalue.TaggedOutput("rejects", result)
-        else:
-            yield result
+            yield _tagged(result)
+            return
+        if not self._pool.has_capacity():
+            yield self._emit(*self._pool.next_outcome())
+        self._pool.submit(doc, (doc.source_uri, timestamp, window))
+
+    def finish_bundle(self) -> Iterator[Any]:
+        if self._pool is not None:
+            for token, outcome in self._pool.drain():
+                yield self._emit(token, outcome)
+
+    @staticmethod
+    def _emit(token: tuple[str, Any, Any], outcome: Outcome) -> Any:
+        source_uri, timestamp, window = token
+        result = outcome_to_result(source_uri, outcome)
+        tagged = _tagged(result)
+        if isinstance(tagged, beam.pvalue.TaggedOutput):
+            return beam.pvalue.TaggedOutput(tagged.tag, WindowedValue(result, timestamp, (window,)))
+        return WindowedValue(result, timestamp, (window,))
+
+
+def _tagged(result: Article | Reject) -> Any:
+    if isinstance(result, Reject):
+        beam.metrics.Metrics.counter("eventwire", f"reject:{result.reason}").inc()
+        return beam.pvalue.TaggedOutput("rejects", result)
+    return result
 
 
 class _RemoveLearnedFn(beam.DoFn):

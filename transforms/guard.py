@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_connections
 from typing import Any
 
 _MEMORY_ERROR_EXIT = 70  # the child's exit status after a MemoryError (its state is not trusted after one)
@@ -112,6 +113,7 @@ class GuardedWorker:
         self._send: Connection | None = None
         self._recv: Connection | None = None
         self.restarts = 0
+        self._submitted_at = 0.0
         self.last_compute_seconds = 0.0  # wall time the last element took inside the helper (overhead = call - this)
         self.last_compute_cpu_seconds = 0.0  # its CPU time there (for measuring the guard's own CPU cost)
 
@@ -174,6 +176,15 @@ class GuardedWorker:
     # --- calls ----------------------------------------------------------------------------
 
     def call(self, item: Any) -> Outcome:
+        """Run ``item`` through the helper and wait for its outcome."""
+        return self.submit(item) or self.result()
+
+    def submit(self, item: Any) -> Outcome | None:
+        """Hand ``item`` to the helper without waiting; its time limit starts now.
+
+        Returns None when the helper took it (``result()`` collects it), or the outcome at once
+        when the helper could not even receive it. One element at a time per helper.
+        """
         payload = _dumps(item)
         for attempt in (1, 2):
             if self._proc is None:
@@ -186,10 +197,25 @@ class GuardedWorker:
                 code = self._restart_after()
                 if attempt == 2:
                     return Outcome("crashed", detail=_describe_exit(code))
-        started = time.monotonic()
-        if not self._recv.poll(self._timeout):
+        self._submitted_at = time.monotonic()
+        return None
+
+    @property
+    def deadline(self) -> float:
+        """When the submitted element's time is up (``time.monotonic()`` clock)."""
+        return self._submitted_at + self._timeout
+
+    @property
+    def connection(self) -> Connection | None:
+        """What ``multiprocessing.connection.wait`` watches for the submitted element's reply."""
+        return self._recv
+
+    def result(self) -> Outcome:
+        """The outcome of the submitted element, waiting until its deadline at most."""
+        assert self._recv is not None
+        if not self._recv.poll(max(0.0, self.deadline - time.monotonic())):
             self._restart_after()
-            return Outcome("timeout", detail=f"no result after {time.monotonic() - started:.1f}s "
+            return Outcome("timeout", detail=f"no result after {time.monotonic() - self._submitted_at:.1f}s "
                                              f"(limit {self._timeout:g}s); helper process restarted")
         try:
             status, value, (self.last_compute_seconds, self.last_compute_cpu_seconds) = pickle.loads(
@@ -209,6 +235,67 @@ class GuardedWorker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class GuardedPool:
+    """Several helpers working at once: ``submit`` elements with a token, collect ``(token, Outcome)``.
+
+    Each helper holds one element at a time, so at most ``size`` elements are in flight and the
+    caller keeps working (or submits more) while the helpers compute. Outcomes come back in the
+    order they finish, each with the limits of ``GuardedWorker``. Not thread-safe: one per DoFn.
+    """
+
+    def __init__(self, factory: Callable[[], Callable[[Any], Any]], size: int, timeout_seconds: float,
+                 memory_bytes: int = 0) -> None:
+        self._workers = [GuardedWorker(factory, timeout_seconds, memory_bytes) for _ in range(max(1, size))]
+        self._busy: dict[int, Any] = {}  # worker index -> token of its element
+        self._done: list[tuple[Any, Outcome]] = []  # outcomes known at submission (the helper could not take it)
+
+    @property
+    def size(self) -> int:
+        return len(self._workers)
+
+    def has_capacity(self) -> bool:
+        return len(self._busy) < len(self._workers)
+
+    def pending(self) -> int:
+        return len(self._busy) + len(self._done)
+
+    def submit(self, item: Any, token: Any) -> None:
+        index = next(i for i in range(len(self._workers)) if i not in self._busy)
+        outcome = self._workers[index].submit(item)
+        if outcome is None:
+            self._busy[index] = token
+        else:
+            self._done.append((token, outcome))
+
+    def next_outcome(self) -> tuple[Any, Outcome]:
+        """Wait for any element to finish (or the earliest deadline to pass) and return it."""
+        if self._done:
+            return self._done.pop(0)
+        if not self._busy:
+            raise LookupError("nothing submitted")
+        by_connection = {self._workers[i].connection: i for i in self._busy}
+        earliest = min(self._busy, key=lambda i: self._workers[i].deadline)
+        ready = wait_connections(list(by_connection),  # type: ignore[arg-type]
+                                 max(0.0, self._workers[earliest].deadline - time.monotonic()))
+        index = by_connection[ready[0]] if ready else earliest  # nothing ready: the earliest has timed out
+        return self._busy.pop(index), self._workers[index].result()
+
+    def drain(self) -> list[tuple[Any, Outcome]]:
+        out = []
+        while self.pending():
+            out.append(self.next_outcome())
+        return out
+
+    def close(self) -> None:
+        for worker in self._workers:
+            worker.close()
+        self._busy.clear()
+
+    @property
+    def restarts(self) -> int:
+        return sum(w.restarts for w in self._workers)
 
 
 class Echo:

@@ -147,6 +147,9 @@ class CleanSettings:
     parse_timeout_seconds: float = 20.0  # wall-clock limit per document
     parse_memory_mb: int = 2048  # address-space cap of the helper process (0: none)
     parse_isolation: bool = True  # False: run in the worker itself (no time limit; for debugging)
+    # Helper processes per Clean DoFn, working at once. 0 = decided at launch: one per core when the
+    # local runner executes the graph in-process (the helpers are then the run's parallelism), else 1.
+    parse_processes: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
