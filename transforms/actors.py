@@ -92,11 +92,17 @@ def _particle_name(tokens: list[Token], i: int) -> bool:
 
 # "anti-Syria journalist", "US $50 million": the name is an attribute or a currency, not a party.
 _CURRENCY = frozenset({"$", "dollar", "dollars", "dollar-", "cents"})
+# "Iran-backed rebels", "NATO-member Norway", "a London-based group": the name qualifies the noun
+# after it, which is the party ("-led" is different: "US-led forces" are the leader's forces).
+_QUALIFIERS = frozenset({
+    "backed", "sponsored", "funded", "supported", "allied", "aligned", "member", "based", "friendly", "leaning",
+})  # fmt: skip
 
 
 def _not_a_party(tokens: list[Token], start: int, end: int) -> bool:
     anti = start > 1 and tokens[start - 1].text == "-" and tokens[start - 2].lower in ("anti", "anti-")
-    return anti or (end < len(tokens) and tokens[end].lower in _CURRENCY)
+    qualifier = end + 1 < len(tokens) and tokens[end].text == "-" and tokens[end + 1].lower in _QUALIFIERS
+    return anti or qualifier or (end < len(tokens) and tokens[end].lower in _CURRENCY)
 
 
 def _spans(tokens: list[Token], gaz: CompiledGazetteer) -> list[tuple[int, int, Label]]:

@@ -32,7 +32,7 @@ from transforms.lexicon import CompiledLexicon, Hit, TriggerSpec, load_lexicon
 from transforms.linking import link_participants
 from transforms.modality import interpret
 from transforms.records import Article, Mention, Participant, Reject
-from transforms.sentences import is_question, split_sentences, tokenize
+from transforms.sentences import Token, is_question, split_sentences, tokenize
 from transforms.settings import Settings, packaged_config_dir, resolve_config_path
 
 log = logging.getLogger(__name__)
@@ -135,6 +135,8 @@ def _sentence_candidates(
         return []
     kept: list[Hit] = []
     for hit in sorted(hits, key=lambda h: h.start):
+        if lang == "en" and _in_name(tokens, hit.start, hit.end):
+            continue
         if any(k.spec.governs and clauses[k.start] == clauses[hit.start] and k.start < hit.start
                and not (lang == "de" and tokens[k.start].text[:1].isupper()) for k in kept):
             continue  # "agreed to provide aid": the promise is the event
@@ -164,6 +166,18 @@ def _sentence_candidates(
         trigger = " ".join(tokens[i].text for h in same for i in range(h.start, h.end))
         candidates.append(_Candidate(index, text, spec, trigger, participants, date, own, location, hit.start, clause))
     return candidates
+
+
+def _capitalized(token: Token) -> bool:
+    return token.text[:1].isupper() and token.text.isalpha()
+
+
+def _in_name(tokens: list[Token], start: int, end: int) -> bool:
+    """'The Ceasefire Violations Committee', 'Asia-Pacific Economic Cooperation': an English trigger
+    word written capitalized inside a run of capitalized words is part of a name, not an act."""
+    if start == 0 or not _capitalized(tokens[start]):
+        return False
+    return (start > 1 and _capitalized(tokens[start - 1])) or (end < len(tokens) and _capitalized(tokens[end]))
 
 
 def _delegation_heads(compiled: _Compiled, lang: str, sentences: list[str], date: dt.date | None) -> dict[str, Actor]:

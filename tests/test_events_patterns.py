@@ -1,0 +1,70 @@
+"""English news patterns: modals of a later phrase, qualifier names, short asides, names that
+contain trigger words, failed agreements, labour strikes, indictments (own example sentences)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.events_helpers import make_article, model
+from transforms.events import extract_mentions
+from transforms.sentences import tokenize
+
+DAY = dt.date(2024, 6, 2)
+
+
+def _sets(text: str, language: str = "en") -> list[tuple[str, list[str]]]:
+    mentions = extract_mentions(make_article(text, language, published=DAY), model())
+    return [(m.event_type, sorted({p.country for p in m.participants})) for m in mentions]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "and will ..." plans a later act, not the reported one
+        ("Peru is investigating the deaths of Bolivian miners and will publish its findings, a minister said.",
+         ("ACCUSE", ["BOL", "PER"])),
+        # an English noun that is a German modal form ("plant") plans nothing
+        ("A Chilean company is suing Argentina over the closure of its power plant.", ("ACCUSE", ["ARG", "CHL"])),
+        # "upcoming" after the act qualifies a later noun
+        ("The Kenyan government has banned opposition rallies before the upcoming vote.", ("COERCE", ["KEN"])),
+        # "Iran-backed", "NATO-member": the name qualifies the party after it
+        ("NATO-member Turkey condemned Sweden on Monday.", ("ACCUSE", ["SWE", "TUR"])),
+        ("Syria-backed gunmen attacked Lebanese soldiers on Friday.", ("ASSAULT", ["LBN"])),
+        # an acronym in brackets does not end the clause: the body before it is the subject
+        ("The World Health Organization (WHO) urged Brazil to share data with Peru.", ("REQUEST", ["BRA", "UN"])),
+        # "failed to reach agreement": a mutual rejection
+        ("Serbia and Kosovo failed to reach an agreement on Monday after a day of talks.", ("REJECT", ["SRB", "XKX"])),
+        # workers on an open-ended strike: a walkout, not a military strike
+        ("Thousands of Greek dock workers began an open-ended strike on Monday.", ("PROTEST", ["GRC"])),
+        # an indictment is an accusation
+        ("A Dutch court indicted two Russian officers on Tuesday.", ("ACCUSE", ["NLD", "RUS"])),
+    ],
+)
+def test_patterns(text, expected):
+    assert expected in _sets(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "unexpected"),
+    [
+        # "Economic Cooperation" inside a name is not an act of cooperation
+        ("Chile and Peru joined the Pacific Economic Cooperation Council on Monday.", "COOPERATE"),
+        # an open-ended strike ends nothing
+        ("Thousands of Greek dock workers began an open-ended strike on Monday.", "CONCEDE"),
+        # a modal before the act still makes it a plan
+        ("Peru will consider sanctions against Chile.", "SANCTION"),
+    ],
+)
+def test_pattern_non_events(text, unexpected):
+    assert unexpected not in [t for t, _ in _sets(text)]
+
+
+def test_a_short_aside_keeps_its_clause():
+    tokens = tokenize("The Food and Agriculture Organization (FAO) warned Chad, officials said.")
+    clause = {t.text: t.clause for t in tokens}
+    assert clause["Organization"] == clause["FAO"] == clause["warned"] == clause["Chad"]
+    assert clause["officials"] > clause["Chad"]  # a comma still ends it
+    long = tokenize("Chad (which borders Sudan and Libya) warned Niger.")
+    assert {t.text: t.clause for t in long}["warned"] > 0  # a longer bracket is an aside of its own
