@@ -40,6 +40,20 @@ def _sets(text: str, language: str = "en") -> list[tuple[str, list[str]]]:
         ("Thousands of Greek dock workers began an open-ended strike on Monday.", ("PROTEST", ["GRC"])),
         # an indictment is an accusation
         ("A Dutch court indicted two Russian officers on Tuesday.", ("ACCUSE", ["NLD", "RUS"])),
+        # "complained to X over Y": Y is accused, X only told
+        ("Ukraine complained to the OSCE on Friday over Russian shelling.", ("ACCUSE", ["RUS", "UKR"])),
+        # a possessor after the act is its target; the possessed noun's own phrase adds nobody
+        ("Hundreds of farmers began a sit-in to protest against France's decision to import beef from Brazil.",
+         ("PROTEST", ["FRA"])),
+        ("Germany is pushing for Poland to accept the proposal.", ("REQUEST", ["DEU", "POL"])),
+        # "the Serbs of northern Kosovo": a people named by its home
+        ("The Serbs of northern Kosovo demanded autonomy from Kosovar authorities.", ("REQUEST", ["XKX"])),
+        # the neighbour in "border with X" names the border, not a party
+        ("Armenian rebels threatened to attack villages near Azerbaijan's border with Iran.", ("THREATEN", ["ARM"])),
+        # "evacuated the wounded": humanitarian aid
+        ("Red Cross teams evacuated the wounded from a Syrian village on Monday.", ("AID", ["ICRC", "SYR"])),
+        # "X is out of the question": the act before it is what is rejected
+        ("Berlin said that lifting sanctions on Russia is out of the question.", ("REJECT", ["DEU", "RUS"])),
     ],
 )
 def test_patterns(text, expected):

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"\w+|['’]s\b")
 
+_OUT_OF_QUESTION = ("out", "of", "the", "question")
 _LEAD_VERBS = frozenset({"leiten", "anführen", "führen", "vertreten", "lead", "head", "represent"})
 _DELEGATION_WORDS = frozenset({"delegation", "delegationen", "seite", "side", "delegations"})
 
@@ -133,6 +134,9 @@ def _sentence_candidates(
     actors = resolve_counterparts(find_actors(tokens, compiled.gazetteer, date.date))
     if not any(a.key for a in actors):
         return []
+    for verdict in [h for h in hits if h.end - h.start == 4 and tuple(forms[h.start : h.end]) == _OUT_OF_QUESTION]:
+        # "removing the sanctions is out of the question": the acts before it are what it rules out
+        hits = [h for h in hits if h.start >= verdict.start or clauses[h.start] != clauses[verdict.start]]
     kept: list[Hit] = []
     for hit in sorted(hits, key=lambda h: h.start):
         if lang == "en" and _in_name(tokens, hit.start, hit.end):
