@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 
 from tests.events_helpers import make_article, model
-from transforms.events import extract_mentions
+from transforms.actors import find_actors
+from transforms.events import compile_model, extract_mentions
 from transforms.sentences import tokenize
 
 DAY = dt.date(2024, 6, 2)
@@ -69,6 +70,8 @@ def test_patterns(text, expected):
         ("Thousands of Greek dock workers began an open-ended strike on Monday.", "CONCEDE"),
         # a modal before the act still makes it a plan
         ("Peru will consider sanctions against Chile.", "SANCTION"),
+        # a strike that kills aid workers is no walkout
+        ("Two aid workers were wounded when an Israeli strike hit Rafah on Monday.", "PROTEST"),
     ],
 )
 def test_pattern_non_events(text, unexpected):
@@ -82,3 +85,19 @@ def test_a_short_aside_keeps_its_clause():
     assert clause["officials"] > clause["Chad"]  # a comma still ends it
     long = tokenize("Chad (which borders Sudan and Libya) warned Niger.")
     assert {t.text: t.clause for t in long}["warned"] > 0  # a longer bracket is an aside of its own
+
+
+def test_a_dateline_agency_still_ends_the_clause():
+    tokens = tokenize("MOSCOW (Reuters) - Ukraine attacked Russian positions on Monday.")
+    clause = {t.text: t.clause for t in tokens}
+    assert clause["MOSCOW"] < clause["Ukraine"]
+
+
+def _actor_countries(text: str) -> set[str | None]:
+    actors = find_actors(tokenize(text), compile_model(model()).gazetteer, DAY)
+    return {a.country for a in actors if not a.location}
+
+
+def test_a_border_neighbour_is_a_party_unless_the_border_is_a_place():
+    assert "SYR" in _actor_countries("Turkey closed its border with Syria on Monday.")
+    assert "SYR" not in _actor_countries("Kurdish fighters attacked a village near Turkey's border with Syria.")

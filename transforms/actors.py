@@ -157,7 +157,11 @@ def _homes(tokens: list[Token], chunks: list[list[tuple[int, int, Label]]]) -> d
 
 
 def _border_neighbour(tokens: list[Token], start: int) -> bool:
-    return start > 1 and tokens[start - 2].lower in _BORDER.get(tokens[start - 1].lower, ())
+    """Only where the border is a place ("villages near Macedonia's border with Bulgaria"): in
+    "Russia closed its border with Georgia" the neighbour is the done-to."""
+    if start < 2 or tokens[start - 2].lower not in _BORDER.get(tokens[start - 1].lower, ()):
+        return False
+    return any(t.lower in _LOCATION_PREPS | {"along", "across", "entlang"} for t in tokens[max(0, start - 7) : start - 2])
 
 
 def find_actors(tokens: list[Token], gaz: CompiledGazetteer, date: dt.date | None) -> list[Actor]:

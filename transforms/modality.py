@@ -32,10 +32,11 @@ FUTURE = frozenset({"will", "would", "wird", "werden", "würde", "würden", "sha
 _INTENT = frozenset({"ready", "prepared", "willing", "committed", "bereit", "gewillt"})
 # A strike that is called off or ended is a labour strike (a military strike is not "called off").
 _STRIKE = frozenset({"strike", "strikes", "streik", "streiks"})
-# Who goes on a labour strike: with one of these in the sentence an English "strike" is a walkout.
-_LABOUR = frozenset({
-    "workers", "worker", "union", "unions", "employees", "staff", "teachers", "doctors", "nurses", "miners",
-    "drivers", "pilots", "dockers", "dockworkers", "strikers", "labour", "labor", "walkout", "wages", "pay",
+# Words right before an English "strike" that make it a labour walkout ("an open-ended strike", "a 24-hour
+# strike", "an indefinite strike"); a military strike is not open-ended or nationwide.
+_LABOUR_STRIKE = frozenset({
+    "ended", "indefinite", "warning", "nationwide", "hour", "day", "week", "token", "wildcat", "sympathy",
+    "labour", "labor", "teachers", "doctors", "workers", "miners", "transport", "rail",
 })  # fmt: skip
 # A promise made conditional on the other side's act is a threat ("will withdraw its troops unless ...").
 _CONDITION = frozenset({"unless"})
@@ -89,7 +90,7 @@ def interpret(hit: Hit, forms: list[str], clauses: list[int], lang: str) -> Hit 
                   and forms[j - 1] != "-"), None)  # "an open-ended strike" ends nothing
     if ender is not None and forms[i] in _STRIKE:
         return replace(hit, spec=_as(spec, "CONCEDE", "082"))  # "called off a four-day strike": a labour strike
-    if lang == "en" and forms[i] in _STRIKE and spec.event_type == "ASSAULT" and _LABOUR & set(forms):
+    if lang == "en" and forms[i] in _STRIKE and spec.event_type == "ASSAULT" and i > 0 and forms[i - 1] in _LABOUR_STRIKE:
         return replace(hit, spec=_as(spec, "PROTEST", "143"))  # "workers ... an open-ended strike": a walkout
     if ender is not None and spec.event_type in _EASED:
         return replace(hit, spec=_as(spec, *_EASED[spec.event_type]))

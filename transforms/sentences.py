@@ -18,8 +18,9 @@ _TOKEN = re.compile(r"\d+(?:[.,:]\d+)*\.?|\w+\.?|['’]s\b|[^\w\s]", re.UNICODE)
 # Clause boundaries: the participants of an act are looked for inside the trigger's clause.
 _CLAUSE_PUNCT = frozenset({",", ";", ":", "–", "—", "(", ")", "\"", "„", "“", "”", "»", "«"})
 # "The International Labor Office (ILO) reiterated ...", "Olaf Scholz (SPD) sagte": a short aside
-# in brackets (an acronym, a party) does not end the clause it stands in.
-_SHORT_ASIDE = re.compile(r"\(\s*[\w.&/'’-]+(?:\s+[\w.&/'’-]+){0,2}\s*\)")
+# in brackets (an acronym, a party) does not end the clause it stands in; a dateline's agency
+# ("MOSCOW (Reuters) - ...") still does.
+_SHORT_ASIDE = re.compile(r"\(\s*[\w.&/'’-]+(?:\s+[\w.&/'’-]+){0,2}\s*\)(?!\s*[-–—])")
 
 
 class Token(NamedTuple):  # a NamedTuple: built ~100 times per article, it must be cheap
