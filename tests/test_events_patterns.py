@@ -53,6 +53,9 @@ def _sets(text: str, language: str = "en") -> list[tuple[str, list[str]]]:
         ("Armenian rebels threatened to attack villages near Azerbaijan's border with Iran.", ("THREATEN", ["ARM"])),
         # "evacuated the wounded": humanitarian aid
         ("Red Cross teams evacuated the wounded from a Syrian village on Monday.", ("AID", ["ICRC", "SYR"])),
+        # a blockade is a state's restriction (COERCE 191); lifting one eases it (RETREAT 0872)
+        ("Egypt imposed a blockade on Libyan ports on Monday.", ("COERCE", ["EGY", "LBY"])),
+        ("Israel lifted its blockade of Lebanon on Thursday.", ("RETREAT", ["ISR", "LBN"])),
         # "X is out of the question": the act before it is what is rejected
         ("Berlin said that lifting sanctions on Russia is out of the question.", ("REJECT", ["DEU", "RUS"])),
     ],
@@ -101,3 +104,8 @@ def _actor_countries(text: str) -> set[str | None]:
 def test_a_border_neighbour_is_a_party_unless_the_border_is_a_place():
     assert "SYR" in _actor_countries("Turkey closed its border with Syria on Monday.")
     assert "SYR" not in _actor_countries("Kurdish fighters attacked a village near Turkey's border with Syria.")
+
+
+def test_lifting_a_blockade_is_cameo_0872():
+    mentions = extract_mentions(make_article("Die Türkei hob die Seeblockade gegen Zypern auf.", "de", published=DAY), model())
+    assert [(m.event_type, m.cameo_code) for m in mentions] == [("RETREAT", "0872")]

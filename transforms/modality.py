@@ -92,11 +92,13 @@ def interpret(hit: Hit, forms: list[str], clauses: list[int], lang: str) -> Hit 
         return replace(hit, spec=_as(spec, "CONCEDE", "082"))  # "called off a four-day strike": a labour strike
     if lang == "en" and forms[i] in _STRIKE and spec.event_type == "ASSAULT" and i > 0 and forms[i - 1] in _LABOUR_STRIKE:
         return replace(hit, spec=_as(spec, "PROTEST", "143"))  # "workers ... an open-ended strike": a walkout
-    if ender is not None and spec.event_type in _EASED:
-        return replace(hit, spec=_as(spec, *_EASED[spec.event_type]))
+    # "lifted the blockade / siege": CAMEO 0872 ease a military blockade
+    eased = ("RETREAT", "0872") if spec.cameo == "191" else _EASED.get(spec.event_type)
+    if ender is not None and eased:
+        return replace(hit, spec=_as(spec, *eased))
     lifted = any(f in _AUFHEBEN and clauses[j] == clauses[i] for j, f in enumerate(forms))
-    if lang == "de" and spec.event_type in _EASED and lifted:
-        return replace(hit, spec=_as(spec, *_EASED[spec.event_type]))  # "hob die Ausgangssperre auf"
+    if lang == "de" and eased and lifted:
+        return replace(hit, spec=_as(spec, *eased))  # "hob die Ausgangssperre auf"
     if is_modal(forms, clauses, i, spec.governs, lang):
         if not _announced(forms, i):
             return None
