@@ -50,7 +50,7 @@ def _sets(text: str, language: str = "en") -> list[tuple[str, list[str]]]:
         # "the Serbs of northern Kosovo": a people named by its home
         ("The Serbs of northern Kosovo demanded autonomy from Kosovar authorities.", ("REQUEST", ["XKX"])),
         # the neighbour in "border with X" names the border, not a party
-        ("Armenian rebels threatened to attack villages near Azerbaijan's border with Iran.", ("THREATEN", ["ARM"])),
+        ("Armenian rebels threatened to attack villages near Armenia's border with Iran.", ("THREATEN", ["ARM"])),
         # "evacuated the wounded": humanitarian aid
         ("Red Cross teams evacuated the wounded from a Syrian village on Monday.", ("AID", ["ICRC", "SYR"])),
         # a blockade is a state's restriction (COERCE 191); lifting one eases it (RETREAT 0872)
