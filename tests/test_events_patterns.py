@@ -56,6 +56,12 @@ def _sets(text: str, language: str = "en") -> list[tuple[str, list[str]]]:
         # a blockade is a state's restriction (COERCE 191); lifting one eases it (RETREAT 0872)
         ("Egypt imposed a blockade on Libyan ports on Monday.", ("COERCE", ["EGY", "LBY"])),
         ("Israel lifted its blockade of Lebanon on Thursday.", ("RETREAT", ["ISR", "LBN"])),
+        # sexual assault
+        ("Peruvian soldiers raped Bolivian women near the border, a rights group said.", ("ASSAULT", ["BOL", "PER"])),
+        # ending restrictions is an easing
+        ("Hungary lifted restrictions on Serbian truck drivers on Monday.", ("CONCEDE", ["HUN", "SRB"])),
+        # at one word the longest phrase decides: handing over medicine is aid, not an extradition
+        ("Turkish medics handed over two tonnes of medicine to Syrian hospitals on Monday.", ("AID", ["SYR", "TUR"])),
         # "X is out of the question": the act before it is what is rejected
         ("Berlin said that lifting sanctions on Russia is out of the question.", ("REJECT", ["DEU", "RUS"])),
     ],

@@ -138,7 +138,7 @@ def _sentence_candidates(
         # "removing the sanctions is out of the question": the acts before it are what it rules out
         hits = [h for h in hits if h.start >= verdict.start or clauses[h.start] != clauses[verdict.start]]
     kept: list[Hit] = []
-    for hit in sorted(hits, key=lambda h: h.start):
+    for hit in sorted(hits, key=lambda h: (h.start, h.start - h.end)):  # at one word, the longest phrase first
         if lang == "en" and _in_name(tokens, hit.start, hit.end):
             continue
         if any(k.spec.governs and clauses[k.start] == clauses[hit.start] and k.start < hit.start
