@@ -43,6 +43,8 @@ def _sets(text: str, language: str = "en") -> list[tuple[str, list[str]]]:
         ("A Dutch court indicted two Russian officers on Tuesday.", ("ACCUSE", ["NLD", "RUS"])),
         # "complained to X over Y": Y is accused, X only told
         ("Ukraine complained to the OSCE on Friday over Russian shelling.", ("ACCUSE", ["RUS", "UKR"])),
+        # "to" before the trigger is no addressee: the one condemned stays
+        ("Sweden moved to condemn Iran over two jailed Swedish citizens.", ("ACCUSE", ["IRN", "SWE"])),
         # a possessor after the act is its target; the possessed noun's own phrase adds nobody
         ("Hundreds of farmers began a sit-in to protest against France's decision to import beef from Brazil.",
          ("PROTEST", ["FRA"])),

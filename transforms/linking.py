@@ -122,8 +122,8 @@ def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: 
     if passive and agent_at is not None:
         agents = [g for g in groups if g[0].start > agent_at]
         groups = agents[:1] if agents else groups
-    if hit.spec.event_type == "ACCUSE" and len(groups) >= 2 and _follows(forms, groups[0][0].start, _ADDRESSEE):
-        reason = next((g for g in groups[1:] if _follows(forms, g[0].start, _GROUNDS)), None)
+    if hit.spec.event_type == "ACCUSE" and len(groups) >= 2 and _follows(forms, hit.end, groups[0][0].start, _ADDRESSEE):
+        reason = next((g for g in groups[1:] if _follows(forms, hit.end, g[0].start, _GROUNDS)), None)
         if reason is not None:  # "complained to the UN over Israeli raids": Israel is accused, the UN told
             groups = [reason]
     if groups:
@@ -142,9 +142,9 @@ _ADDRESSEE = frozenset({"to"})
 _GROUNDS = frozenset({"over", "against"})
 
 
-def _follows(forms: list[str], start: int, words: frozenset[str]) -> bool:
-    """One of ``words`` opens the phrase of the actor at ``start`` (up to two words between)."""
-    return any(f in words for f in forms[max(0, start - 3) : start])
+def _follows(forms: list[str], floor: int, start: int, words: frozenset[str]) -> bool:
+    """One of ``words`` opens the phrase of the actor at ``start`` (up to two words between, after ``floor``)."""
+    return any(f in words for f in forms[max(floor, start - 3) : start])
 
 
 def _possessor(forms: list[str], group: list[Actor]) -> bool:
