@@ -23,6 +23,10 @@ def _sets(text: str, language: str = "en") -> list[tuple[str, list[str]]]:
         # a material act in a place with one named party: the place's country is the done-to
         ("Serbia lifted a night curfew in Montenegro on Sunday.", ("CONCEDE", ["MNE", "SRB"])),
         ("Israeli tanks fired shells at targets in Jericho on Monday.", ("ASSAULT", ["ISR", "PSE"])),
+        # protests and threats abroad: the host country is the done-to; at home nobody is added
+        ("Chilean exiles demonstrated in Madrid on Sunday.", ("PROTEST", ["CHL", "ESP"])),
+        ("Hezbollah threatened on Friday to launch new attacks in Israel.", ("THREATEN", ["ISR", "LBN"])),
+        ("Thousands of Serbs protested in Belgrade on Sunday.", ("PROTEST", ["SRB"])),
         # police without an adjective take the sentence's one place
         ("Police arrested 20 protesters in Minsk on Sunday.", ("COERCE", ["BLR"])),
         # an ethnic group is coded by where it lives, not by the adjective's state
@@ -44,7 +48,7 @@ def test_a_place_before_the_act_is_not_its_target():
 
 def test_adjective_before_a_place_noun_names_a_place():
     sets = _sets("U.N. helicopters evacuated the wounded from the besieged Bosnian town of Gorazde on Friday.")
-    assert ("RETREAT", ["BIH", "UN"]) in sets
+    assert ("AID", ["BIH", "UN"]) in sets  # evacuating the wounded is humanitarian aid
 
 
 def test_a_later_sentence_keeps_the_parties_it_names():

@@ -92,11 +92,17 @@ def _particle_name(tokens: list[Token], i: int) -> bool:
 
 # "anti-Syria journalist", "US $50 million": the name is an attribute or a currency, not a party.
 _CURRENCY = frozenset({"$", "dollar", "dollars", "dollar-", "cents"})
+# "Iran-backed rebels", "NATO-member Norway", "a London-based group": the name qualifies the noun
+# after it, which is the party ("-led" is different: "US-led forces" are the leader's forces).
+_QUALIFIERS = frozenset({
+    "backed", "sponsored", "funded", "supported", "allied", "aligned", "member", "based", "friendly", "leaning",
+})  # fmt: skip
 
 
 def _not_a_party(tokens: list[Token], start: int, end: int) -> bool:
     anti = start > 1 and tokens[start - 1].text == "-" and tokens[start - 2].lower in ("anti", "anti-")
-    return anti or (end < len(tokens) and tokens[end].lower in _CURRENCY)
+    qualifier = end + 1 < len(tokens) and tokens[end].text == "-" and tokens[end + 1].lower in _QUALIFIERS
+    return anti or qualifier or (end < len(tokens) and tokens[end].lower in _CURRENCY)
 
 
 def _spans(tokens: list[Token], gaz: CompiledGazetteer) -> list[tuple[int, int, Label]]:
@@ -132,14 +138,47 @@ def _chunks(tokens: list[Token], spans: list[tuple[int, int, Label]]) -> list[li
     return chunks
 
 
+# "Macedonia's border with Bulgaria", "die Grenze zu Polen": the neighbour names the border, not a party.
+_BORDER = {"with": frozenset({"border", "borders", "frontier"}), "zu": frozenset({"grenze"})}
+_STATES = frozenset({"country", "capital", "place"})
+
+
+def _homes(tokens: list[Token], chunks: list[list[tuple[int, int, Label]]]) -> dict[int, int]:
+    """'the Albanians of southern Serbia', 'the Kurds of Iraq': a people named by its home country.
+    Returns {index of the people's chunk: index of the home's chunk}."""
+    homes = {}
+    for n in range(len(chunks) - 1):
+        if chunks[n][-1][2].kind != "people" or not {lab.kind for _, _, lab in chunks[n + 1]} <= _STATES:
+            continue
+        gap = [t.lower for t in tokens[chunks[n][-1][1] : chunks[n + 1][0][0]]]
+        if gap[:1] == ["of"] and all(w in _COMPASS for w in gap[1:]):
+            homes[n] = n + 1
+    return homes
+
+
+def _border_neighbour(tokens: list[Token], start: int) -> bool:
+    """Only where the border is a place ("villages near Macedonia's border with Bulgaria"): in
+    "Russia closed its border with Georgia" the neighbour is the done-to."""
+    if start < 2 or tokens[start - 2].lower not in _BORDER.get(tokens[start - 1].lower, ()):
+        return False
+    return any(t.lower in _LOCATION_PREPS | {"along", "across", "entlang"} for t in tokens[max(0, start - 7) : start - 2])
+
+
 def find_actors(tokens: list[Token], gaz: CompiledGazetteer, date: dt.date | None) -> list[Actor]:
     actors: list[Actor] = []
     chunks = _chunks(tokens, _spans(tokens, gaz))
+    homes = _homes(tokens, chunks)
     for n, chunk in enumerate(chunks):
         if not chunk:
             continue  # consumed by the list distribution below
         start, end = chunk[0][0], chunk[-1][1]
         kinds = {label.kind: label for _, _, label in chunk}
+        if set(kinds) <= _STATES and _border_neighbour(tokens, start):
+            continue
+        if n in homes.values():  # the people's home: where they live, not a party
+            name = " ".join(t.text for t in tokens[start:end])
+            actors.append(Actor(start, end, tokens[start].clause, name, chunk[0][2].code, None, None, None, True))
+            continue
         countries = [lab.code for _, _, lab in chunk if lab.kind in ("country", "capital", "adj", "people", "place")]
         before = _location_prep(tokens, start)
         name = " ".join(t.text for t in tokens[start:end])
@@ -192,7 +231,7 @@ def find_actors(tokens: list[Token], gaz: CompiledGazetteer, date: dt.date | Non
             country = _place_country(tokens, end, chunks[n + 1]) or country
         if key is None and country and role != "counterpart":
             key = f"{country}:{role}"
-        ethnic = start > 0 and tokens[start - 1].lower in _ETHNIC
+        ethnic = (start > 0 and tokens[start - 1].lower in _ETHNIC) or n in homes
         actors.append(Actor(start, end, tokens[start].clause, name, country, role, key, tenure, ethnic=ethnic))
         # "Delegationen aus Russland und Aserbaidschan": the office distributes over the list.
         if "office" in kinds and len(chunk) > 1 and n + 1 < len(chunks):

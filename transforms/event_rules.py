@@ -18,8 +18,10 @@ DYADIC = frozenset({"CONSULT", "COOPERATE", "AID", "SUPPORT", "SANCTION", "COERC
 AGENT_ROLES = frozenset({"police", "military", "armed_group", "rebels", "judiciary", "government"})
 SINGLE_AGENT_TYPES = frozenset({"COERCE", "ASSAULT", "MOBILIZE"})
 # Material acts done *in* a place: with one party named, the place's country is the done-to
-# ("Serbia lifted a night curfew in Montenegro", "Israeli tanks fired at targets in Jericho").
-PLACE_TARGET_TYPES = frozenset({"ASSAULT", "COERCE", "MOBILIZE", "SANCTION", "AID", "CONCEDE", "RETREAT"})
+# ("Serbia lifted a night curfew in Montenegro", "Israeli tanks fired at targets in Jericho"),
+# and so is the host of a protest or a threatened act abroad ("Chilean exiles demonstrated in Madrid",
+# "Hezbollah threatened to launch attacks in Israel").
+PLACE_TARGET_TYPES = frozenset({"ASSAULT", "COERCE", "MOBILIZE", "SANCTION", "AID", "CONCEDE", "RETREAT", "PROTEST", "THREATEN"})
 
 
 def place_target(event_type: str, place: Actor | None, trigger_at: int, clause: int, actors: list[Actor]) -> Actor | None:

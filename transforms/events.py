@@ -32,13 +32,14 @@ from transforms.lexicon import CompiledLexicon, Hit, TriggerSpec, load_lexicon
 from transforms.linking import link_participants
 from transforms.modality import interpret
 from transforms.records import Article, Mention, Participant, Reject
-from transforms.sentences import is_question, split_sentences, tokenize
+from transforms.sentences import Token, is_question, split_sentences, tokenize
 from transforms.settings import Settings, packaged_config_dir, resolve_config_path
 
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"\w+|['’]s\b")
 
+_OUT_OF_QUESTION = ("out", "of", "the", "question")
 _LEAD_VERBS = frozenset({"leiten", "anführen", "führen", "vertreten", "lead", "head", "represent"})
 _DELEGATION_WORDS = frozenset({"delegation", "delegationen", "seite", "side", "delegations"})
 
@@ -133,8 +134,13 @@ def _sentence_candidates(
     actors = resolve_counterparts(find_actors(tokens, compiled.gazetteer, date.date))
     if not any(a.key for a in actors):
         return []
+    for verdict in [h for h in hits if h.end - h.start == 4 and tuple(forms[h.start : h.end]) == _OUT_OF_QUESTION]:
+        # "removing the sanctions is out of the question": the acts before it are what it rules out
+        hits = [h for h in hits if h.start >= verdict.start or clauses[h.start] != clauses[verdict.start]]
     kept: list[Hit] = []
-    for hit in sorted(hits, key=lambda h: h.start):
+    for hit in sorted(hits, key=lambda h: (h.start, h.start - h.end)):  # at one word, the longest phrase first
+        if lang == "en" and _in_name(tokens, hit.start, hit.end):
+            continue
         if any(k.spec.governs and clauses[k.start] == clauses[hit.start] and k.start < hit.start
                and not (lang == "de" and tokens[k.start].text[:1].isupper()) for k in kept):
             continue  # "agreed to provide aid": the promise is the event
@@ -164,6 +170,18 @@ def _sentence_candidates(
         trigger = " ".join(tokens[i].text for h in same for i in range(h.start, h.end))
         candidates.append(_Candidate(index, text, spec, trigger, participants, date, own, location, hit.start, clause))
     return candidates
+
+
+def _capitalized(token: Token) -> bool:
+    return token.text[:1].isupper() and token.text.isalpha()
+
+
+def _in_name(tokens: list[Token], start: int, end: int) -> bool:
+    """'The Ceasefire Violations Committee', 'Asia-Pacific Economic Cooperation': an English trigger
+    word written capitalized inside a run of capitalized words is part of a name, not an act."""
+    if start == 0 or not _capitalized(tokens[start]):
+        return False
+    return (start > 1 and _capitalized(tokens[start - 1])) or (end < len(tokens) and _capitalized(tokens[end]))
 
 
 def _delegation_heads(compiled: _Compiled, lang: str, sentences: list[str], date: dt.date | None) -> dict[str, Actor]:

@@ -122,15 +122,36 @@ def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: 
     if passive and agent_at is not None:
         agents = [g for g in groups if g[0].start > agent_at]
         groups = agents[:1] if agents else groups
+    if hit.spec.event_type == "ACCUSE" and len(groups) >= 2 and _follows(forms, hit.end, groups[0][0].start, _ADDRESSEE):
+        reason = next((g for g in groups[1:] if _follows(forms, hit.end, g[0].start, _GROUNDS)), None)
+        if reason is not None:  # "complained to the UN over Israeli raids": Israel is accused, the UN told
+            groups = [reason]
     if groups:
         groups[0] = groups[0] + _list_tail(pool, forms, clauses, groups[0][-1])
     if before:
         linked = _list_head(pool, forms, clauses, before[0]) + before + (groups[0] if groups else [])
-    elif len(groups) >= 2:
+    elif len(groups) >= 2 and not _possessor(forms, groups[0]):
         linked = groups[0] + groups[1]
     else:
         linked = _subject_from_earlier(pool, clauses, forms, clause, hit.start) + (groups[0] if groups else [])
     return _unique(linked)
+
+
+# "complained to the UN over the raids": who is told, and what the complaint is about.
+_ADDRESSEE = frozenset({"to"})
+_GROUNDS = frozenset({"over", "against"})
+
+
+def _follows(forms: list[str], floor: int, start: int, words: frozenset[str]) -> bool:
+    """One of ``words`` opens the phrase of the actor at ``start`` (up to two words between, after ``floor``)."""
+    return any(f in words for f in forms[max(floor, start - 3) : start])
+
+
+def _possessor(forms: list[str], group: list[Actor]) -> bool:
+    """'protest against Sweden's decision to send them to Bulgaria': a possessor after the trigger
+    is the done-to; later actors belong to the possessed noun's phrase, not to the act."""
+    end = group[-1].end
+    return end < len(forms) and forms[end] in ("'s", "’s")
 
 
 def _unique(linked: list[Actor]) -> list[Actor]:

@@ -32,6 +32,12 @@ FUTURE = frozenset({"will", "would", "wird", "werden", "würde", "würden", "sha
 _INTENT = frozenset({"ready", "prepared", "willing", "committed", "bereit", "gewillt"})
 # A strike that is called off or ended is a labour strike (a military strike is not "called off").
 _STRIKE = frozenset({"strike", "strikes", "streik", "streiks"})
+# Words right before an English "strike" that make it a labour walkout ("an open-ended strike", "a 24-hour
+# strike", "an indefinite strike"); a military strike is not open-ended or nationwide.
+_LABOUR_STRIKE = frozenset({
+    "ended", "indefinite", "warning", "nationwide", "hour", "day", "week", "token", "wildcat", "sympathy",
+    "labour", "labor", "teachers", "doctors", "workers", "miners", "transport", "rail",
+})  # fmt: skip
 # A promise made conditional on the other side's act is a threat ("will withdraw its troops unless ...").
 _CONDITION = frozenset({"unless"})
 # Verbs that end a restriction; the restriction trigger after them becomes an easing.
@@ -69,7 +75,9 @@ def interpret(hit: Hit, forms: list[str], clauses: list[int], lang: str) -> Hit 
     if lang == "en" and i > 0 and forms[i - 1] == "-":
         return None  # "long-threatened", "Israeli-occupied": a modifier
     if any(f in _FAILED for f in forms[max(0, i - 4) : i]):
-        return None  # "failed to reach agreement"
+        if spec.event_type == "AGREE":  # "failed to reach agreement": the sides did not accept each other's terms
+            return replace(hit, spec=replace(_as(spec, "REJECT", "120"), symmetric=True))
+        return None  # "failed to meet", "failed to deliver aid": no act
     if is_negated(forms, clauses, i, lang) or is_denied(forms, i) or is_habitual(forms, clauses, i) or is_topic(forms, clauses, i):
         return None
     if spec.event_type == "CONSULT":
@@ -78,15 +86,20 @@ def interpret(hit: Hit, forms: list[str], clauses: list[int], lang: str) -> Hit 
             return None
         if clause & _CALLED_OFF and ("ab" in clause or not clause & {"sagte", "sagten", "sagt"}):
             return replace(hit, spec=_as(spec, "SANCTION", "161"))
-    ender = next((j for j in range(max(0, i - 6), i) if forms[j] in _ENDING and clauses[j] == clauses[i]), None)
+    ender = next((j for j in range(max(0, i - 6), i) if forms[j] in _ENDING and clauses[j] == clauses[i]
+                  and forms[j - 1] != "-"), None)  # "an open-ended strike" ends nothing
     if ender is not None and forms[i] in _STRIKE:
         return replace(hit, spec=_as(spec, "CONCEDE", "082"))  # "called off a four-day strike": a labour strike
-    if ender is not None and spec.event_type in _EASED:
-        return replace(hit, spec=_as(spec, *_EASED[spec.event_type]))
+    if lang == "en" and forms[i] in _STRIKE and spec.event_type == "ASSAULT" and i > 0 and forms[i - 1] in _LABOUR_STRIKE:
+        return replace(hit, spec=_as(spec, "PROTEST", "143"))  # "workers ... an open-ended strike": a walkout
+    # "lifted the blockade / siege": CAMEO 0872 ease a military blockade
+    eased = ("RETREAT", "0872") if spec.cameo == "191" else _EASED.get(spec.event_type)
+    if ender is not None and eased:
+        return replace(hit, spec=_as(spec, *eased))
     lifted = any(f in _AUFHEBEN and clauses[j] == clauses[i] for j, f in enumerate(forms))
-    if lang == "de" and spec.event_type in _EASED and lifted:
-        return replace(hit, spec=_as(spec, *_EASED[spec.event_type]))  # "hob die Ausgangssperre auf"
-    if is_modal(forms, clauses, i, spec.governs):
+    if lang == "de" and eased and lifted:
+        return replace(hit, spec=_as(spec, *eased))  # "hob die Ausgangssperre auf"
+    if is_modal(forms, clauses, i, spec.governs, lang):
         if not _announced(forms, i):
             return None
         if spec.event_type == "REJECT" and forms[i] == "not" and set(forms[max(0, i - 2) : i]) & FUTURE:

@@ -20,6 +20,12 @@ DENIALS = frozenset(
 HABITUAL = frozenset(["mittlerweile", "bislang", "bisher", "regelmäßig", "regularly", "routinely", "usually", "traditionell"])
 # Words that make a modal harmless: "will" after these is a noun ("the will of"), "may" a month.
 _NOT_MODAL_AFTER = frozenset({"the", "der", "die", "das", "of", "in", "on", "am", "im"})
+# German modal forms that are English nouns ("his pharmaceutical plant").
+_GERMAN_ONLY = frozenset({"plant"})
+# English: an auxiliary after "and/but/which/that/who" opens a new verb phrase ("is investigating
+# the crimes and will bring suspects to trial"): it plans that act, not the trigger before it.
+_AUXILIARIES = frozenset({"will", "would", "could", "might", "may", "should", "shall"})
+_NEW_PHRASE = frozenset({"and", "but", "which", "that", "who"})
 
 
 def _clause_words(forms: list[str], clauses: list[int], index: int) -> list[tuple[int, str]]:
@@ -35,11 +41,13 @@ def is_negated(forms: list[str], clauses: list[int], index: int, lang: str = "de
     return any(f in NEGATIONS and -before <= i - index <= after and i != index for i, f in words)
 
 
-def is_modal(forms: list[str], clauses: list[int], index: int, governs: bool) -> bool:
+def is_modal(forms: list[str], clauses: list[int], index: int, governs: bool, lang: str = "de") -> bool:
     """Planned, hypothetical, conditional. A governing trigger ("agreed to", "threatened to",
     "demanded") is itself the event, so only a modal before it counts."""
     for i, f in _clause_words(forms, clauses, index):
         if f not in MODALS or (governs and i > index):
+            continue
+        if lang == "en" and (f in _GERMAN_ONLY or (i > index and _later_phrase(forms, i))):
             continue
         if f in ("may", "will") and i > 0 and forms[i - 1] in _NOT_MODAL_AFTER:
             continue
@@ -47,6 +55,11 @@ def is_modal(forms: list[str], clauses: list[int], index: int, governs: bool) ->
             continue
         return True
     return False
+
+
+def _later_phrase(forms: list[str], i: int) -> bool:
+    """An English modal after the trigger that belongs to a later phrase: 'and will ...', 'the upcoming elections'."""
+    return (forms[i] in _AUXILIARIES and forms[i - 1] in _NEW_PHRASE) or forms[i] == "upcoming"
 
 
 def is_denied(forms: list[str], index: int) -> bool:

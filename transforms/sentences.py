@@ -17,6 +17,10 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'»«“”‘’)]*\s+(?=[\"'»«�
 _TOKEN = re.compile(r"\d+(?:[.,:]\d+)*\.?|\w+\.?|['’]s\b|[^\w\s]", re.UNICODE)
 # Clause boundaries: the participants of an act are looked for inside the trigger's clause.
 _CLAUSE_PUNCT = frozenset({",", ";", ":", "–", "—", "(", ")", "\"", "„", "“", "”", "»", "«"})
+# "The International Labor Office (ILO) reiterated ...", "Olaf Scholz (SPD) sagte": a short aside
+# in brackets (an acronym, a party) does not end the clause it stands in; a dateline's agency
+# ("MOSCOW (Reuters) - ...") still does.
+_SHORT_ASIDE = re.compile(r"\(\s*[\w.&/'’-]+(?:\s+[\w.&/'’-]+){0,2}\s*\)(?!\s*[-–—])")
 
 
 class Token(NamedTuple):  # a NamedTuple: built ~100 times per article, it must be cheap
@@ -75,6 +79,7 @@ def tokenize(sentence: str) -> list[Token]:
     tokens: list[Token] = []
     append, new = tokens.append, tuple.__new__  # tuple.__new__: a NamedTuple without its slow constructor
     clause = 0
+    asides = {i for m in _SHORT_ASIDE.finditer(sentence) for i in (m.start(), m.end() - 1)} if "(" in sentence else ()
     for match in _TOKEN.finditer(sentence):
         raw = match.group(0)
         start, end = match.span()
@@ -83,7 +88,7 @@ def tokenize(sentence: str) -> list[Token]:
             append(new(Token, (raw, raw.lower(), start, end - 1, clause)))
             append(new(Token, (".", ".", end - 1, end, clause)))
             continue
-        if raw in _CLAUSE_PUNCT:
+        if raw in _CLAUSE_PUNCT and start not in asides:
             clause += 1
         append(new(Token, (raw, raw.lower(), start, end, clause)))
     return tokens

@@ -1,0 +1,119 @@
+"""English news patterns: modals of a later phrase, qualifier names, short asides, names that
+contain trigger words, failed agreements, labour strikes, indictments (own example sentences)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.events_helpers import make_article, model
+from transforms.actors import find_actors
+from transforms.events import compile_model, extract_mentions
+from transforms.sentences import tokenize
+
+DAY = dt.date(2024, 6, 2)
+
+
+def _sets(text: str, language: str = "en") -> list[tuple[str, list[str]]]:
+    mentions = extract_mentions(make_article(text, language, published=DAY), model())
+    return [(m.event_type, sorted({p.country for p in m.participants})) for m in mentions]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "and will ..." plans a later act, not the reported one
+        ("Peru is investigating the deaths of Bolivian miners and will publish its findings, a minister said.",
+         ("ACCUSE", ["BOL", "PER"])),
+        # an English noun that is a German modal form ("plant") plans nothing
+        ("A Chilean company is suing Argentina over the closure of its power plant.", ("ACCUSE", ["ARG", "CHL"])),
+        # "upcoming" after the act qualifies a later noun
+        ("The Kenyan government has banned opposition rallies before the upcoming vote.", ("COERCE", ["KEN"])),
+        # "Iran-backed", "NATO-member": the name qualifies the party after it
+        ("NATO-member Turkey condemned Sweden on Monday.", ("ACCUSE", ["SWE", "TUR"])),
+        ("Syria-backed gunmen attacked Lebanese soldiers on Friday.", ("ASSAULT", ["LBN"])),
+        # an acronym in brackets does not end the clause: the body before it is the subject
+        ("The World Health Organization (WHO) urged Brazil to share data with Peru.", ("REQUEST", ["BRA", "UN"])),
+        # "failed to reach agreement": a mutual rejection
+        ("Serbia and Kosovo failed to reach an agreement on Monday after a day of talks.", ("REJECT", ["SRB", "XKX"])),
+        # workers on an open-ended strike: a walkout, not a military strike
+        ("Thousands of Greek dock workers began an open-ended strike on Monday.", ("PROTEST", ["GRC"])),
+        # an indictment is an accusation
+        ("A Dutch court indicted two Russian officers on Tuesday.", ("ACCUSE", ["NLD", "RUS"])),
+        # "complained to X over Y": Y is accused, X only told
+        ("Ukraine complained to the OSCE on Friday over Russian shelling.", ("ACCUSE", ["RUS", "UKR"])),
+        # "to" before the trigger is no addressee: the one condemned stays
+        ("Sweden moved to condemn Iran over two jailed Swedish citizens.", ("ACCUSE", ["IRN", "SWE"])),
+        # a possessor after the act is its target; the possessed noun's own phrase adds nobody
+        ("Hundreds of farmers began a sit-in to protest against France's decision to import beef from Brazil.",
+         ("PROTEST", ["FRA"])),
+        ("Germany is pushing for Poland to accept the proposal.", ("REQUEST", ["DEU", "POL"])),
+        # "the Serbs of northern Kosovo": a people named by its home
+        ("The Serbs of northern Kosovo demanded autonomy from Kosovar authorities.", ("REQUEST", ["XKX"])),
+        # the neighbour in "border with X" names the border, not a party
+        ("Armenian rebels threatened to attack villages near Armenia's border with Iran.", ("THREATEN", ["ARM"])),
+        # "evacuated the wounded": humanitarian aid
+        ("Red Cross teams evacuated the wounded from a Syrian village on Monday.", ("AID", ["ICRC", "SYR"])),
+        # a blockade is a state's restriction (COERCE 191); lifting one eases it (RETREAT 0872)
+        ("Egypt imposed a blockade on Libyan ports on Monday.", ("COERCE", ["EGY", "LBY"])),
+        ("Israel lifted its blockade of Lebanon on Thursday.", ("RETREAT", ["ISR", "LBN"])),
+        # sexual assault
+        ("Peruvian soldiers raped Bolivian women near the border, a rights group said.", ("ASSAULT", ["BOL", "PER"])),
+        # ending restrictions is an easing
+        ("Hungary lifted restrictions on Serbian truck drivers on Monday.", ("CONCEDE", ["HUN", "SRB"])),
+        # at one word the longest phrase decides: handing over medicine is aid, not an extradition
+        ("Turkish medics handed over two tonnes of medicine to Syrian hospitals on Monday.", ("AID", ["SYR", "TUR"])),
+        # "X is out of the question": the act before it is what is rejected
+        ("Berlin said that lifting sanctions on Russia is out of the question.", ("REJECT", ["DEU", "RUS"])),
+    ],
+)
+def test_patterns(text, expected):
+    assert expected in _sets(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "unexpected"),
+    [
+        # "Economic Cooperation" inside a name is not an act of cooperation
+        ("Chile and Peru joined the Pacific Economic Cooperation Council on Monday.", "COOPERATE"),
+        # an open-ended strike ends nothing
+        ("Thousands of Greek dock workers began an open-ended strike on Monday.", "CONCEDE"),
+        # a modal before the act still makes it a plan
+        ("Peru will consider sanctions against Chile.", "SANCTION"),
+        # a strike that kills aid workers is no walkout
+        ("Two aid workers were wounded when an Israeli strike hit Rafah on Monday.", "PROTEST"),
+    ],
+)
+def test_pattern_non_events(text, unexpected):
+    assert unexpected not in [t for t, _ in _sets(text)]
+
+
+def test_a_short_aside_keeps_its_clause():
+    tokens = tokenize("The Food and Agriculture Organization (FAO) warned Chad, officials said.")
+    clause = {t.text: t.clause for t in tokens}
+    assert clause["Organization"] == clause["FAO"] == clause["warned"] == clause["Chad"]
+    assert clause["officials"] > clause["Chad"]  # a comma still ends it
+    long = tokenize("Chad (which borders Sudan and Libya) warned Niger.")
+    assert {t.text: t.clause for t in long}["warned"] > 0  # a longer bracket is an aside of its own
+
+
+def test_a_dateline_agency_still_ends_the_clause():
+    tokens = tokenize("MOSCOW (Reuters) - Ukraine attacked Russian positions on Monday.")
+    clause = {t.text: t.clause for t in tokens}
+    assert clause["MOSCOW"] < clause["Ukraine"]
+
+
+def _actor_countries(text: str) -> set[str | None]:
+    actors = find_actors(tokenize(text), compile_model(model()).gazetteer, DAY)
+    return {a.country for a in actors if not a.location}
+
+
+def test_a_border_neighbour_is_a_party_unless_the_border_is_a_place():
+    assert "SYR" in _actor_countries("Turkey closed its border with Syria on Monday.")
+    assert "SYR" not in _actor_countries("Kurdish fighters attacked a village near Turkey's border with Syria.")
+
+
+def test_lifting_a_blockade_is_cameo_0872():
+    mentions = extract_mentions(make_article("Die Türkei hob die Seeblockade gegen Zypern auf.", "de", published=DAY), model())
+    assert [(m.event_type, m.cameo_code) for m in mentions] == [("RETREAT", "0872")]
