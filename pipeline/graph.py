@@ -4,18 +4,19 @@ watcher all end in ``ArticlesToTables``; only their sources (and windowing) diff
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import apache_beam as beam
 
 from transforms import ids
+from transforms.analyze import Analyze
+from transforms.boilerplate import relearned
 from transforms.clean import Clean, RemoveRecurring
 from transforms.dedup import DedupArticles, FlagNearDuplicates, with_simhash
-from transforms.events import EventModel, ExtractEvents
+from transforms.events import EventModel
 from transforms.index import IndexView, Known, LoadIndex, LoadMentionsIndex
-from transforms.language import DetectLanguage
-from transforms.records import Article, RawDocument
+from transforms.records import Article, Mention, RawDocument
 from transforms.settings import Settings
 from transforms.tables import NEAR_DUPLICATE_PATCH
 from transforms.write import RunContext, WriteTables
@@ -85,6 +86,17 @@ class _StampWindowFn(beam.DoFn):
         yield dataclasses.replace(record, **{self._field: window.end.to_utc_datetime(has_tz=True)})
 
 
+def _count_article(article: Article) -> Article:
+    beam.metrics.Metrics.counter("eventwire", "articles").inc()
+    beam.metrics.Metrics.counter("eventwire", f"language:{article.language}").inc()
+    return article
+
+
+def _kept_mentions(keyed: tuple[str, Mapping[str, list[Any]]]) -> list[Mention]:
+    """The mentions found at cleaning of a document whose article survived deduplication."""
+    return keyed[1]["mention"] if keyed[1]["article"] else []
+
+
 def _count(name: str) -> Any:
     def inc(element: Any) -> Any:
         beam.metrics.Metrics.counter("eventwire", name).inc()
@@ -118,30 +130,42 @@ class ArticlesToTables(beam.PTransform):
         docs = pcolls["docs"]
         if not self._reprocess and known is not None:
             docs = docs | "SkipKnownUrls" >> beam.ParDo(_SkipKnownUrlFn(), known=known)
-        cleaned = docs | "Clean" >> Clean(self._settings.clean, self._ctx.started_at)
+        # Cleaning also sets each article's language and extracts its mentions, in the cleaning
+        # helpers (where the cores are); which mentions are kept is decided at the end.
+        cleaned = docs | "Clean" >> Clean(self._settings.clean, self._ctx.started_at, self._settings.language,
+                                          self._model)
         deduped = cleaned["articles"] | "DedupArticles" >> DedupArticles()
         articles = deduped["articles"] | "LearnedBoilerplate" >> RemoveRecurring(self._settings.clean)
         touches = []
         if known is not None:
             fresh = articles | "SkipKnownArticles" >> beam.ParDo(
                 _SkipKnownArticleFn(self._reprocess), known=known).with_outputs("touch", "reprocessed", main="articles")
-            detected = fresh.articles | "DetectLanguage" >> DetectLanguage(self._settings.language)
             existing = (
                 known.pvalue
                 | "ComparableExisting" >> beam.Filter(lambda kv: kv[1].simhash is not None)
                 | "ExistingSimhashes" >> beam.Map(lambda kv: (kv[0], kv[1].simhash, kv[1].partition))
             )
-            near = {"articles": detected, "existing": existing} | "NearDuplicates" >> FlagNearDuplicates()
+            near = {"articles": fresh.articles, "existing": existing} | "NearDuplicates" >> FlagNearDuplicates()
             articles = near["articles"]
             touches += [fresh.touch, near["patches"] | "PatchRows" >> beam.Map(_patch)]
         else:  # windowed: no index of the output, so near-duplicates are not searched (the SimHash is kept)
             articles = (articles | "StampIngested" >> beam.ParDo(_StampWindowFn("ingested_at"))
-                        | "DetectLanguage" >> DetectLanguage(self._settings.language)
                         | "Simhash" >> beam.Map(with_simhash))
-        articles = articles | "CountArticles" >> beam.Map(_count("articles"))
-        extracted = articles | "ExtractEvents" >> ExtractEvents(self._model)
-        mentions = extracted["mentions"] | "CountMentions" >> beam.Map(_count("mentions"))
-        rejects = (pcolls["rejects"], cleaned["rejects"], deduped["rejects"], extracted["rejects"]) | (
+        # An article whose text lost learned boilerplate after its analysis is analysed again; every
+        # other surviving article keeps the mentions found at cleaning (duplicates' are dropped).
+        by_change = articles | "ChangedSinceAnalysis" >> beam.Partition(lambda a, _: int(relearned(a)), 2)
+        reanalyzed = by_change[1] | "Reanalyze" >> Analyze(self._settings.language, self._model)
+        articles = ((by_change[0], reanalyzed["articles"]) | "AllArticles" >> beam.Flatten()
+                    | "CountArticles" >> beam.Map(_count_article))
+        kept = (
+            {"article": by_change[0] | "ArticleKeys" >> beam.Map(lambda a: (a.source_uri, None)),
+             "mention": cleaned["mentions"]}
+            | "JoinMentions" >> beam.CoGroupByKey()
+            | "KeptMentions" >> beam.FlatMap(_kept_mentions)
+        )
+        mentions = ((kept, reanalyzed["mentions"]) | "AllMentions" >> beam.Flatten()
+                    | "CountMentions" >> beam.Map(_count("mentions")))
+        rejects = (pcolls["rejects"], cleaned["rejects"], deduped["rejects"], reanalyzed["rejects"]) | (
             "AllRejects" >> beam.Flatten())
         if self._reprocess and known is not None:
             old_mentions = (

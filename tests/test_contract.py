@@ -6,6 +6,7 @@ file built from fundus pages of the shared corpus, and compares whole tables.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -18,7 +19,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import apache_beam as beam
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -320,18 +320,17 @@ def _dated_mentions(article: Article) -> list[Mention]:
     return [mention(article, 0, date=article.published_at.date())]
 
 
-class DatedExtract(beam.PTransform):
-    def expand(self, articles: beam.PCollection) -> dict[str, beam.PCollection]:
-        mentions = articles | beam.FlatMap(_dated_mentions)
-        return {"mentions": mentions, "rejects": articles.pipeline | "NoRejects" >> beam.Create([])}
-
-
 def test_reprocess_moves_mentions_and_articles_and_keeps_first_ingestion(tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.graph
+    import pipeline.batch
+    import transforms.events
     from pipeline.batch import run as run_batch
+    from transforms.settings import load_settings
 
-    monkeypatch.setattr(pipeline.graph, "ExtractEvents", lambda model: DatedExtract())
+    # The stand-in extractor must run in this process: clean (and analyse) in-process, not in helpers.
+    monkeypatch.setattr(pipeline.batch, "load_settings", lambda path: dataclasses.replace(
+        load_settings(path), clean=dataclasses.replace(load_settings(path).clean, parse_isolation=False)))
+    monkeypatch.setattr(transforms.events, "extract_mentions", lambda article, model: _dated_mentions(article))
     out, source = tmp_path / "out", tmp_path / "in.jsonl"
     records = [lawrow(1, "TASS"), lawrow(2, "Interfax")]
     write_jsonl(source, records)

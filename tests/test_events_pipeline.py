@@ -1,4 +1,4 @@
-"""ExtractEvents on the real Beam runner (FnApiRunner): mentions out, failing articles to rejects."""
+"""Analyze on the real Beam runner (FnApiRunner): language set, mentions out, failing articles to rejects."""
 
 from __future__ import annotations
 
@@ -11,15 +11,22 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.events_helpers import make_article, model
-from transforms.events import ExtractEvents
+from transforms.analyze import Analyze
+from transforms.settings import LanguageSettings
 
 
-def test_extract_events_pipeline_mentions_and_rejects():
-    good = make_article("Lawrow telefonierte am Samstag mit Bairamow.", published=dt.date(2024, 6, 2))
-    bad = dataclasses.replace(make_article("x", published=None), text=None, source_uri="broken.txt")  # type: ignore[arg-type]
+def test_analyze_pipeline_language_mentions_and_rejects():
+    good = make_article("Lawrow telefonierte am Samstag mit Bairamow, wie das Ministerium in Moskau mitteilte.",
+                        published=dt.date(2024, 6, 2))
+    # German by its title (so extraction runs), without a text: extraction raises
+    bad = dataclasses.replace(make_article("x", published=None, title="Die Außenminister telefonierten am Samstag "
+                                           "miteinander, wie das Ministerium in Moskau mitteilte"),
+                              text=None, source_uri="broken.txt")  # type: ignore[arg-type]
     with TestPipeline(runner=FnApiRunner()) as pipeline:
-        result = pipeline | beam.Create([good, bad]) | ExtractEvents(model())
-        keys = result.mentions | "Keys" >> beam.Map(lambda m: (m.event_type, m.event_mode, tuple(p.key for p in m.participants), m.event_date))
+        result = pipeline | beam.Create([good, bad]) | Analyze(LanguageSettings(), model())
+        keys = result["mentions"] | "Keys" >> beam.Map(lambda m: (m.event_type, m.event_mode, tuple(p.key for p in m.participants), m.event_date))
         assert_that(keys, equal_to([("CONSULT", "phone", ("AZE:foreign_minister", "RUS:foreign_minister"), dt.date(2024, 6, 1))]))
-        reasons = result.rejects | "Reasons" >> beam.Map(lambda r: (r.source_uri, r.stage, r.reason))
+        languages = result["articles"] | "Languages" >> beam.Map(lambda a: (a.source_uri, a.language))
+        assert_that(languages, equal_to([(good.source_uri, "de"), ("broken.txt", "de")]), label="articles kept")
+        reasons = result["rejects"] | "Reasons" >> beam.Map(lambda r: (r.source_uri, r.stage, r.reason))
         assert_that(reasons, equal_to([("broken.txt", "extract", "extract/error")]), label="rejects")

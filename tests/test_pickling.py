@@ -46,7 +46,7 @@ def test_every_transform_and_dofn_of_the_batch_graph_pickles(tmp_path):
     dofns = [t.fn for t in visitor.transforms if isinstance(t, beam.ParDo)]
     assert len(dofns) >= 10
     names = {type(fn).__name__ for fn in dofns}
-    assert {"ReadFilesFn", "CleanFn", "DetectLanguageFn"} <= names
+    assert {"ReadFilesFn", "CleanFn", "AnalyzeFn"} <= names
     for transform in visitor.transforms:
         pickler.loads(pickler.dumps(transform))
     for fn in dofns:

@@ -17,10 +17,14 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from transforms import ids
 from transforms.records import Article, RawDocument, Reject, Removed
-from transforms.settings import CleanSettings, PublisherRule
+from transforms.settings import CleanSettings, LanguageSettings, PublisherRule
+
+if TYPE_CHECKING:
+    from transforms.events import Analyzed, EventModel
 
 _SENTENCE_END = re.compile(r"""[.!?:;…"“”»«')\]]\s*$""")
 _CONTINUATION_START = re.compile(r"^[a-zäöüß(„\"]")
@@ -142,6 +146,7 @@ def extract_html(html: str, url: str | None) -> HtmlExtract:
     return HtmlExtract(doc.text or "", doc.title or None, authors, date, doc.sitename or None)
 
 
+LEARNED_RULE = "learned:recurring"
 _FALLBACK_BASES = (None, "invalid", "warc_date", "http_last_modified", "first_fetch")
 
 
@@ -186,6 +191,11 @@ def paragraph_keys(article: Article, min_chars: int) -> set[tuple[str, str]]:
     return {(key, ids.stable_hash(p.casefold())) for p in article.text.split("\n\n") if len(p) >= min_chars}
 
 
+def relearned(article: Article) -> bool:
+    """True when learned boilerplate was removed from the article (its text changed after cleaning)."""
+    return any(removed.rule == LEARNED_RULE for removed in article.removed)
+
+
 def remove_learned(article: Article, recurring: set[tuple[str, str]] | frozenset[tuple[str, str]]) -> Article:
     key = source_key(article.source, article.url)
     if key is None or not recurring:
@@ -193,7 +203,7 @@ def remove_learned(article: Article, recurring: set[tuple[str, str]] | frozenset
     kept, removed = [], list(article.removed)
     for paragraph in article.text.split("\n\n"):
         if (key, ids.stable_hash(paragraph.casefold())) in recurring:
-            removed.append(Removed(paragraph, "learned:recurring"))
+            removed.append(Removed(paragraph, LEARNED_RULE))
         else:
             kept.append(paragraph)
     if len(removed) == len(article.removed):
@@ -203,11 +213,29 @@ def remove_learned(article: Article, recurring: set[tuple[str, str]] | frozenset
 
 @dataclasses.dataclass(frozen=True)
 class CleanTask:
-    """What the guarded helper process runs: ``clean_document`` with the rules compiled once there."""
+    """What a cleaning helper process runs per document: ``clean_document`` with the rules compiled
+    once there and, when ``language`` and ``model`` are given, the article's language and events
+    too (``transforms.events.analyze_article``): the helpers are where the cores are, and the
+    article is already in their memory."""
 
     settings: CleanSettings
     ingested_at: dt.datetime
+    language: LanguageSettings | None = None
+    model: EventModel | None = None
 
-    def __call__(self) -> Callable[[RawDocument], Article | Reject]:
+    def __call__(self) -> Callable[[RawDocument], Article | Reject | Analyzed]:
         rules = compile_rules(self.settings)
-        return functools.partial(clean_document, rules=rules, settings=self.settings, ingested_at=self.ingested_at)
+        clean = functools.partial(clean_document, rules=rules, settings=self.settings, ingested_at=self.ingested_at)
+        if self.language is None or self.model is None:
+            return clean
+        from transforms.events import analyze_article, compile_model  # imported only where analysis runs
+        from transforms.language import LanguageDetector
+
+        detector, model = LanguageDetector(self.language), self.model
+        compile_model(model)
+
+        def clean_and_analyze(doc: RawDocument) -> Article | Reject | Analyzed:
+            result = clean(doc)
+            return result if isinstance(result, Reject) else analyze_article(result, detector, model)
+
+        return clean_and_analyze

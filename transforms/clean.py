@@ -8,7 +8,7 @@ helper process that runs them (``transforms/guard.py``) then starts without impo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import apache_beam as beam
@@ -16,15 +16,13 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.boilerplate import (
     CleanTask,
-    CompiledRules,
-    clean_document,
-    compile_rules,
     paragraph_keys,
     remove_learned,
 )
+from transforms.events import Analyzed, EventModel
 from transforms.guard import GuardedPool, GuardedWorker, Outcome
 from transforms.records import Article, RawDocument, Reject
-from transforms.settings import CleanSettings
+from transforms.settings import CleanSettings, LanguageSettings
 
 _PARSE_REASONS = {"timeout": "parse/timeout", "crashed": "parse/crashed", "error": "parse/error"}
 
@@ -43,7 +41,8 @@ def guarded_clean(doc: RawDocument, worker: GuardedWorker) -> Article | Reject:
 
 
 class CleanFn(beam.DoFn):
-    """RawDocument -> Article (main) or Reject (tag ``rejects``).
+    """RawDocument -> Article (main) or Reject (tag ``rejects``); with analysis, the article comes
+    with its language and its mentions on tag ``mentions`` as ``(source_uri, Mention)``.
 
     With isolation, documents go to a pool of ``parse_processes`` helper processes: ``process``
     hands each document to a free helper and emits whichever results are ready, so the helpers
@@ -52,18 +51,18 @@ class CleanFn(beam.DoFn):
     for the last ones.
     """
 
-    def __init__(self, settings: CleanSettings, ingested_at: dt.datetime) -> None:
-        self._settings = settings
-        self._ingested_at = ingested_at
-        self._rules: CompiledRules | None = None
+    def __init__(self, task: CleanTask) -> None:
+        self._task = task
+        self._fn: Callable[[RawDocument], Any] | None = None
         self._pool: GuardedPool | None = None
 
     def setup(self) -> None:
-        if self._settings.parse_isolation:  # the helpers themselves start on the first documents
-            self._pool = GuardedPool(CleanTask(self._settings, self._ingested_at), max(1, self._settings.parse_processes),
-                                     self._settings.parse_timeout_seconds, self._settings.parse_memory_mb << 20)
+        settings = self._task.settings
+        if settings.parse_isolation:  # the helpers themselves start on the first documents
+            self._pool = GuardedPool(self._task, max(1, settings.parse_processes), settings.parse_timeout_seconds,
+                                     settings.parse_memory_mb << 20)
         else:
-            self._rules = compile_rules(self._settings)
+            self._fn = self._task()
 
     def teardown(self) -> None:
         if self._pool is not None:
@@ -72,37 +71,45 @@ class CleanFn(beam.DoFn):
     def process(self, doc: RawDocument, timestamp: Any = beam.DoFn.TimestampParam,
                 window: Any = beam.DoFn.WindowParam) -> Iterator[Any]:
         if self._pool is None:
-            assert self._rules is not None
+            assert self._fn is not None
             try:
-                result = clean_document(doc, self._rules, self._settings, self._ingested_at)
+                result = self._fn(doc)
             except (ValueError, TypeError, RecursionError, MemoryError) as exc:  # a parser choking on one page
                 result = Reject(doc.source_uri, "parse", "parse/error", f"{type(exc).__name__}: {exc}"[:300])
-            yield _tagged(result)
+            yield from _outputs(doc.source_uri, result, lambda value: value)
             return
         if not self._pool.has_capacity():
-            yield self._emit(*self._pool.next_outcome())
+            yield from self._emit(*self._pool.next_outcome())
         self._pool.submit(doc, (doc.source_uri, timestamp, window))
 
     def finish_bundle(self) -> Iterator[Any]:
         if self._pool is not None:
             for token, outcome in self._pool.drain():
-                yield self._emit(token, outcome)
+                yield from self._emit(token, outcome)
 
     @staticmethod
-    def _emit(token: tuple[str, Any, Any], outcome: Outcome) -> Any:
+    def _emit(token: tuple[str, Any, Any], outcome: Outcome) -> Iterator[Any]:
         source_uri, timestamp, window = token
-        result = outcome_to_result(source_uri, outcome)
-        tagged = _tagged(result)
-        if isinstance(tagged, beam.pvalue.TaggedOutput):
-            return beam.pvalue.TaggedOutput(tagged.tag, WindowedValue(result, timestamp, (window,)))
-        return WindowedValue(result, timestamp, (window,))
+        return _outputs(source_uri, outcome_to_result(source_uri, outcome),
+                        lambda value: WindowedValue(value, timestamp, (window,)))
 
 
-def _tagged(result: Article | Reject) -> Any:
+def _outputs(source_uri: str, result: Article | Reject | Analyzed, wrap: Callable[[Any], Any]) -> Iterator[Any]:
+    """The outputs of one document; ``wrap`` gives each value its document's window when it is
+    emitted later than the document arrived."""
     if isinstance(result, Reject):
         beam.metrics.Metrics.counter("eventwire", f"reject:{result.reason}").inc()
-        return beam.pvalue.TaggedOutput("rejects", result)
-    return result
+        yield beam.pvalue.TaggedOutput("rejects", wrap(result))
+        return
+    if not isinstance(result, Analyzed):
+        yield wrap(result)
+        return
+    if result.reject is not None:
+        beam.metrics.Metrics.counter("eventwire", f"reject:{result.reject.reason}").inc()
+        yield beam.pvalue.TaggedOutput("rejects", wrap(result.reject))
+    yield wrap(result.article)
+    for mention in result.mentions:
+        yield beam.pvalue.TaggedOutput("mentions", wrap((source_uri, mention)))
 
 
 class _RemoveLearnedFn(beam.DoFn):
@@ -113,17 +120,22 @@ class _RemoveLearnedFn(beam.DoFn):
 
 
 class Clean(beam.PTransform):
-    """RawDocuments -> cleaned Articles ("articles") and rejects ("rejects")."""
+    """RawDocuments -> cleaned Articles ("articles") and rejects ("rejects").
 
-    def __init__(self, settings: CleanSettings, ingested_at: dt.datetime) -> None:
+    Given ``language`` and ``model``, each article is also analysed where it was cleaned: it
+    leaves with its language set, and its mentions come out on "mentions" as
+    ``(source_uri, Mention)`` (what ``ArticlesToTables`` keeps of them depends on deduplication).
+    """
+
+    def __init__(self, settings: CleanSettings, ingested_at: dt.datetime, language: LanguageSettings | None = None,
+                 model: EventModel | None = None) -> None:
         super().__init__()
-        self._settings = settings
-        self._ingested_at = ingested_at
+        self._task = CleanTask(settings, ingested_at, language, model)
 
     def expand(self, docs: beam.PCollection) -> dict[str, beam.PCollection]:
-        results = docs | "Extract" >> beam.ParDo(CleanFn(self._settings, self._ingested_at)).with_outputs(
-            "rejects", main="articles")
-        return {"articles": results.articles, "rejects": results.rejects}
+        results = docs | "Extract" >> beam.ParDo(CleanFn(self._task)).with_outputs("rejects", "mentions",
+                                                                                   main="articles")
+        return {"articles": results.articles, "rejects": results.rejects, "mentions": results.mentions}
 
 
 class RemoveRecurring(beam.PTransform):

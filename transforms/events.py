@@ -1,7 +1,8 @@
 """Event extraction: Article -> Mentions (PLOVER type and mode, CAMEO code, participants, date, place).
 
-Pure functions first (``load_event_model``, ``extract_mentions``), then a thin DoFn and the
-``ExtractEvents`` composite. How it works and how to extend it: docs/events.md.
+Pure functions only (``load_event_model``, ``extract_mentions``, ``analyze_article``): no Beam
+import, so the cleaning helper processes can run them; the Beam stage is transforms/analyze.py.
+How it works and how to extend it: docs/events.md.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import apache_beam as beam
 import simplemma
 
 from transforms import ids
@@ -28,6 +28,7 @@ from transforms.actors import (
 from transforms.dates import DateGuess, parse_dateline, parse_ticker_heading, sentence_date, year_from_tenures
 from transforms.event_rules import AGENT_ROLES, DYADIC, SINGLE_AGENT_TYPES, cameo_for, place_target
 from transforms.gazetteer import CompiledGazetteer, GazetteerSpec, load_gazetteer
+from transforms.language import LanguageDetector, with_language
 from transforms.lexicon import CompiledLexicon, Hit, TriggerSpec, load_lexicon
 from transforms.linking import link_participants
 from transforms.modality import interpret
@@ -313,40 +314,22 @@ def _mention(article: Article, cand: _Candidate, actors: list[Actor], date: Date
     )
 
 
-# --- Beam -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Analyzed:
+    """An article with its language set, its mentions, and the reject if extraction failed."""
 
-REJECTS = "rejects"
-
-
-class ExtractEventsFn(beam.DoFn):
-    """Article -> Mentions; an article whose extraction raises becomes a Reject on ``rejects``."""
-
-    def __init__(self, model: EventModel) -> None:
-        self.model = model
-
-    def setup(self) -> None:
-        compile_model(self.model)  # lexicon and gazetteer indexes, once per worker
-
-    def process(self, article: Article):
-        try:
-            mentions = extract_mentions(article, self.model)
-        except Exception as exc:  # a bad article never kills the run: it is recorded
-            log.warning("event extraction failed for %s: %s", article.source_uri, exc)
-            yield beam.pvalue.TaggedOutput(
-                REJECTS, Reject(article.source_uri, "extract", "extract/error", f"{type(exc).__name__}: {exc}")
-            )
-            return
-        yield from mentions
+    article: Article
+    mentions: tuple[Mention, ...]
+    reject: Reject | None = None
 
 
-class ExtractEvents(beam.PTransform):
-    """PCollection[Article] -> DoOutputsTuple with ``.mentions`` (main) and ``.rejects``."""
-
-    def __init__(self, model: EventModel) -> None:
-        super().__init__()
-        self.model = model
-
-    def expand(self, articles):
-        return articles | "ExtractMentions" >> beam.ParDo(ExtractEventsFn(self.model)).with_outputs(
-            REJECTS, main="mentions"
-        )
+def analyze_article(article: Article, detector: LanguageDetector, model: EventModel) -> Analyzed:
+    """Language, then events: everything an article needs after cleaning (run where it was cleaned)."""
+    article = with_language(article, detector)
+    try:
+        mentions = tuple(extract_mentions(article, model))
+    except Exception as exc:  # a bad article never kills the run: it is recorded, the article kept
+        log.warning("event extraction failed for %s: %s", article.source_uri, exc)
+        return Analyzed(article, (), Reject(article.source_uri, "extract", "extract/error",
+                                            f"{type(exc).__name__}: {exc}"[:300]))
+    return Analyzed(article, mentions)

@@ -7,10 +7,6 @@ Text with too few letters is "und": langdetect answers confidently on anything
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from typing import Any
-
-import apache_beam as beam
 
 from transforms.records import Article
 from transforms.settings import LanguageSettings
@@ -53,27 +49,3 @@ def with_language(article: Article, detector: LanguageDetector) -> Article:
     # Title and text together: a short text with a real title still tells.
     language, prob = detector.detect(f"{article.title or ''}\n{article.text}".strip())
     return dataclasses.replace(article, language=language, language_prob=prob)
-
-
-class DetectLanguageFn(beam.DoFn):
-    def __init__(self, settings: LanguageSettings) -> None:
-        self._settings = settings
-        self._detector: LanguageDetector | None = None
-
-    def setup(self) -> None:
-        self._detector = LanguageDetector(self._settings)
-
-    def process(self, article: Article) -> Iterator[Any]:
-        assert self._detector is not None
-        result = with_language(article, self._detector)
-        beam.metrics.Metrics.counter("eventwire", f"language:{result.language}").inc()
-        yield result
-
-
-class DetectLanguage(beam.PTransform):
-    def __init__(self, settings: LanguageSettings) -> None:
-        super().__init__()
-        self._settings = settings
-
-    def expand(self, articles: beam.PCollection) -> beam.PCollection:
-        return articles | "Detect" >> beam.ParDo(DetectLanguageFn(self._settings))
