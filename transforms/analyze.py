@@ -28,12 +28,10 @@ class AnalyzeFn(beam.DoFn):
         self._model = model
         self._detector: LanguageDetector | None = None
 
-    def setup(self) -> None:
-        self._detector = LanguageDetector(self._language)  # profiles, once per worker
-        compile_model(self._model)  # lexicon and gazetteer indexes, once per worker
-
     def process(self, article: Article) -> Iterator[Any]:
-        assert self._detector is not None
+        if self._detector is None:  # on the first article, not in setup: most runs send this stage none
+            self._detector = LanguageDetector(self._language)  # profiles, once per worker
+            compile_model(self._model)  # lexicon and gazetteer indexes, once per worker
         analyzed = analyze_article(article, self._detector, self._model)
         if analyzed.reject is not None:
             beam.metrics.Metrics.counter("eventwire", f"reject:{analyzed.reject.reason}").inc()
