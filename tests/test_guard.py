@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.guard_tasks import Behave, BrokenFactory
-from transforms.guard import GuardedWorker, GuardStartError
+from transforms.guard import GuardedPool, GuardedWorker, GuardStartError
 
 
 def test_results_come_back_and_the_helper_is_reused() -> None:
@@ -60,3 +60,59 @@ def test_an_idle_helper_that_died_is_restarted_transparently() -> None:
 def test_a_helper_that_cannot_set_up_fails_loudly() -> None:
     with pytest.raises(GuardStartError, match="cannot set up"):
         GuardedWorker(BrokenFactory(), timeout_seconds=5).call(1)
+
+
+# --- the pool: several helpers at once ------------------------------------------------------
+
+
+def test_a_pool_returns_every_element_once_with_its_token() -> None:
+    pool = GuardedPool(Behave(), size=2, timeout_seconds=5)
+    try:
+        done = []
+        for n in range(7):
+            if not pool.has_capacity():
+                done.append(pool.next_outcome())
+            pool.submit({"n": n}, token=n)
+        done += pool.drain()
+        assert sorted(token for token, _ in done) == list(range(7))
+        assert all(outcome.status == "ok" and outcome.value == {"n": token} for token, outcome in done)
+        assert pool.pending() == 0 and pool.restarts == 0
+    finally:
+        pool.close()
+
+
+def test_a_spinning_element_in_a_pool_times_out_alone_while_the_other_helper_keeps_working() -> None:
+    pool = GuardedPool(Behave(), size=2, timeout_seconds=1.0)
+    try:
+        pool.submit("warm", token="warm")  # both helpers started and ready before the clock matters
+        pool.submit("warm", token="warm2")
+        pool.drain()
+        started = time.monotonic()
+        pool.submit("spin", token="spin")
+        finished = []
+        for n in range(3):  # quick elements go through the free helper while the other one spins
+            pool.submit(n, token=n)
+            finished.append(pool.next_outcome())
+        assert [token for token, _ in finished] == [0, 1, 2]
+        assert time.monotonic() - started < 1.0  # none of them waited for the spinning one
+        token, outcome = pool.next_outcome()
+        assert token == "spin" and outcome.status == "timeout" and "limit 1s" in outcome.detail
+        assert pool.restarts == 1
+        pool.submit("after", token="after")
+        assert pool.next_outcome()[1].value == "after"
+    finally:
+        pool.close()
+
+
+def test_a_crash_in_a_pool_is_that_elements_outcome() -> None:
+    pool = GuardedPool(Behave(), size=2, timeout_seconds=5)
+    try:
+        pool.submit("segfault", token="bad")
+        pool.submit("fine", token="good")
+        outcomes = dict(pool.drain())
+        assert outcomes["good"].value == "fine"
+        assert outcomes["bad"].status == "crashed" and "SIGSEGV" in outcomes["bad"].detail
+        with pytest.raises(LookupError):
+            pool.next_outcome()
+    finally:
+        pool.close()
