@@ -1,7 +1,7 @@
 """Peak memory of a run over a big folder of hostile inputs (every class of tests/hostile_files.py,
 ``--copies`` times, plus the real fundus pages of the shared corpus when present).
 
-    python bench/hostile_memory.py [--copies 20] [--workers 2] [--keep DIR]
+    python bench/hostile_memory.py [--copies 20] [--workers 0] [--keep DIR]
 
 The run is ``python -m pipeline.cli run`` under ``/usr/bin/time -v`` (its "Maximum resident set
 size" is the largest single process of the tree: launcher, Beam workers or cleaning helpers);
@@ -52,7 +52,8 @@ def tree_rss_kib(root_pid: int) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--copies", type=int, default=20, help="copies of the hostile set (each ~30 MB on disk)")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=0,
+                        help="0 (default): eventwire's local defaults; N: Beam's multi-process mode with N workers")
     parser.add_argument("--keep", help="build and keep the folders here instead of a temporary folder")
     args = parser.parse_args()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="eventwire-hostile-"))
@@ -69,8 +70,9 @@ def main() -> int:
         size = sum(p.stat().st_size for p in inputs.rglob("*") if p.is_file())
         print(f"{len(expected)} hostile records + {len(real)} real pages, {size / 2**20:.0f} MiB on disk, in {inputs}")
         command = ["/usr/bin/time", "-v", sys.executable, "-m", "pipeline.cli", "run", str(inputs), "--output",
-                   str(output), "--config", str(config), f"--direct_num_workers={args.workers}",
-                   "--direct_running_mode=multi_processing"]
+                   str(output), "--config", str(config)]
+        if args.workers:
+            command += [f"--direct_num_workers={args.workers}", "--direct_running_mode=multi_processing"]
         started = time.monotonic()
         proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         peak_tree = [0]

@@ -1,8 +1,9 @@
-"""Clean (Beam half): run ``transforms.boilerplate`` on every document in a guarded helper process,
-then remove paragraphs that recur across a source's articles (learned boilerplate).
+"""Clean (Beam half): run ``transforms.boilerplate`` (and, in the pipeline, the article's language
+and events) on every document in guarded helper processes, then remove paragraphs that recur
+across a source's articles (learned boilerplate).
 
-The pure cleaning functions live in ``transforms/boilerplate.py``, which imports no Beam: the
-helper process that runs them (``transforms/guard.py``) then starts without importing Beam.
+The pure functions live in ``transforms/boilerplate.py``, ``language.py`` and ``events.py``, which
+import no Beam: the helper processes that run them (``transforms/guard.py``) start without it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from transforms.settings import CleanSettings, LanguageSettings
 _PARSE_REASONS = {"timeout": "parse/timeout", "crashed": "parse/crashed", "error": "parse/error"}
 
 
-def outcome_to_result(source_uri: str, outcome: Outcome) -> Article | Reject:
+def outcome_to_result(source_uri: str, outcome: Outcome) -> Article | Reject | Analyzed:
     """A helper's outcome for one document: its Article or Reject, or a parse reject when the helper
     spun past the time limit, crashed or raised."""
     if outcome.status == "ok":
