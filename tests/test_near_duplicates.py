@@ -63,3 +63,34 @@ def test_flags_do_not_depend_on_how_articles_were_split_across_runs() -> None:
     partition = "date=2024-06-01/language=de"
     run_flags([late], [(a.article_id, a.simhash, partition) for a in earlier], [(late.url, None)],
               [(a.article_id, partition, canonical) for a in earlier])
+
+
+def _smallest_link_by_brute_force(entries: list[NearEntry]) -> dict[NearEntry, str]:
+    best: dict[NearEntry, str] = {}
+    for a in set(entries):
+        for b in set(entries):
+            if a.article_id < b.article_id and (a.new or b.new) and hamming(a.simhash, b.simhash) <= 3:
+                best[b] = min(best.get(b, a.article_id), a.article_id)
+    return best
+
+
+def test_each_article_gets_the_smallest_of_all_its_near_duplicates() -> None:
+    import random
+
+    rng = random.Random(7)
+    base = rng.getrandbits(64)
+    entries = []
+    for n in range(60):  # clusters around a few texts, some far, old and new mixed
+        centre = base if n % 3 else base ^ (0xFFFF << 20)
+        flips = sum(1 << rng.randrange(64) for _ in range(rng.randrange(0, 4)))
+        entries.append(NearEntry(f"id{rng.randrange(10_000):05d}", centre ^ flips, rng.random() < 0.6,
+                                 None if n % 2 else "p"))
+    links = list(near_duplicate_links(entries))
+    assert len({high for high, _ in links}) == len(links)  # one link per article
+    assert dict(links) == _smallest_link_by_brute_force(entries)
+
+
+def test_thousands_of_near_copies_give_one_link_each_not_one_per_pair() -> None:
+    entries = [NearEntry(f"id{n:05d}", 0xABCDEF, True) for n in range(3000)]
+    links = list(near_duplicate_links(entries))
+    assert len(links) == 2999 and {low for _, low in links} == {"id00000"}

@@ -94,18 +94,23 @@ class NearEntry(NamedTuple):
 
 
 def near_duplicate_links(entries: Iterable[NearEntry], max_distance: int = NEAR_DISTANCE) -> Iterator[tuple[NearEntry, str]]:
-    """(article, smaller id it nearly duplicates) for pairs within ``max_distance`` bits, at least one new.
+    """(article, smallest id it nearly duplicates): per article, the smallest article_id within
+    ``max_distance`` bits of it, for pairs of which at least one is new.
 
     The canonical copy is the smallest article_id, so the final flags are a function of the set
-    of articles, not of the order or the runs in which they arrived.
+    of articles, not of the order or the runs in which they arrived. Only the smallest link of an
+    article is emitted (every consumer takes the minimum): a band shared by thousands of near
+    copies then costs one comparison per article, not one per pair (the pairs grew quadratically
+    in memory and time: 2.2 GiB for 4,000 copies of one text).
     """
-    items = sorted(set(entries))
-    for i, a in enumerate(items):
-        for b in items[i + 1:]:
-            if a.article_id == b.article_id or not (a.new or b.new) or hamming(a.simhash, b.simhash) > max_distance:
+    items = sorted(set(entries))  # by article_id first: the first match below is the smallest
+    for index, high in enumerate(items):
+        for low in items[:index]:
+            if low.article_id == high.article_id or not (low.new or high.new):
                 continue
-            low, high = (a, b) if a.article_id < b.article_id else (b, a)
-            yield high, low.article_id
+            if hamming(low.simhash, high.simhash) <= max_distance:
+                yield high, low.article_id
+                break
 
 
 # --- events ---------------------------------------------------------------------------------
