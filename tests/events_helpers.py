@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 from pathlib import Path
 
-from transforms.events import EventModel, load_event_model
+from transforms.events import EventModel, extract_mentions, load_event_model
 from transforms.ids import article_id
 from transforms.records import Article
 from transforms.settings import Settings
@@ -26,3 +26,9 @@ def make_article(text: str, language: str = "de", published: dt.date | None = No
         removed=(), language=language, language_prob=1.0, published_at=stamp, published_basis=None,
         ingested_at=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), content_hash="h",
     )
+
+
+def type_and_countries(text: str, language: str = "en", published: dt.date = dt.date(2024, 6, 2)) -> list[tuple[str, list[str]]]:
+    """(event type, sorted participant countries) of each mention extracted from ``text``."""
+    mentions = extract_mentions(make_article(text, language, published=published), model())
+    return [(m.event_type, sorted({p.country for p in m.participants})) for m in mentions]

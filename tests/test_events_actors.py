@@ -6,15 +6,14 @@ import datetime as dt
 
 import pytest
 
-from tests.events_helpers import make_article, model
+from tests.events_helpers import make_article, model, type_and_countries
 from transforms.events import extract_mentions
 
 DAY = dt.date(2024, 6, 2)
 
 
 def _sets(text: str, language: str = "en") -> list[tuple[str, list[str]]]:
-    mentions = extract_mentions(make_article(text, language, published=DAY), model())
-    return [(m.event_type, sorted({p.country for p in m.participants})) for m in mentions]
+    return type_and_countries(text, language, DAY)
 
 
 @pytest.mark.parametrize(

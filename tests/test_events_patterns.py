@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from tests.events_helpers import make_article, model
+from tests.events_helpers import make_article, model, type_and_countries
 from transforms.actors import find_actors
 from transforms.events import compile_model, extract_mentions
 from transforms.sentences import tokenize
@@ -16,8 +16,7 @@ DAY = dt.date(2024, 6, 2)
 
 
 def _sets(text: str, language: str = "en") -> list[tuple[str, list[str]]]:
-    mentions = extract_mentions(make_article(text, language, published=DAY), model())
-    return [(m.event_type, sorted({p.country for p in m.participants})) for m in mentions]
+    return type_and_countries(text, language, DAY)
 
 
 @pytest.mark.parametrize(
