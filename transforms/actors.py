@@ -79,6 +79,8 @@ def actor_code(country: str, role: str | None) -> str:
     return country + _ACTOR_CODES.get(role or "", "GOV")
 
 
+# Lower-case adjectives match ("russische"), but "send us your comments" is not the US.
+_PRONOUNS = frozenset({"us"})
 # "al-Qaeda", "al-Shabaab": a lower-case Arabic article before a capitalized name is still a name.
 _PARTICLES = frozenset({"al", "el", "ad", "ash", "as", "an", "ar"})
 # "in East Jerusalem", "in northern Israel": words that may stand between a place preposition and the name.
@@ -111,7 +113,7 @@ def _spans(tokens: list[Token], gaz: CompiledGazetteer) -> list[tuple[int, int, 
     while i < len(tokens):
         length, labels = gaz.match(lowers, i)
         upper = tokens[i].text[:1].isupper() or _particle_name(tokens, i)
-        labels = [lab for lab in labels if upper or lab.kind in ("adj", "office")]
+        labels = [lab for lab in labels if upper or (lab.kind in ("adj", "office") and tokens[i].lower not in _PRONOUNS)]
         if length and labels and not _not_a_party(tokens, i, i + length):
             label = min(labels, key=lambda lab: _KIND_ORDER.index(lab.kind))
             spans.append((i, i + length, label))

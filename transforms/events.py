@@ -26,7 +26,14 @@ from transforms.actors import (
     resolve_counterparts,
 )
 from transforms.dates import DateGuess, parse_dateline, parse_ticker_heading, sentence_date, year_from_tenures
-from transforms.event_rules import AGENT_ROLES, DYADIC, SINGLE_AGENT_TYPES, cameo_for, place_target
+from transforms.event_rules import (
+    AGENT_ROLES,
+    DYADIC,
+    LONE_SUBJECT_TYPES,
+    SINGLE_AGENT_TYPES,
+    cameo_for,
+    place_target,
+)
 from transforms.gazetteer import CompiledGazetteer, GazetteerSpec, load_gazetteer
 from transforms.language import LanguageDetector, with_language
 from transforms.lexicon import CompiledLexicon, Hit, TriggerSpec, load_lexicon
@@ -140,7 +147,7 @@ def _sentence_candidates(
         hits = [h for h in hits if h.start >= verdict.start or clauses[h.start] != clauses[verdict.start]]
     kept: list[Hit] = []
     for hit in sorted(hits, key=lambda h: (h.start, h.start - h.end)):  # at one word, the longest phrase first
-        if lang == "en" and _in_name(tokens, hit.start, hit.end):
+        if lang == "en" and (_in_name(tokens, hit.start, hit.end) or _idiom(forms, hit.start, hit.end)):
             continue
         if any(k.spec.governs and clauses[k.start] == clauses[hit.start] and k.start < hit.start
                and not (lang == "de" and tokens[k.start].text[:1].isupper()) for k in kept):
@@ -183,6 +190,20 @@ def _in_name(tokens: list[Token], start: int, end: int) -> bool:
     if start == 0 or not _capitalized(tokens[start]):
         return False
     return (start > 1 and _capitalized(tokens[start - 1])) or (end < len(tokens) and _capitalized(tokens[end]))
+
+
+_TAKE = frozenset({"take", "takes", "took", "taking", "taken"})
+
+
+def _idiom(forms: list[str], start: int, end: int) -> bool:
+    """English idioms that contain a trigger word: "must have feared" (a guess about the past, not a
+    demand), "took a veiled shot at" (criticism, not gunfire)."""
+    if forms[start] == "must" and end == start + 1:
+        return end < len(forms) and forms[end] in ("have", "'ve")
+    if forms[start] == "shot":
+        before = forms[max(0, start - 4):start]
+        return "a" in before and any(word in _TAKE for word in before)
+    return False
 
 
 def _delegation_heads(compiled: _Compiled, lang: str, sentences: list[str], date: dt.date | None) -> dict[str, Actor]:
@@ -277,6 +298,12 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
             lone_agent = cand.spec.event_type in SINGLE_AGENT_TYPES and actors and actors[0].role in AGENT_ROLES
             if not lone_agent:
                 continue
+        elif len(actors) == 1 and cand.spec.event_type in LONE_SUBJECT_TYPES and actors[0].start > cand.trigger_at:
+            continue  # a lone party after an agreement or a request is what it is about ("calls on the Office for Students")
+        keys = {a.key for a in actors}
+        if any(prev.sentence_index == cand.sentence_index and prev.spec.event_type == cand.spec.event_type
+               and {a.key for a in prev_actors} == keys for prev, prev_actors, _, _ in events):
+            continue  # "lud ... ein" and "der Einladung" in one sentence: one act, one mention
         events.append((cand, actors, date, mode))
         mentions.append(_mention(article, cand, actors, date, mode))
     return mentions
