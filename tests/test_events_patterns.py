@@ -137,3 +137,15 @@ def test_lifting_a_blockade_is_cameo_0872():
 )
 def test_real_page_false_positives_are_not_events(text: str, language: str, expected: list) -> None:
     assert type_and_countries(text, language, DAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("British lecturers began further strikes over pensions and pay on Monday.", [("PROTEST", ["GBR"])]),
+        ("An Israeli strike on a school in Gaza killed twelve people, the European Union said.",
+         [("ASSAULT", ["ISR", "PSE"])]),
+    ],
+)
+def test_a_strike_in_a_pay_dispute_is_a_protest_not_an_attack(text: str, expected: list) -> None:
+    assert [(t, c) for t, c in type_and_countries(text, "en", DAY) if t in ("PROTEST", "ASSAULT")] == expected

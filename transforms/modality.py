@@ -38,6 +38,13 @@ _LABOUR_STRIKE = frozenset({
     "ended", "indefinite", "warning", "nationwide", "hour", "day", "week", "token", "wildcat", "sympathy",
     "labour", "labor", "teachers", "doctors", "workers", "miners", "transport", "rail",
 })  # fmt: skip
+# Words anywhere in the sentence that place an English "strike" in a labour dispute ("strikes over pensions
+# and pay", "industrial action ... further strikes"); none of them goes with an air or missile strike
+# ("union" would: "the European Union condemned the strike").
+_LABOUR_CONTEXT = frozenset({
+    "industrial", "pension", "pensions", "wage", "wages", "salary", "salaries", "walkout", "walkouts", "picket",
+    "pickets", "employers",
+})  # fmt: skip
 # A promise made conditional on the other side's act is a threat ("will withdraw its troops unless ...").
 _CONDITION = frozenset({"unless"})
 # Verbs that end a restriction; the restriction trigger after them becomes an easing.
@@ -90,7 +97,8 @@ def interpret(hit: Hit, forms: list[str], clauses: list[int], lang: str) -> Hit 
                   and forms[j - 1] != "-"), None)  # "an open-ended strike" ends nothing
     if ender is not None and forms[i] in _STRIKE:
         return replace(hit, spec=_as(spec, "CONCEDE", "082"))  # "called off a four-day strike": a labour strike
-    if lang == "en" and forms[i] in _STRIKE and spec.event_type == "ASSAULT" and i > 0 and forms[i - 1] in _LABOUR_STRIKE:
+    if lang == "en" and forms[i] in _STRIKE and spec.event_type == "ASSAULT" and (
+            (i > 0 and forms[i - 1] in _LABOUR_STRIKE) or _LABOUR_CONTEXT & set(forms)):
         return replace(hit, spec=_as(spec, "PROTEST", "143"))  # "workers ... an open-ended strike": a walkout
     # "lifted the blockade / siege": CAMEO 0872 ease a military blockade
     eased = ("RETREAT", "0872") if spec.cameo == "191" else _EASED.get(spec.event_type)
