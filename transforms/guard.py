@@ -113,13 +113,16 @@ class GuardedWorker:
         self._send: Connection | None = None
         self._recv: Connection | None = None
         self.restarts = 0
+        self._starting = False  # spawned, "ready" not read yet
         self._submitted_at = 0.0
         self.last_compute_seconds = 0.0  # wall time the last element took inside the helper (overhead = call - this)
         self.last_compute_cpu_seconds = 0.0  # its CPU time there (for measuring the guard's own CPU cost)
 
     # --- lifecycle ------------------------------------------------------------------------
 
-    def _start(self) -> None:
+    def _spawn(self) -> None:
+        """Start the helper and hand it the factory, without waiting for it to be ready: its imports
+        and set-up then overlap with the caller's work (and with the other helpers' start)."""
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         _widen(to_child_w)
@@ -137,6 +140,12 @@ class GuardedWorker:
         self._send = Connection(to_child_w, readable=False)
         self._recv = Connection(from_child_r, writable=False)
         self._send.send_bytes(self._factory)
+        self._starting = True
+
+    def _confirm_ready(self) -> None:
+        """Wait for the helper's "ready" (or the reason it could not set up: a GuardStartError)."""
+        assert self._proc is not None and self._recv is not None
+        self._starting = False
         if not self._recv.poll(_STARTUP_SECONDS):
             self.close()
             raise GuardStartError(f"helper process did not start within {_STARTUP_SECONDS:.0f}s")
@@ -156,6 +165,7 @@ class GuardedWorker:
             if conn is not None:
                 conn.close()
         self._send = self._recv = None
+        self._starting = False
         if self._proc is not None:
             if self._proc.poll() is None:
                 self._proc.kill()
@@ -188,12 +198,14 @@ class GuardedWorker:
         payload = _dumps(item)
         for attempt in (1, 2):
             if self._proc is None:
-                self._start()
+                self._spawn()
             assert self._send is not None and self._recv is not None
             try:
                 self._send.send_bytes(payload)
                 break
             except OSError:  # the idle helper died between elements: not this element's fault, retry once
+                if self._starting:
+                    self._confirm_ready()  # a helper that could not set up says why (GuardStartError)
                 code = self._restart_after()
                 if attempt == 2:
                     return Outcome("crashed", detail=_describe_exit(code))
@@ -213,6 +225,9 @@ class GuardedWorker:
     def result(self) -> Outcome:
         """The outcome of the submitted element, waiting until its deadline at most."""
         assert self._recv is not None
+        if self._starting:  # the element's time starts when the helper is ready for it
+            self._confirm_ready()
+            self._submitted_at = time.monotonic()
         if not self._recv.poll(max(0.0, self.deadline - time.monotonic())):
             self._restart_after()
             return Outcome("timeout", detail=f"no result after {time.monotonic() - self._submitted_at:.1f}s "
