@@ -190,7 +190,8 @@ class GuardedWorker:
         return self.submit(item) or self.result()
 
     def submit(self, item: Any) -> Outcome | None:
-        """Hand ``item`` to the helper without waiting; its time limit starts now.
+        """Hand ``item`` to the helper without waiting; its time limit starts now (or, for a helper
+        still starting, when it is ready).
 
         Returns None when the helper took it (``result()`` collects it), or the outcome at once
         when the helper could not even receive it. One element at a time per helper.
@@ -265,10 +266,6 @@ class GuardedPool:
         self._workers = [GuardedWorker(factory, timeout_seconds, memory_bytes) for _ in range(max(1, size))]
         self._busy: dict[int, Any] = {}  # worker index -> token of its element
         self._done: list[tuple[Any, Outcome]] = []  # outcomes known at submission (the helper could not take it)
-
-    @property
-    def size(self) -> int:
-        return len(self._workers)
 
     def has_capacity(self) -> bool:
         return len(self._busy) < len(self._workers)
