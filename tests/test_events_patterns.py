@@ -149,3 +149,17 @@ def test_real_page_false_positives_are_not_events(text: str, language: str, expe
 )
 def test_a_strike_in_a_pay_dispute_is_a_protest_not_an_attack(text: str, expected: list) -> None:
     assert [(t, c) for t, c in type_and_countries(text, "en", DAY) if t in ("PROTEST", "ASSAULT")] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Die Deutsche Bank hat am Montag Sanktionen gegen Russland verhängt.", []),
+        ("Die Deutsche Bahn kündigte am Montag Streiks an, die Gewerkschaft lehnte das Angebot ab.", []),
+        ("„Deutsche Soldaten haben am Montag in Litauen mit Manövern begonnen“, sagte der Minister.",
+         [("MOBILIZE", ["DEU"])]),
+        ("In Berlin protestierten am Samstag viele Deutsche gegen den Krieg Russlands.", [("PROTEST", ["DEU", "RUS"])]),
+    ],
+)
+def test_a_capitalized_german_adjective_inside_a_sentence_is_part_of_a_name(text: str, expected: list) -> None:
+    assert type_and_countries(text, "de", DAY) == expected

@@ -107,6 +107,19 @@ def _not_a_party(tokens: list[Token], start: int, end: int) -> bool:
     return anti or qualifier or (end < len(tokens) and tokens[end].lower in _CURRENCY)
 
 
+_OPENERS = frozenset({"„", "\"", "“", "»", "«", "(", ":", "-", "–", "—"})
+
+
+def _in_german_name(tokens: list[Token], i: int, labels: list[Label]) -> bool:
+    """German writes nationality adjectives in lower case ("deutsche Soldaten"); capitalized inside
+    a sentence it is part of a name: "Deutsche Bahn", "Deutsche Bank", "Russisch-Orthodoxe Kirche"."""
+    german = any(lab.kind == "adj" and lab.german for lab in labels)
+    if not german or not all((lab.kind == "adj" and lab.german) or lab.kind == "people" for lab in labels):
+        return False  # "Deutsche" is also the people ("viele Deutsche protestierten"): a name only before a noun
+    followed = i + 1 < len(tokens) and tokens[i + 1].text[:1].isupper() and tokens[i + 1].text[:1].isalpha()
+    return i > 0 and tokens[i].text[:1].isupper() and tokens[i - 1].text not in _OPENERS and followed
+
+
 def _spans(tokens: list[Token], gaz: CompiledGazetteer) -> list[tuple[int, int, Label]]:
     lowers = [t.lower for t in tokens]
     spans, i = [], 0
@@ -114,7 +127,7 @@ def _spans(tokens: list[Token], gaz: CompiledGazetteer) -> list[tuple[int, int, 
         length, labels = gaz.match(lowers, i)
         upper = tokens[i].text[:1].isupper() or _particle_name(tokens, i)
         labels = [lab for lab in labels if upper or (lab.kind in ("adj", "office") and tokens[i].lower not in _PRONOUNS)]
-        if length and labels and not _not_a_party(tokens, i, i + length):
+        if length and labels and not _not_a_party(tokens, i, i + length) and not _in_german_name(tokens, i, labels):
             label = min(labels, key=lambda lab: _KIND_ORDER.index(lab.kind))
             spans.append((i, i + length, label))
             i += length

@@ -31,6 +31,7 @@ class Label:
     role: str | None = None
     key: str | None = None  # fixed participant key (orgs, armed groups)
     name: str | None = None  # folded holder name, or the place name
+    german: bool = False  # a German adjective (capitalized inside a sentence only in a proper name)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def load_gazetteer(paths: list[Path]) -> GazetteerSpec:
                 if not name.endswith(("s", "ß", "z", "x")) and " " not in name:
                     phrases.append((name + "s", Label("country", code)))  # German genitive
             for stem in entry.get("adj_de", []):
-                phrases += [(stem + e, Label("adj", code)) for e in _GERMAN_ADJ_ENDINGS]
+                phrases += [(stem + e, Label("adj", code, german=True)) for e in _GERMAN_ADJ_ENDINGS]
             phrases += [(a, Label("adj", code)) for a in entry.get("adj_en", [])]
             phrases += [(c, Label("capital", code)) for c in entry.get("capitals", [])]
             phrases += [(p, Label("people", code, "people")) for p in entry.get("people", [])]
