@@ -133,6 +133,9 @@ def test_lifting_a_blockade_is_cameo_0872():
         ("At the awards dinner, the actor took a veiled shot at President Donald Trump.", "en", []),
         ("Soldiers shot at protesters in Caracas, Venezuela's opposition said.", "en", [("ASSAULT", ["VEN"])]),
         ("Germany, however, has agreed to send more tanks.", "en", [("AGREE", ["DEU"])]),
+        ("Klein notes that much of America finds the changes profoundly threatening.", "en", []),
+        ("The army of Sudan issued a more threatening statement against Chad on Monday.", "en",
+         [("THREATEN", ["SDN", "TCD"])]),
     ],
 )
 def test_real_page_false_positives_are_not_events(text: str, language: str, expected: list) -> None:

@@ -45,6 +45,8 @@ _LABOUR_CONTEXT = frozenset({
     "industrial", "pension", "pensions", "wage", "wages", "salary", "salaries", "walkout", "walkouts", "picket",
     "pickets", "employers",
 })  # fmt: skip
+# Degree words before an English "threatening" that, closing a clause, make it a judgement ("seen as too threatening").
+_DEGREE = frozenset({"more", "most", "less", "least", "very", "so", "too", "as", "quite", "rather"})
 # A promise made conditional on the other side's act is a threat ("will withdraw its troops unless ...").
 _CONDITION = frozenset({"unless"})
 # Verbs that end a restriction; the restriction trigger after them becomes an easing.
@@ -81,6 +83,9 @@ def interpret(hit: Hit, forms: list[str], clauses: list[int], lang: str) -> Hit 
     i, spec = hit.start, hit.spec
     if lang == "en" and i > 0 and forms[i - 1] == "-":
         return None  # "long-threatened", "Israeli-occupied": a modifier
+    if lang == "en" and forms[i] == "threatening" and i > 0 and (forms[i - 1].endswith("ly") or forms[i - 1] in _DEGREE) \
+            and (i + 1 == len(forms) or not forms[i + 1][:1].isalpha()):
+        return None  # "finds the changes profoundly threatening.": a judgement, not a threat ("a more threatening statement" is one)
     if any(f in _FAILED for f in forms[max(0, i - 4) : i]):
         if spec.event_type == "AGREE":  # "failed to reach agreement": the sides did not accept each other's terms
             return replace(hit, spec=replace(_as(spec, "REJECT", "120"), symmetric=True))
