@@ -135,6 +135,8 @@ def test_lifting_a_blockade_is_cameo_0872():
         ("Germany, however, has agreed to send more tanks.", "en", [("AGREE", ["DEU"])]),
         ("Klein notes that much of America finds the changes profoundly threatening.", "en", []),
         ("Passengers returning from Denmark and Iceland will have to self-isolate, Britain said.", "en", []),
+        ("Britain announced that travellers from Iceland and Slovakia would have to self-isolate on their return.",
+         "en", []),
         ("Iran returned the seized British tanker to the United Kingdom on Monday.", "en", [("RETREAT", ["GBR", "IRN"])]),
         ("The army of Sudan issued a more threatening statement against Chad on Monday.", "en",
          [("THREATEN", ["SDN", "TCD"])]),

@@ -47,6 +47,7 @@ _LABOUR_CONTEXT = frozenset({
 })  # fmt: skip
 # After "return" these make it travel ("returning from Denmark"), not handing something back (CAMEO 0842).
 _MOVEMENT = frozenset({"from", "to", "home", "into"})
+_POSSESSIVES = frozenset({"my", "your", "his", "her", "its", "our", "their"})
 # Degree words before an English "threatening" that, closing a clause, make it a judgement ("seen as too threatening").
 _DEGREE = frozenset({"more", "most", "less", "least", "very", "so", "too", "as", "quite", "rather"})
 # A promise made conditional on the other side's act is a threat ("will withdraw its troops unless ...").
@@ -85,8 +86,9 @@ def interpret(hit: Hit, forms: list[str], clauses: list[int], lang: str) -> Hit 
     i, spec = hit.start, hit.spec
     if lang == "en" and i > 0 and forms[i - 1] == "-":
         return None  # "long-threatened", "Israeli-occupied": a modifier
-    if lang == "en" and forms[i].startswith("return") and hit.end < len(forms) and forms[hit.end] in _MOVEMENT:
-        return None  # "passengers returning from Denmark", "returned home": people travelling, not property handed back
+    if lang == "en" and forms[i].startswith("return") and (
+            (hit.end < len(forms) and forms[hit.end] in _MOVEMENT) or (i > 0 and forms[i - 1] in _POSSESSIVES)):
+        return None  # "returning from Denmark", "on their return": people travelling, not property handed back
     if lang == "en" and forms[i] == "threatening" and i > 0 and (forms[i - 1].endswith("ly") or forms[i - 1] in _DEGREE) \
             and (i + 1 == len(forms) or not forms[i + 1][:1].isalpha()):
         return None  # "finds the changes profoundly threatening.": a judgement, not a threat ("a more threatening statement" is one)
