@@ -2,6 +2,7 @@
 
 Text with too few letters is "und": langdetect answers confidently on anything
 (it calls "ok" Slovak with p=0.99999), so shortness is decided before asking it.
+Beam-free (the cleaning helpers run it); the Beam stage is transforms/analyze.py.
 """
 
 from __future__ import annotations
