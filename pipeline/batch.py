@@ -18,7 +18,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
 from pipeline.graph import ArticlesToTables
-from pipeline.options import EventwireOptions, with_local_defaults, with_parallelism
+from pipeline.options import EventwireOptions, runs_in_process, with_local_defaults, with_parallelism
 from pipeline.progress import Progress
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from transforms import read as read_stage
@@ -109,7 +109,8 @@ def _work_items(path_and_size: tuple[str, int], split: bool) -> list[tuple[str, 
     big file does not sit on one worker. Reading and cleaning then run in one fused step: the
     pages' HTML never goes through a shuffle (the local runner would hold all of it in memory).
 
-    Not split under --max-records: the cap is per file, and a sample reads little anyway.
+    Not split under --max-records (the cap is per file, and a sample reads little anyway), nor when
+    the graph runs in one process: its reading is serial there, so a split only gunzips a file twice.
     """
     path, size = path_and_size
     if split and path.lower().endswith(".warc.gz"):
@@ -123,10 +124,11 @@ def _work_items(path_and_size: tuple[str, int], split: bool) -> list[tuple[str, 
 class ReadFiles(beam.PTransform):
     """Match patterns -> {"docs": RawDocuments, "rejects": Rejects}; files (or their shards) spread over workers."""
 
-    def __init__(self, patterns: list[str], settings: ReadSettings) -> None:
+    def __init__(self, patterns: list[str], settings: ReadSettings, split: bool = True) -> None:
         super().__init__()
         self._patterns = patterns
         self._settings = settings
+        self._split = split and not settings.max_records_per_file
 
     def expand(self, pbegin: Any) -> dict[str, beam.PCollection]:
         files = (
@@ -136,7 +138,7 @@ class ReadFiles(beam.PTransform):
             | "NoSidecars" >> beam.Filter(lambda m: not read_stage.is_sidecar(m.path))
             | "ByPath" >> beam.Map(lambda m: (m.path, m.size_in_bytes))
             | "DistinctFiles" >> beam.Distinct()  # overlapping patterns name a file once
-            | "SplitBigFiles" >> beam.FlatMap(_work_items, split=not self._settings.max_records_per_file)
+            | "SplitBigFiles" >> beam.FlatMap(_work_items, split=self._split)
             | "SpreadFiles" >> beam.Reshuffle()
         )
         read = files | "Read" >> beam.ParDo(ReadFilesFn(self._settings)).with_outputs("rejects", main="docs")
@@ -178,7 +180,7 @@ def run(argv: list[str]) -> RunSummary:
         summary.recovered = recover(ctx.output)
         log.info("run %s: reading %s into %s", ctx.run_id, ", ".join(args.inputs), ctx.output)
         with beam.Pipeline(options=options) as pipeline:
-            read = pipeline | "ReadFiles" >> ReadFiles(patterns, settings.read)
+            read = pipeline | "ReadFiles" >> ReadFiles(patterns, settings.read, split=not runs_in_process(options))
             _ = read | "ToTables" >> ArticlesToTables(settings, model, ctx, reprocess=opts.reprocess)
         summary.counters = counters_from(pipeline.result)
         summary.elapsed_seconds = time.monotonic() - clock

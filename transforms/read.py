@@ -92,15 +92,19 @@ def sidecar_path(path: str) -> str:
     return posixpath.splitext(base)[0] + SIDECAR_SUFFIX
 
 
+GUNZIP_BUFFER = 1 << 20  # JSON Lines records of crawled HTML are ~300 KB: read them in few, large steps
+
+
 class GuardedGunzip(io.RawIOBase):
     """Streaming gunzip over a raw stream: multi-member aware, truncation and bomb checked."""
 
-    def __init__(self, raw: BinaryIO, max_output: int, chunk: int = 1 << 16) -> None:
+    def __init__(self, raw: BinaryIO, max_output: int, chunk: int = 1 << 18) -> None:
         self._raw = raw
         self._max_output = max_output
         self._chunk = chunk
         self._inflater = zlib.decompressobj(wbits=31)
         self._pending = b""
+        self._offset = 0
         self._produced = 0
         self._done = False
 
@@ -138,9 +142,11 @@ class GuardedGunzip(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         self._fill()
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
+        size = min(len(buffer), len(self._pending) - self._offset)
+        buffer[:size] = memoryview(self._pending)[self._offset : self._offset + size]
+        self._offset += size
+        if self._offset == len(self._pending):  # consumed: an offset, not a shrinking copy, per read
+            self._pending, self._offset = b"", 0
         return size
 
 
@@ -149,7 +155,7 @@ def open_payload(raw: BinaryIO, settings: ReadSettings) -> tuple[io.BufferedRead
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
     gzipped = buffered.peek(2)[:2] == GZIP_MAGIC
     if gzipped:
-        return io.BufferedReader(GuardedGunzip(buffered, settings.max_decompressed_bytes)), True
+        return io.BufferedReader(GuardedGunzip(buffered, settings.max_decompressed_bytes), GUNZIP_BUFFER), True
     return buffered, False
 
 
