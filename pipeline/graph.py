@@ -13,7 +13,7 @@ from transforms import ids
 from transforms.analyze import Analyze
 from transforms.boilerplate import relearned
 from transforms.clean import Clean, RemoveRecurring
-from transforms.dedup import DedupArticles, FlagNearDuplicates, with_simhash
+from transforms.dedup import DedupArticles, FlagNearDuplicates
 from transforms.events import EventModel
 from transforms.index import IndexView, Known, LoadIndex, LoadMentionsIndex
 from transforms.records import Article, Mention, RawDocument
@@ -149,8 +149,7 @@ class ArticlesToTables(beam.PTransform):
             articles = near["articles"]
             touches += [fresh.touch, near["patches"] | "PatchRows" >> beam.Map(_patch)]
         else:  # windowed: no index of the output, so near-duplicates are not searched (the SimHash is kept)
-            articles = (articles | "StampIngested" >> beam.ParDo(_StampWindowFn("ingested_at"))
-                        | "Simhash" >> beam.Map(with_simhash))
+            articles = articles | "StampIngested" >> beam.ParDo(_StampWindowFn("ingested_at"))
         # An article whose text lost learned boilerplate after its analysis is analysed again; every
         # other surviving article keeps the mentions found at cleaning (duplicates' are dropped).
         by_change = articles | "ChangedSinceAnalysis" >> beam.Partition(lambda a, _: int(relearned(a)), 2)

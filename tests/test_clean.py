@@ -58,6 +58,24 @@ def test_seed_azertac_rejoins_the_broken_first_sentence() -> None:
     assert article.text.startswith("Baku, 31. Mai, AZERTAC\n\n") and article.removed == ()
 
 
+def test_an_article_carries_the_simhash_of_its_final_text() -> None:
+    from transforms.boilerplate import remove_learned, source_key
+    from transforms.ids import stable_hash, text_simhash
+
+    body = ("Der Außenminister traf am Montag seinen Amtskollegen in Wien zu Gesprächen über die Lage "
+            "in der Region und die Zusammenarbeit beider Länder in Handel und Energie.\n\n") * 3
+    doc = RawDocument(source_uri="a.txt", kind="text", body=body + "Folgen Sie uns auf allen Kanälen.",
+                      source="Beispiel")
+    article = clean_document(doc, RULES, SETTINGS.clean, NOW)
+    assert isinstance(article, Article)
+    assert article.simhash == text_simhash(article.text) and article.simhash is not None
+    last = article.text.split("\n\n")[-1]  # learned as recurring: the text, and so the SimHash, change
+    key = source_key(article.source, article.url)
+    assert key is not None
+    trimmed = remove_learned(article, {(key, stable_hash(last.casefold()))})
+    assert trimmed.text != article.text and trimmed.simhash == text_simhash(trimmed.text) != article.simhash
+
+
 def test_generic_rules_apply_without_any_publisher() -> None:
     kept, removed = apply_rules(["Ein Satz.", "Mehr zum Thema - Noch ein Artikel", "Read more: other story",
                                  "© 2024 Example Media"], RULES, None, None)

@@ -180,6 +180,7 @@ def clean_document(doc: RawDocument, rules: CompiledRules, settings: CleanSettin
         published_basis=basis if published_at else (basis if basis == "invalid" else None),
         ingested_at=ingested_at, content_hash=ids.content_hash(body or "\n".join(paragraphs)), authors=authors,
         site_name=site_name, encoding=doc.encoding, fetch_status=doc.fetch_status,
+        simhash=ids.text_simhash(body),  # here, in the helpers, where the cores are
     )
 
 
@@ -208,7 +209,8 @@ def remove_learned(article: Article, recurring: set[tuple[str, str]] | frozenset
             kept.append(paragraph)
     if len(removed) == len(article.removed):
         return article
-    return dataclasses.replace(article, text="\n\n".join(kept), removed=tuple(removed))
+    text = "\n\n".join(kept)
+    return dataclasses.replace(article, text=text, removed=tuple(removed), simhash=ids.text_simhash(text))
 
 
 @dataclasses.dataclass(frozen=True)

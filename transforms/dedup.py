@@ -9,20 +9,16 @@ stays one event and a re-run changes nothing.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import apache_beam as beam
-import numpy as np
 
 from transforms import ids
+from transforms.ids import MIN_SIMHASH_WORDS, simhash, text_simhash  # noqa: F401 (re-exported)
 from transforms.records import Article, Event, Mention, Participant, Reject
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
 
 # --- articles -------------------------------------------------------------------------------
 
@@ -53,17 +49,6 @@ def split_duplicates(group: Iterable[Article], reason: str) -> tuple[Article, li
     return kept, rejects
 
 
-def simhash(text: str, shingle: int = 3) -> int:
-    """64-bit SimHash over word shingles: near-identical texts differ in a few bits."""
-    words = _WORD.findall(text.casefold())
-    grams = [" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))]
-    values = np.array([int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big") for g in grams],
-                      dtype="<u8")
-    set_counts = np.unpackbits(values.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little").sum(axis=0)
-    # bit i of the little-endian value is column i; a bit is set where most shingles set it
-    return sum(1 << bit for bit in range(64) if 2 * int(set_counts[bit]) > len(grams))
-
-
 def hamming(a: int, b: int) -> int:
     return (a ^ b).bit_count()
 
@@ -74,14 +59,12 @@ def simhash_bands(value: int, bands: int = 4) -> list[tuple[int, int]]:
     return [(band, (value >> (band * width)) & ((1 << width) - 1)) for band in range(bands)]
 
 
-MIN_SIMHASH_WORDS = 30  # shorter texts collide by chance; they are not compared
-NEAR_DISTANCE = 3  # at most this many differing bits is a near-duplicate (4 bands of 16 bits find every such pair)
-
-
 def with_simhash(article: Article) -> Article:
-    if len(_WORD.findall(article.text)) < MIN_SIMHASH_WORDS:
-        return dataclasses.replace(article, simhash=None)
-    return dataclasses.replace(article, simhash=f"{simhash(article.text):016x}")
+    """The article with the SimHash of its current text (cleaning sets it; for articles made otherwise)."""
+    return dataclasses.replace(article, simhash=text_simhash(article.text))
+
+
+NEAR_DISTANCE = 3  # at most this many differing bits is a near-duplicate (4 bands of 16 bits find every such pair)
 
 
 class NearEntry(NamedTuple):
@@ -215,7 +198,7 @@ class FlagNearDuplicates(beam.PTransform):
     """
 
     def expand(self, pcolls: Mapping[str, beam.PCollection]) -> dict[str, beam.PCollection]:
-        articles = pcolls["articles"] | "Simhash" >> beam.Map(with_simhash)
+        articles = pcolls["articles"]  # each carries its SimHash since cleaning (ids.text_simhash)
         new_ids = articles | "NewIds" >> beam.Map(lambda a: a.article_id)
         new = (articles | "Comparable" >> beam.Filter(lambda a: a.simhash is not None)
                | "NewEntries" >> beam.Map(lambda a: NearEntry(a.article_id, int(a.simhash, 16), True)))

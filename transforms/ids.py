@@ -71,3 +71,27 @@ def event_id(
 
 def mention_id(article_id: str, sentence_index: int, event_id: str) -> str:
     return stable_hash("mention", article_id, str(sentence_index), event_id)
+
+
+_SIMHASH_WORD = re.compile(r"\w+", re.UNICODE)
+MIN_SIMHASH_WORDS = 30  # shorter texts collide by chance; they are not compared
+
+
+def simhash(text: str, shingle: int = 3) -> int:
+    """64-bit SimHash over word shingles: near-identical texts differ in a few bits."""
+    import numpy as np  # only where texts are hashed (the cleaning helpers), not everywhere ids are
+
+    words = _SIMHASH_WORD.findall(text.casefold())
+    grams = [" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))]
+    values = np.array([int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big") for g in grams],
+                      dtype="<u8")
+    set_counts = np.unpackbits(values.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little").sum(axis=0)
+    # bit i of the little-endian value is column i; a bit is set where most shingles set it
+    return sum(1 << bit for bit in range(64) if 2 * int(set_counts[bit]) > len(grams))
+
+
+def text_simhash(text: str) -> str | None:
+    """An article's SimHash as 16 hex digits (the ``simhash`` column), None for a text too short to compare."""
+    if len(_SIMHASH_WORD.findall(text)) < MIN_SIMHASH_WORDS:
+        return None
+    return f"{simhash(text):016x}"
