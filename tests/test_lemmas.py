@@ -1,0 +1,44 @@
+"""The lemma cache: the same lemmas as simplemma's own loader, and a bad cache costs only time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import simplemma
+
+from transforms.lemmas import make_lemmatizer
+
+WORDS = {
+    "de": ["verhandelte", "Sanktionen", "drohten", "Außenminister", "Gesprächen", "unterzeichneten",
+           "Waffenstillstandsabkommen", "kritisierte", "Ölpreis", "vereinbart"],
+    "en": ["negotiated", "sanctions", "threatened", "ministers", "talks", "signed", "ceasefire", "criticised",
+           "meeting", "was"],
+}
+
+
+def _lemmas(lemmatize) -> dict[tuple[str, str], str]:  # type: ignore[no-untyped-def]
+    return {(word, lang): lemmatize(word, lang) for lang, words in WORDS.items() for word in words}
+
+
+def test_cached_dictionaries_give_simplemmas_lemmas_and_are_written_once(tmp_path: Path) -> None:
+    expected = {(word, lang): simplemma.lemmatize(word, lang=lang) for lang, words in WORDS.items() for word in words}
+    assert _lemmas(make_lemmatizer(tmp_path)) == expected  # first: decodes and writes the cache
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert len(files) == 2 and all(name.startswith("simplemma-") and name.endswith(".pickle") for name in files)
+    stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    assert _lemmas(make_lemmatizer(tmp_path)) == expected  # then: reads it, rewrites nothing
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == stamps
+
+
+def test_a_truncated_cache_is_replaced_and_lemmas_stay_right(tmp_path: Path) -> None:
+    make_lemmatizer(tmp_path)("Gesprächen", "de")
+    cached = next(tmp_path.iterdir())
+    cached.write_bytes(cached.read_bytes()[:1000])  # a crash mid-copy, a full disk
+    assert make_lemmatizer(tmp_path)("Gesprächen", "de") == simplemma.lemmatize("Gesprächen", lang="de")
+    assert cached.stat().st_size > 1000  # rebuilt
+
+
+def test_an_unwritable_cache_folder_only_costs_time(tmp_path: Path) -> None:
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")  # the cache "folder" is a file: nothing can be written under it
+    assert make_lemmatizer(blocked / "cache")("threatened", "en") == simplemma.lemmatize("threatened", lang="en")
