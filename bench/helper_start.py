@@ -1,0 +1,100 @@
+"""What a cleaning helper costs before its real work: start, imports, models, first page.
+
+Every run starts one helper process per core (transforms/guard.py); whatever a helper spends
+before its steady state is a fixed cost of every run. This starts a helper as the pipeline
+does, hands it one real page, and prints the wall and CPU time until the page comes back,
+then the same for a second page (the steady state). The two pages are German and English,
+so both languages' models load. It does so with an empty lemma cache
+(as on a fresh machine) and again with the cache the first round wrote (every later run).
+
+    python bench/helper_start.py [--corpus ../shared/corpus] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from transforms.boilerplate import CleanTask  # noqa: E402
+from transforms.decoding import declared_charset, decode_bytes  # noqa: E402
+from transforms.events import load_event_model  # noqa: E402
+from transforms.guard import GuardedWorker  # noqa: E402
+from transforms.records import RawDocument  # noqa: E402
+from transforms.settings import load_settings  # noqa: E402
+
+
+def _pages(corpus: Path) -> list[RawDocument]:
+    """The first German and the first English page of the fundus corpus (both dictionaries load)."""
+    with open(corpus / "fundus" / "MANIFEST.tsv", encoding="utf-8") as handle:
+        header = handle.readline().rstrip("\n").split("\t")
+        rows = [dict(zip(header, line.rstrip("\n").split("\t"), strict=True)) for line in handle]
+    pages = []
+    for language in ("de", "en"):
+        row = next(r for r in rows if r["language"] == language)
+        data = gzip.decompress((corpus / "fundus" / row["file"]).read_bytes())
+        pages.append(RawDocument(source_uri=row["file"], kind="html", url=row["url"],
+                                 body=decode_bytes(data, declared_charset(data))[0]))
+    return pages
+
+
+def _children_cpu() -> float:
+    usage = os.times()
+    return usage.children_user + usage.children_system
+
+
+def one_round(task: CleanTask, pages: list[RawDocument]) -> tuple[float, float, float]:
+    """(wall to the first page's result, helper CPU by then, wall of the second page)."""
+    cpu_before = _children_cpu()
+    started = time.perf_counter()
+    worker = GuardedWorker(task, timeout_seconds=120)
+    try:
+        first = worker.call(pages[0])
+        first_wall = time.perf_counter() - started
+        second_started = time.perf_counter()
+        second = worker.call(pages[1])
+        second_wall = time.perf_counter() - second_started
+    finally:
+        worker.close()  # reaped: its CPU now counts in os.times()
+    if first.status != "ok" or second.status != "ok":
+        raise SystemExit(f"helper failed: {first} {second}")
+    return first_wall, _children_cpu() - cpu_before, second_wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
+    parser.add_argument("--rounds", type=int, default=3, help="helpers started per cache state (median shown)")
+    args = parser.parse_args()
+    settings = load_settings()
+    task = CleanTask(settings.clean, dt.datetime.now(dt.timezone.utc), settings.language, load_event_model(settings))
+    pages = _pages(args.corpus)
+    print(f"cleaning helper start ({os.cpu_count()} cores), median of {args.rounds}:")
+    print(f"{'lemma cache':<12} {'first page s':>13} {'helper cpu s':>13} {'next page s':>12}")
+    warm = tempfile.mkdtemp(prefix="eventwire-cache-warm-")
+    try:
+        os.environ["EVENTWIRE_CACHE_DIR"] = warm  # the helpers inherit it
+        one_round(task, pages)  # fills the warm cache
+        for state in ("empty", "warm"):
+            rounds = []
+            for _ in range(args.rounds):
+                with tempfile.TemporaryDirectory(prefix="eventwire-cache-") as empty:
+                    os.environ["EVENTWIRE_CACHE_DIR"] = empty if state == "empty" else warm
+                    rounds.append(one_round(task, pages))
+            first, cpu, second = (statistics.median(r[i] for r in rounds) for i in range(3))
+            print(f"{state:<12} {first:>13.2f} {cpu:>13.2f} {second:>12.3f}")
+    finally:
+        shutil.rmtree(warm, ignore_errors=True)
+
+if __name__ == "__main__":
+    main()
