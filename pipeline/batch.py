@@ -22,7 +22,9 @@ from pipeline.options import EventwireOptions, runs_in_process, with_local_defau
 from pipeline.progress import Progress
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from transforms import read as read_stage
+from transforms.clean import prestart_helpers
 from transforms.events import load_event_model
+from transforms.guard import discard_prestarted
 from transforms.lock import OutputLock, OutputLocked
 from transforms.records import Reject
 from transforms.settings import ConfigError, ReadSettings, load_settings
@@ -179,9 +181,15 @@ def run(argv: list[str]) -> RunSummary:
         # We hold the lock, so nobody else is writing.
         summary.recovered = recover(ctx.output)
         log.info("run %s: reading %s into %s", ctx.run_id, ", ".join(args.inputs), ctx.output)
-        with beam.Pipeline(options=options) as pipeline:
-            read = pipeline | "ReadFiles" >> ReadFiles(patterns, settings.read, split=not runs_in_process(options))
-            _ = read | "ToTables" >> ArticlesToTables(settings, model, ctx, reprocess=opts.reprocess)
+        in_process = runs_in_process(options)
+        if in_process:  # the cleaning helpers start while the runner builds the graph
+            prestart_helpers(settings.clean, ctx.started_at, settings.language, model)
+        try:
+            with beam.Pipeline(options=options) as pipeline:
+                read = pipeline | "ReadFiles" >> ReadFiles(patterns, settings.read, split=not in_process)
+                _ = read | "ToTables" >> ArticlesToTables(settings, model, ctx, reprocess=opts.reprocess)
+        finally:
+            discard_prestarted()
         summary.counters = counters_from(pipeline.result)
         summary.elapsed_seconds = time.monotonic() - clock
         summary.written = written_partitions(ctx)

@@ -116,3 +116,60 @@ def test_a_crash_in_a_pool_is_that_elements_outcome() -> None:
             pool.next_outcome()
     finally:
         pool.close()
+
+
+# --- prestarted helpers: started before the pool, adopted by it ------------------------------
+
+
+def test_a_pool_adopts_helpers_prestarted_for_its_factory_and_limits_only() -> None:
+    from transforms.guard import _PRESTARTED, discard_prestarted, prestart
+
+    prestart(Behave(), size=2, timeout_seconds=5)
+    other = GuardedPool(Behave(), size=1, timeout_seconds=9)  # other limits: starts its own
+    assert len(_PRESTARTED) == 2
+    pool = GuardedPool(Behave(), size=3, timeout_seconds=5)
+    try:
+        assert len(_PRESTARTED) == 0
+        started = [w.pid for w in pool._workers]
+        assert started[0] is not None and started[1] is not None and started[2] is None  # two adopted, one new
+        for n in range(3):
+            pool.submit(n, n)
+        assert sorted((token, outcome.value) for token, outcome in pool.drain()) == [(0, 0), (1, 1), (2, 2)]
+        assert discard_prestarted() == 0
+    finally:
+        pool.close()
+        other.close()
+
+
+def test_prestarted_helpers_no_pool_takes_are_stopped() -> None:
+    from transforms.guard import _PRESTARTED, discard_prestarted, prestart
+
+    prestart(Behave(), size=2, timeout_seconds=5)
+    procs = [w._proc for _, w in _PRESTARTED]
+    assert discard_prestarted() == 2
+    assert all(p.poll() is not None for p in procs)  # killed and reaped
+
+
+def test_the_clean_step_adopts_the_helpers_the_launcher_prestarted() -> None:
+    """What `eventwire run` does locally: prestart, then Beam unpickles CleanFn and sets it up."""
+    import datetime as dt
+
+    from apache_beam.internal import pickler
+
+    from transforms.boilerplate import CleanTask
+    from transforms.clean import CleanFn, prestart_helpers
+    from transforms.events import load_event_model
+    from transforms.guard import _PRESTARTED
+    from transforms.settings import load_settings
+
+    settings = load_settings()
+    started = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
+    model = load_event_model(settings)
+    prestart_helpers(settings.clean, started, settings.language, model)
+    assert len(_PRESTARTED) == max(1, settings.clean.parse_processes)
+    fn = pickler.loads(pickler.dumps(CleanFn(CleanTask(settings.clean, started, settings.language, model))))
+    fn.setup()
+    try:
+        assert len(_PRESTARTED) == 0
+    finally:
+        fn.teardown()

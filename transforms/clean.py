@@ -21,7 +21,7 @@ from transforms.boilerplate import (
     remove_learned,
 )
 from transforms.events import Analyzed, EventModel
-from transforms.guard import GuardedPool, GuardedWorker, Outcome
+from transforms.guard import GuardedPool, GuardedWorker, Outcome, prestart
 from transforms.records import Article, RawDocument, Reject
 from transforms.settings import CleanSettings, LanguageSettings
 
@@ -41,6 +41,20 @@ def guarded_clean(doc: RawDocument, worker: GuardedWorker) -> Article | Reject:
     return outcome_to_result(doc.source_uri, worker.call(doc))
 
 
+def _pool_shape(settings: CleanSettings) -> tuple[int, float, int]:
+    """(helpers, seconds per document, bytes of address space per helper)."""
+    return max(1, settings.parse_processes), settings.parse_timeout_seconds, settings.parse_memory_mb << 20
+
+
+def prestart_helpers(settings: CleanSettings, ingested_at: dt.datetime, language: LanguageSettings | None = None,
+                     model: EventModel | None = None) -> None:
+    """Start the cleaning helpers of ``Clean(settings, ingested_at, language, model)`` now, for a
+    graph that runs in this process: they load their models while the runner builds the graph,
+    and its ``CleanFn`` adopts them (``guard.discard_prestarted`` stops them if it never does)."""
+    if settings.parse_isolation:
+        prestart(CleanTask(settings, ingested_at, language, model), *_pool_shape(settings))
+
+
 class CleanFn(beam.DoFn):
     """RawDocument -> Article (main) or Reject (tag ``rejects``); with analysis, the article comes
     with its language and its mentions on tag ``mentions`` as ``(source_uri, Mention)``.
@@ -58,10 +72,8 @@ class CleanFn(beam.DoFn):
         self._pool: GuardedPool | None = None
 
     def setup(self) -> None:
-        settings = self._task.settings
-        if settings.parse_isolation:  # the helpers themselves start on the first documents
-            self._pool = GuardedPool(self._task, max(1, settings.parse_processes), settings.parse_timeout_seconds,
-                                     settings.parse_memory_mb << 20)
+        if self._task.settings.parse_isolation:  # helpers prestarted for this task are adopted, others start now
+            self._pool = GuardedPool(self._task, *_pool_shape(self._task.settings))
         else:
             self._fn = self._task()
 

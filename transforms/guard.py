@@ -263,7 +263,9 @@ class GuardedPool:
 
     def __init__(self, factory: Callable[[], Callable[[Any], Any]], size: int, timeout_seconds: float,
                  memory_bytes: int = 0) -> None:
-        self._workers = [GuardedWorker(factory, timeout_seconds, memory_bytes) for _ in range(max(1, size))]
+        size = max(1, size)
+        warm = _adopt(factory, size, timeout_seconds, memory_bytes)
+        self._workers = warm + [GuardedWorker(factory, timeout_seconds, memory_bytes) for _ in range(size - len(warm))]
         self._busy: dict[int, Any] = {}  # worker index -> token of its element
         self._done: list[tuple[Any, Outcome]] = []  # outcomes known at submission (the helper could not take it)
 
@@ -308,6 +310,45 @@ class GuardedPool:
     @property
     def restarts(self) -> int:
         return sum(w.restarts for w in self._workers)
+
+
+# Helpers started ahead of the pool that will use them, with their factory: the launcher starts
+# them before the local runner builds its graph, so their start-up overlaps with it.
+_PRESTARTED: list[tuple[Callable[[], Callable[[Any], Any]], GuardedWorker]] = []
+
+
+def prestart(factory: Callable[[], Callable[[Any], Any]], size: int, timeout_seconds: float,
+             memory_bytes: int = 0) -> None:
+    """Start ``size`` helpers now for a ``GuardedPool`` of an equal factory and the same limits,
+    created later in this process (it adopts them). Only useful where that pool runs in this process."""
+    for _ in range(max(1, size)):
+        worker = GuardedWorker(factory, timeout_seconds, memory_bytes)
+        worker._spawn()
+        _PRESTARTED.append((factory, worker))
+
+
+def discard_prestarted() -> int:
+    """Stop the prestarted helpers no pool adopted (the run failed before it needed them)."""
+    left = [worker for _, worker in _PRESTARTED]
+    _PRESTARTED.clear()
+    for worker in left:
+        worker.close()
+    return len(left)
+
+
+def _same_factory(a: Any, b: Any) -> bool:
+    # equal dataclasses (the DoFn's copy of a task went through Beam's pickler), else equal pickles
+    return type(a) is type(b) and (a == b or pickle.dumps(a) == pickle.dumps(b))
+
+
+def _adopt(factory: Callable[[], Callable[[Any], Any]], size: int, timeout_seconds: float,
+           memory_bytes: int) -> list[GuardedWorker]:
+    adopted = [entry for entry in _PRESTARTED
+               if (entry[1]._timeout, entry[1]._memory) == (timeout_seconds, memory_bytes)
+               and _same_factory(entry[0], factory)][:size]
+    for entry in adopted:
+        _PRESTARTED.remove(entry)
+    return [worker for _, worker in adopted]
 
 
 class Echo:
