@@ -27,6 +27,7 @@ _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _WEEKDAY = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 _YEAR = r"(?:19|20)\d\d"
 
+_DIGIT = re.compile(r"\d")
 _ISO = re.compile(rf"\b({_YEAR})-(\d\d)-(\d\d)\b")
 _DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\.?\s*(?:de\s+)?({_MONTH})\.?(?:,?\s+({_YEAR}))?\b", re.I)
 _MONTH_DAY = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+({_YEAR}))?", re.I)
@@ -72,6 +73,8 @@ def year_for(month: int, day: int, anchor: dt.date) -> int | None:
 
 
 def _explicit(sentence: str, anchor: dt.date | None) -> DateGuess | None:
+    if not _DIGIT.search(sentence):
+        return None  # each of the patterns below needs a digit
     if m := _ISO.search(sentence):
         date = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         if date:

@@ -108,6 +108,7 @@ class CompiledLexicon:
         # Only the lengths some pattern has can match: _lookup tries those, longest first, as a
         # loop over every cut would (a cut shorter than 4 characters never matches).
         self._suffix_lengths = sorted({len(k) for k in self.suffix if len(k) >= 4}, reverse=True)
+        self._suffix_tails = frozenset(k[-4:] for k in self.suffix if len(k) >= 4)
         self._prefix_lengths = sorted({len(k) for k in self.prefix if len(k) >= 4}, reverse=True)
         # may_trigger(form, lemma) is "lemma in lemma_keys or form_may_trigger(form)": see may_trigger.
         self.lemma_keys = frozenset(self.phrases) | frozenset(self.separable) | frozenset(self.exact)
@@ -144,6 +145,8 @@ class CompiledLexicon:
             if ending and not form.endswith(ending):
                 continue
             base = form[: len(form) - len(ending)] if ending else form
+            if base[-4:] not in self._suffix_tails:
+                continue  # every suffix tried is at least 4 characters long: it ends as the base does
             for length in self._suffix_lengths:  # the longest suffix of at least 4 characters first
                 if length <= len(base) and (found := self.suffix.get(base[len(base) - length :])):
                     return found
