@@ -13,7 +13,12 @@ from typing import NamedTuple
 _ABBREVIATIONS = frozenset(
     ["dr", "prof", "mr", "mrs", "ms", "st", "gen", "col", "lt", "sgt", "gov", "sen", "rep", "jr", "sr", "vs", "no", "nr", "ca", "bzw", "usw", "vgl", "z.b", "u.a", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "okt", "nov", "dec", "dez", "inc", "ltd", "co", "corp", "mio", "mrd", "abs", "art"]
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'»«“”‘’)]*\s+(?=[\"'»«“„‘(]?[A-ZÄÖÜ0-9])")
+# A sentence end: a full stop, closing quotes, space, then a capital or a digit. The match starts
+# at the full stop, the sentence ends after it (a leading character class instead of the lookbehind
+# "(?<=[.!?…])": the engine skips ahead instead of trying every position).
+_SENTENCE_END_AT = re.compile(r"[.!?…][\"'»«“”‘’)]*\s+(?=[\"'»«“„‘(]?[A-ZÄÖÜ0-9])")
+_CLOSERS = "\"'»«“”’)"  # a paragraph ending in [.!?…:] then any of these is no heading
+_FINAL_STOPS = frozenset(".!?…:")
 _TOKEN = re.compile(r"\d+(?:[.,:]\d+)*\.?|\w+\.?|['’]s\b|[^\w\s]", re.UNICODE)
 # Every character but whitespace starts a token (\w: a word or number, else a sign), so the tokens
 # are the matches of _TOKEN with the whitespace before each: findall gives both without match objects.
@@ -69,13 +74,15 @@ def split_sentences(text: str) -> list[Sentence]:
     for p_index, paragraph in enumerate(split_paragraphs(text)):
         start = 0
         pieces: list[str] = []
-        for match in _SENTENCE_END.finditer(paragraph):
-            if _protected(paragraph, match.start()):
+        for match in _SENTENCE_END_AT.finditer(paragraph):
+            end = match.start() + 1  # after the full stop
+            if _protected(paragraph, end):
                 continue
-            pieces.append(paragraph[start : match.start()].strip())
+            pieces.append(paragraph[start:end].strip())
             start = match.end()
         pieces.append(paragraph[start:].strip())
-        heading = not re.search(r"[.!?…:][\"'»«“”’)]*$", paragraph)
+        # not re.search(r"[.!?…:][\"'»«“”’)]*$", paragraph), without trying every position:
+        heading = paragraph.rstrip(_CLOSERS)[-1:] not in _FINAL_STOPS
         for piece in pieces:
             if piece:
                 sentences.append(Sentence(len(sentences), p_index, piece, heading))
