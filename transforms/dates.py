@@ -40,6 +40,9 @@ _RELATIVE_DAYS = re.compile(
     r"earlier today|am heutigen \w+|am gestrigen \w+)\b",
     re.I,
 )
+# A word every match of _NIGHT, _LAST_WEEKDAY, _RELATIVE_DAYS and _WEEKDAY_RE contains (same flags):
+# one search instead of four for the sentences that have none.
+_RELATIVE_WORD = re.compile(rf"{_WEEKDAY}|gestern|gestrig|heute|heutig|yesterday|today|tonight", re.I)
 _RELATIVE_OFFSET = {"vorgestern": -2, "the day before yesterday": -2, "gestern": -1, "yesterday": -1}
 _DATELINE = re.compile(
     rf"^\s*([A-ZÄÖÜ][\w.' -]{{1,30}}?)\s*(?:\([^)]{{1,30}}\))?\s*,\s*"
@@ -110,6 +113,8 @@ def _weekday_before(anchor: dt.date, weekday: int, strictly: bool) -> dt.date:
 
 
 def _relative(sentence: str, anchor: dt.date | None, anchor_name: str) -> DateGuess | None:
+    if not _RELATIVE_WORD.search(sentence):
+        return None  # none of the patterns below can match
     found: tuple[str, dt.date | None] | None = None
     if m := _NIGHT.search(sentence):  # "in der Nacht zum Dienstag": dated to the Tuesday
         day = WEEKDAYS[m.group(1).lower()]
