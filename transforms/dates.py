@@ -40,9 +40,20 @@ _RELATIVE_DAYS = re.compile(
     r"earlier today|am heutigen \w+|am gestrigen \w+)\b",
     re.I,
 )
-# A word every match of _NIGHT, _LAST_WEEKDAY, _RELATIVE_DAYS and _WEEKDAY_RE contains (same flags):
-# one search instead of four for the sentences that have none.
-_RELATIVE_WORD = re.compile(rf"{_WEEKDAY}|gestern|gestrig|heute|heutig|yesterday|today|tonight", re.I)
+# Every match of _NIGHT, _LAST_WEEKDAY, _RELATIVE_DAYS and _WEEKDAY_RE contains one of these words
+# (matched case-insensitively): a sentence without one is spared the four patterns.
+_RELATIVE_WORDS = (*WEEKDAYS, "gestern", "gestrig", "heute", "heutig", "yesterday", "today", "tonight")
+# re.I equates an ASCII letter with exactly the characters whose str.lower() is that letter, and
+# with these three (İ, dotless ı ~ i; long ſ ~ s), checked over all code points in tests/test_events_units.py.
+FOLDS_TO_ASCII = ("İ", "ı", "ſ")
+
+
+def _may_be_relative(sentence: str) -> bool:
+    if any(c in sentence for c in FOLDS_TO_ASCII):
+        return True  # the patterns decide
+    lowered = sentence.lower()  # one character for one (only İ lowers to two)
+    return any(word in lowered for word in _RELATIVE_WORDS)
+
 _RELATIVE_OFFSET = {"vorgestern": -2, "the day before yesterday": -2, "gestern": -1, "yesterday": -1}
 _DATELINE = re.compile(
     rf"^\s*([A-ZÄÖÜ][\w.' -]{{1,30}}?)\s*(?:\([^)]{{1,30}}\))?\s*,\s*"
@@ -113,7 +124,7 @@ def _weekday_before(anchor: dt.date, weekday: int, strictly: bool) -> dt.date:
 
 
 def _relative(sentence: str, anchor: dt.date | None, anchor_name: str) -> DateGuess | None:
-    if not _RELATIVE_WORD.search(sentence):
+    if not _may_be_relative(sentence):
         return None  # none of the patterns below can match
     found: tuple[str, dt.date | None] | None = None
     if m := _NIGHT.search(sentence):  # "in der Nacht zum Dienstag": dated to the Tuesday
