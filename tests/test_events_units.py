@@ -39,6 +39,23 @@ def test_relative_date_without_publication_date_is_null_with_its_words():
     assert sentence_date("Sie sprachen.", None, None).date is None
 
 
+def test_relative_date_pre_check_is_exact():
+    """The substring pre-check of relative dates relies on how re.I folds case: an ASCII letter
+    matches the characters that lower to it, plus dates.FOLDS_TO_ASCII (then the patterns decide)."""
+    import re
+    import sys
+
+    from transforms import dates
+
+    letters = re.compile("[a-z]", re.I)
+    folds = {chr(i) for i in range(sys.maxunicode + 1)
+             if letters.fullmatch(chr(i)) and not (len(chr(i).lower()) == 1 and "a" <= chr(i).lower() <= "z")}
+    assert folds == set(dates.FOLDS_TO_ASCII)
+    for text in ("Am SAMSTAG", "am heutigen Tag", "the day before Yesterday", "in der Nacht zum Montag", "tonight"):
+        assert dates._may_be_relative(text) and sentence_date(text, SUNDAY, None).basis == "relative_to_publication"
+    assert not dates._may_be_relative("Die Minister sprachen miteinander.")
+
+
 def test_datelines():
     assert parse_dateline("Baku, 31. Mai, AZERTAC", None).month_day == (5, 31)
     assert parse_dateline("MOSCOW, May 31 (Reuters) - Russia said", dt.date(2021, 6, 2)).date == dt.date(2021, 5, 31)

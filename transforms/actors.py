@@ -122,8 +122,11 @@ def _in_german_name(tokens: list[Token], i: int, labels: list[Label]) -> bool:
 
 def _spans(tokens: list[Token], gaz: CompiledGazetteer) -> list[tuple[int, int, Label]]:
     lowers = [t.lower for t in tokens]
-    spans, i = [], 0
+    spans, i, index = [], 0, gaz.index
     while i < len(tokens):
+        if lowers[i] not in index:  # no phrase starts here (most words): gaz.match finds none
+            i += 1
+            continue
         length, labels = gaz.match(lowers, i)
         upper = tokens[i].text[:1].isupper() or _particle_name(tokens, i)
         labels = [lab for lab in labels if upper or (lab.kind in ("adj", "office") and tokens[i].lower not in _PRONOUNS)]

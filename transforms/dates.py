@@ -27,6 +27,7 @@ _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _WEEKDAY = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 _YEAR = r"(?:19|20)\d\d"
 
+_DIGIT = re.compile(r"\d")
 _ISO = re.compile(rf"\b({_YEAR})-(\d\d)-(\d\d)\b")
 _DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\.?\s*(?:de\s+)?({_MONTH})\.?(?:,?\s+({_YEAR}))?\b", re.I)
 _MONTH_DAY = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+({_YEAR}))?", re.I)
@@ -39,6 +40,20 @@ _RELATIVE_DAYS = re.compile(
     r"earlier today|am heutigen \w+|am gestrigen \w+)\b",
     re.I,
 )
+# Every match of _NIGHT, _LAST_WEEKDAY, _RELATIVE_DAYS and _WEEKDAY_RE contains one of these words
+# (matched case-insensitively): a sentence without one is spared the four patterns.
+_RELATIVE_WORDS = (*WEEKDAYS, "gestern", "gestrig", "heute", "heutig", "yesterday", "today", "tonight")
+# re.I equates an ASCII letter with exactly the characters whose str.lower() is that letter, and
+# with these three (İ, dotless ı ~ i; long ſ ~ s), checked over all code points in tests/test_events_units.py.
+FOLDS_TO_ASCII = ("İ", "ı", "ſ")
+
+
+def _may_be_relative(sentence: str) -> bool:
+    if any(c in sentence for c in FOLDS_TO_ASCII):
+        return True  # the patterns decide
+    lowered = sentence.lower()  # one character for one (only İ lowers to two)
+    return any(word in lowered for word in _RELATIVE_WORDS)
+
 _RELATIVE_OFFSET = {"vorgestern": -2, "the day before yesterday": -2, "gestern": -1, "yesterday": -1}
 _DATELINE = re.compile(
     rf"^\s*([A-ZÄÖÜ][\w.' -]{{1,30}}?)\s*(?:\([^)]{{1,30}}\))?\s*,\s*"
@@ -72,6 +87,8 @@ def year_for(month: int, day: int, anchor: dt.date) -> int | None:
 
 
 def _explicit(sentence: str, anchor: dt.date | None) -> DateGuess | None:
+    if not _DIGIT.search(sentence):
+        return None  # each of the patterns below needs a digit
     if m := _ISO.search(sentence):
         date = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         if date:
@@ -107,6 +124,8 @@ def _weekday_before(anchor: dt.date, weekday: int, strictly: bool) -> dt.date:
 
 
 def _relative(sentence: str, anchor: dt.date | None, anchor_name: str) -> DateGuess | None:
+    if not _may_be_relative(sentence):
+        return None  # none of the patterns below can match
     found: tuple[str, dt.date | None] | None = None
     if m := _NIGHT.search(sentence):  # "in der Nacht zum Dienstag": dated to the Tuesday
         day = WEEKDAYS[m.group(1).lower()]

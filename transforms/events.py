@@ -11,11 +11,8 @@ import datetime as dt
 import hashlib
 import logging
 import pickle
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-import simplemma
 
 from transforms import ids
 from transforms.actors import (
@@ -39,13 +36,12 @@ from transforms.language import LanguageDetector, with_language
 from transforms.lexicon import CompiledLexicon, Hit, TriggerSpec, load_lexicon
 from transforms.linking import link_participants
 from transforms.modality import interpret
+from transforms.prefilter import Lemmatizer, SentenceGate
 from transforms.records import Article, Mention, Participant, Reject
 from transforms.sentences import Token, is_question, split_sentences, tokenize
 from transforms.settings import Settings, packaged_config_dir, resolve_config_path
 
 log = logging.getLogger(__name__)
-
-_WORD = re.compile(r"\w+|['’]s\b")
 
 _OUT_OF_QUESTION = ("out", "of", "the", "question")
 _LEAD_VERBS = frozenset({"leiten", "anführen", "führen", "vertreten", "lead", "head", "represent"})
@@ -80,7 +76,13 @@ def load_event_model(settings: Settings) -> EventModel:
 class _Compiled:
     lexicons: dict[str, CompiledLexicon]
     gazetteer: CompiledGazetteer
-    lemmas: dict[tuple[str, str], str] = field(default_factory=dict)
+    lemmatizers: dict[str, Lemmatizer] = field(init=False)
+    gates: dict[str, SentenceGate] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lemmatizers = {lang: Lemmatizer(lang) for lang in self.lexicons}
+        self.gates = {lang: SentenceGate(lexicon, self.gazetteer.anchors, self.lemmatizers[lang])
+                      for lang, lexicon in self.lexicons.items()}
 
 
 _COMPILED: dict[str, _Compiled] = {}
@@ -93,16 +95,6 @@ def compile_model(model: EventModel) -> _Compiled:
         compiled = _Compiled({lang: CompiledLexicon(s) for lang, s in model.lexicons}, CompiledGazetteer(model.gazetteer))
         _COMPILED[model.fingerprint] = compiled
     return compiled
-
-
-def _lemma(compiled: _Compiled, word: str, lang: str) -> str:
-    key = (word, lang)
-    lemma = compiled.lemmas.get(key)
-    if lemma is None:
-        lemma = simplemma.lemmatize(word, lang=lang).lower() if word[:1].isalpha() else word
-        if len(compiled.lemmas) < 200_000:
-            compiled.lemmas[key] = lemma
-    return lemma
 
 
 @dataclass
@@ -122,19 +114,14 @@ class _Candidate:
 def _sentence_candidates(
     compiled: _Compiled, lang: str, index: int, text: str, published: dt.date | None, context: DateGuess | None
 ) -> list[_Candidate]:
-    anchors = compiled.gazetteer.anchors
-    words = _WORD.findall(text)
-    if not any(w.lower() in anchors for w in words):
-        return []  # no actor can be named: skip tokens, lemmas and triggers (most sentences of an article)
-    lexicon, cache = compiled.lexicons[lang], compiled.lemmas
-    if not any(lexicon.may_trigger(w.lower(), cache.get((w, lang)) or _lemma(compiled, w, lang)) for w in words):
-        return []  # no word can start a trigger
+    if not compiled.gates[lang].passes(text):
+        return []  # no actor can be named, or no word can start a trigger: skip tokens, lemmas, triggers
     tokens = tokenize(text)
     if not tokens:
         return []
     forms = [t.lower for t in tokens]
     clauses = [t.clause for t in tokens]
-    lemmas = [cache.get((t.text, lang)) or _lemma(compiled, t.text, lang) for t in tokens]
+    lemmas = compiled.lemmatizers[lang].all([t.text for t in tokens])
     hits = compiled.lexicons[lang].find(forms, lemmas, clauses)
     if not hits:
         return []
@@ -217,7 +204,7 @@ def _delegation_heads(compiled: _Compiled, lang: str, sentences: list[str], date
         forms = {t.lower for t in tokens}
         if not forms & _DELEGATION_WORDS:
             continue
-        if not {_lemma(compiled, t.text, lang) for t in tokens} & _LEAD_VERBS:
+        if not set(compiled.lemmatizers[lang].all([t.text for t in tokens])) & _LEAD_VERBS:
             continue
         actors = find_actors(tokens, compiled.gazetteer, date)
         sides = [a.country for a in actors if a.role in ("delegation", "side") and a.country]

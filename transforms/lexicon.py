@@ -105,6 +105,16 @@ class CompiledLexicon:
                     self.prefix.setdefault(pattern[:-1], []).append(spec)
                 else:
                     self.exact.setdefault(pattern, []).append(spec)
+        # Only the lengths some pattern has can match: _lookup tries those, longest first, as a
+        # loop over every cut would (a cut shorter than 4 characters never matches).
+        self._suffix_lengths = sorted({len(k) for k in self.suffix if len(k) >= 4}, reverse=True)
+        self._suffix_tails = frozenset(k[-4:] for k in self.suffix if len(k) >= 4)
+        self._prefix_lengths = sorted({len(k) for k in self.prefix if len(k) >= 4}, reverse=True)
+        # may_trigger(form, lemma) is "lemma in lemma_keys or form_may_trigger(form)": see may_trigger.
+        self.lemma_keys = frozenset(self.phrases) | frozenset(self.separable) | frozenset(self.exact)
+        self._form_words: dict[str, list[TriggerSpec]] = {}
+        self.trigger_forms: set[str] = set()  # forms form_may_trigger found True ...
+        self.plain_forms: set[str] = set()  # ... and False
 
     def _word(self, form: str, lemma: str) -> list[TriggerSpec]:
         key = (form, lemma)
@@ -116,18 +126,32 @@ class CompiledLexicon:
         return found
 
     def _lookup(self, form: str, lemma: str) -> list[TriggerSpec]:
-        found = self.exact.get(lemma) or self.exact.get(form)
+        return self.exact.get(lemma) or self._form_word(form)
+
+    def _form_word(self, form: str) -> list[TriggerSpec]:
+        """The single-word specs a form matches whatever its lemma: exact, compound head, prefix."""
+        found = self._form_words.get(form)
+        if found is None:
+            found = self._form_lookup(form)
+            if len(self._form_words) < 200_000:
+                self._form_words[form] = found
+        return found
+
+    def _form_lookup(self, form: str) -> list[TriggerSpec]:
+        found = self.exact.get(form)
         if found:
             return found
         for ending in _NOUN_ENDINGS:
             if ending and not form.endswith(ending):
                 continue
             base = form[: len(form) - len(ending)] if ending else form
-            for cut in range(0, max(0, len(base) - 3)):
-                if found := self.suffix.get(base[cut:]):
+            if base[-4:] not in self._suffix_tails:
+                continue  # every suffix tried is at least 4 characters long: it ends as the base does
+            for length in self._suffix_lengths:  # the longest suffix of at least 4 characters first
+                if length <= len(base) and (found := self.suffix.get(base[len(base) - length :])):
                     return found
-        for cut in range(len(form), 3, -1):
-            if found := self.prefix.get(form[:cut]):
+        for length in self._prefix_lengths:  # the longest prefix of at least 4 characters first
+            if length <= len(form) and (found := self.prefix.get(form[:length])):
                 return found
         return []
 
@@ -152,13 +176,31 @@ class CompiledLexicon:
         return entry
 
     def may_trigger(self, form: str, lemma: str) -> bool:
+        """True when the token starts a phrase, a separable verb or a single-word trigger (its entry
+        is not empty). The same as ``lemma in self.lemma_keys or self.form_may_trigger(form)``."""
         starts, separable, words = self._entries.get((form, lemma)) or self._entry(form, lemma)
         return bool(starts or separable or words)
 
+    def form_may_trigger(self, form: str) -> bool:
+        """The part of ``may_trigger`` that needs no lemma: the form starts a phrase, is a trigger
+        word, or has a trigger's suffix or prefix. (Every list in the indexes is non-empty, so an
+        entry is empty exactly when the lemma is no key and this is False.)"""
+        if form in self.trigger_forms:
+            return True
+        if form in self.plain_forms:
+            return False
+        found = form in self.phrases or bool(self._form_word(form))
+        remember = self.trigger_forms if found else self.plain_forms
+        if len(remember) < 200_000:
+            remember.add(form)
+        return found
+
     def find(self, forms: list[str], lemmas: list[str], clauses: list[int]) -> list[Hit]:
         hits: list[Hit] = []
-        n, entries = len(forms), self._entries
+        n, entries, keys, may = len(forms), self._entries, self.lemma_keys, self.trigger_forms
         for i, (form, lemma) in enumerate(zip(forms, lemmas, strict=True)):
+            if not (form in may or lemma in keys or (form not in self.plain_forms and self.form_may_trigger(form))):
+                continue  # its entry is empty (see may_trigger)
             entry = entries.get((form, lemma)) or self._entry(form, lemma)
             starts, separable, words = entry
             if not (starts or separable or words) or not form[0].isalpha():
