@@ -36,6 +36,7 @@ from bench.throughput import DEFAULT_CORPUS, _corpus_pages, _decode  # noqa: E40
 from transforms import events  # noqa: E402
 from transforms.boilerplate import clean_document, compile_rules  # noqa: E402
 from transforms.language import LanguageDetector, with_language  # noqa: E402
+from transforms.lemmas import make_lemmatizer  # noqa: E402
 from transforms.records import Article, Mention, RawDocument  # noqa: E402
 from transforms.settings import load_settings  # noqa: E402
 
@@ -59,8 +60,8 @@ def fresh_caches(model: events.EventModel) -> None:
     """Empty the per-process caches (ours and simplemma's results, not its dictionaries), as in a new helper."""
     events._COMPILED.clear()
     events.compile_model(model)
-    lemmatizer = simplemma.lemmatizer._legacy_lemmatizer_for(False, False)  # what simplemma.lemmatize uses
-    lemmatizer._cached_lemmatize.cache_clear()
+    lemmatize = make_lemmatizer()  # what the events use (transforms/lemmas.py); its dictionaries stay loaded
+    getattr(lemmatize, "__self__", simplemma.lemmatizer._legacy_lemmatizer_for(False, False))._cached_lemmatize.cache_clear()
 
 
 def extract_all(articles: list[Article], model: events.EventModel) -> tuple[float, list[list[Mention]]]:

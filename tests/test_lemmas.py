@@ -6,7 +6,13 @@ from pathlib import Path
 
 import simplemma
 
-from transforms.lemmas import make_lemmatizer
+from transforms import lemmas
+
+
+def make_lemmatizer(folder: Path):  # type: ignore[no-untyped-def]
+    """As in a new process: the per-process lemmatizer is built again."""
+    lemmas.make_lemmatizer.cache_clear()
+    return lemmas.make_lemmatizer(folder)
 
 WORDS = {
     "de": ["verhandelte", "Sanktionen", "drohten", "Außenminister", "Gesprächen", "unterzeichneten",

@@ -33,6 +33,7 @@ from transforms.event_rules import (
 )
 from transforms.gazetteer import CompiledGazetteer, GazetteerSpec, load_gazetteer
 from transforms.language import LanguageDetector, with_language
+from transforms.lemmas import make_lemmatizer
 from transforms.lexicon import CompiledLexicon, Hit, TriggerSpec, load_lexicon
 from transforms.linking import link_participants
 from transforms.modality import interpret
@@ -80,7 +81,8 @@ class _Compiled:
     gates: dict[str, SentenceGate] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.lemmatizers = {lang: Lemmatizer(lang) for lang in self.lexicons}
+        lemmatize = make_lemmatizer()  # simplemma's dictionaries from the local cache (transforms/lemmas.py)
+        self.lemmatizers = {lang: Lemmatizer(lang, lemmatize) for lang in self.lexicons}
         self.gates = {lang: SentenceGate(lexicon, self.gazetteer.anchors, self.lemmatizers[lang])
                       for lang, lexicon in self.lexicons.items()}
 

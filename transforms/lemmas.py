@@ -14,6 +14,7 @@ file's size and time, so an upgrade never reads a stale cache. Beam-free.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import pickle
@@ -67,8 +68,10 @@ def _write_cache(path: Path, data: dict[bytes, bytes]) -> None:
         log.info("lemma cache not written to %s (%s)", path.parent, exc)
 
 
+@functools.cache
 def make_lemmatizer(folder: Path | None = None) -> Lemmatize:
-    """``lemmatize(word, lang)``: simplemma's default strategy over cached dictionaries.
+    """``lemmatize(word, lang)``: simplemma's default strategy over cached dictionaries. One per
+    process and folder (as simplemma's own default): every model shares its dictionaries.
 
     Falls back to simplemma's own loader if its dictionary internals are not what this module
     knows (a future simplemma): slower to start, same lemmas.

@@ -12,6 +12,7 @@ import re
 
 import simplemma
 
+from transforms.lemmas import Lemmatize
 from transforms.lexicon import CompiledLexicon
 
 WORD = re.compile(r"\w+|['’]s\b")
@@ -21,14 +22,15 @@ CACHE_LIMIT = 200_000  # per cache: a long-running worker's memory stays bounded
 class Lemmatizer:
     """simplemma's lemma of a word, lowercased (a word not starting with a letter is its own lemma)."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, lemmatize: Lemmatize = simplemma.lemmatize) -> None:
         self.lang = lang
+        self.lemmatize = lemmatize  # transforms.lemmas.make_lemmatizer(): the same lemmas, loaded faster
         self.known: dict[str, str] = {}
 
     def __call__(self, word: str) -> str:
         lemma = self.known.get(word)
         if lemma is None:
-            lemma = simplemma.lemmatize(word, lang=self.lang).lower() if word[:1].isalpha() else word
+            lemma = self.lemmatize(word, self.lang).lower() if word[:1].isalpha() else word
             if len(self.known) < CACHE_LIMIT:
                 self.known[word] = lemma
         return lemma
