@@ -7,7 +7,8 @@ import time
 import pytest
 
 from tests.guard_tasks import Behave, BrokenFactory
-from transforms.guard import GuardedPool, GuardedWorker, GuardStartError
+from transforms.guard import GuardedWorker, GuardStartError
+from transforms.guardpool import GuardedPool
 
 
 def test_results_come_back_and_the_helper_is_reused() -> None:
@@ -122,7 +123,7 @@ def test_a_crash_in_a_pool_is_that_elements_outcome() -> None:
 
 
 def test_a_pool_adopts_helpers_prestarted_for_its_factory_and_limits_only() -> None:
-    from transforms.guard import _PRESTARTED, discard_prestarted, prestart
+    from transforms.guardpool import _PRESTARTED, discard_prestarted, prestart
 
     prestart(Behave(), size=2, timeout_seconds=5)
     other = GuardedPool(Behave(), size=1, timeout_seconds=9)  # other limits: starts its own
@@ -142,7 +143,7 @@ def test_a_pool_adopts_helpers_prestarted_for_its_factory_and_limits_only() -> N
 
 
 def test_prestarted_helpers_no_pool_takes_are_stopped() -> None:
-    from transforms.guard import _PRESTARTED, discard_prestarted, prestart
+    from transforms.guardpool import _PRESTARTED, discard_prestarted, prestart
 
     prestart(Behave(), size=2, timeout_seconds=5)
     procs = [w._proc for _, w in _PRESTARTED]
@@ -159,7 +160,7 @@ def test_the_clean_step_adopts_the_helpers_the_launcher_prestarted() -> None:
     from transforms.boilerplate import CleanTask
     from transforms.clean import CleanFn, prestart_helpers
     from transforms.events import load_event_model
-    from transforms.guard import _PRESTARTED
+    from transforms.guardpool import _PRESTARTED
     from transforms.settings import load_settings
 
     settings = load_settings()

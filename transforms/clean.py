@@ -21,7 +21,8 @@ from transforms.boilerplate import (
     remove_learned,
 )
 from transforms.events import Analyzed, EventModel
-from transforms.guard import GuardedPool, GuardedWorker, Outcome, prestart
+from transforms.guard import GuardedWorker, Outcome
+from transforms.guardpool import GuardedPool, prestart
 from transforms.records import Article, RawDocument, Reject
 from transforms.settings import CleanSettings, LanguageSettings
 

@@ -1,0 +1,114 @@
+"""Several guarded helpers at once (``GuardedPool``), and helpers started ahead of their pool.
+
+The pool keeps one element in flight per helper (``transforms/guard.py`` runs each helper and
+enforces the per-element limits) and returns outcomes as they finish, so the caller keeps
+reading while the helpers compute. Beam-free, like the guard.
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+from collections.abc import Callable
+from multiprocessing.connection import wait as wait_connections
+from typing import Any
+
+from transforms.guard import GuardedWorker, Outcome
+
+
+class GuardedPool:
+    """Several helpers working at once: ``submit`` elements with a token, collect ``(token, Outcome)``.
+
+    Each helper holds one element at a time, so at most ``size`` elements are in flight and the
+    caller keeps working (or submits more) while the helpers compute. Outcomes come back in the
+    order they finish, each with the limits of ``GuardedWorker``. Not thread-safe: one per DoFn.
+    """
+
+    def __init__(self, factory: Callable[[], Callable[[Any], Any]], size: int, timeout_seconds: float,
+                 memory_bytes: int = 0) -> None:
+        size = max(1, size)
+        warm = _adopt(factory, size, timeout_seconds, memory_bytes)
+        self._workers = warm + [GuardedWorker(factory, timeout_seconds, memory_bytes) for _ in range(size - len(warm))]
+        self._busy: dict[int, Any] = {}  # worker index -> token of its element
+        self._done: list[tuple[Any, Outcome]] = []  # outcomes known at submission (the helper could not take it)
+
+    def has_capacity(self) -> bool:
+        return len(self._busy) < len(self._workers)
+
+    def pending(self) -> int:
+        return len(self._busy) + len(self._done)
+
+    def submit(self, item: Any, token: Any) -> None:
+        index = next(i for i in range(len(self._workers)) if i not in self._busy)
+        outcome = self._workers[index].submit(item)
+        if outcome is None:
+            self._busy[index] = token
+        else:
+            self._done.append((token, outcome))
+
+    def next_outcome(self) -> tuple[Any, Outcome]:
+        """Wait for any element to finish (or the earliest deadline to pass) and return it."""
+        if self._done:
+            return self._done.pop(0)
+        if not self._busy:
+            raise LookupError("nothing submitted")
+        by_connection = {self._workers[i].connection: i for i in self._busy}
+        earliest = min(self._busy, key=lambda i: self._workers[i].deadline)
+        ready = wait_connections(list(by_connection),  # type: ignore[arg-type]
+                                 max(0.0, self._workers[earliest].deadline - time.monotonic()))
+        index = by_connection[ready[0]] if ready else earliest  # nothing ready: the earliest has timed out
+        return self._busy.pop(index), self._workers[index].result()
+
+    def drain(self) -> list[tuple[Any, Outcome]]:
+        out = []
+        while self.pending():
+            out.append(self.next_outcome())
+        return out
+
+    def close(self) -> None:
+        for worker in self._workers:
+            worker.close()
+        self._busy.clear()
+
+    @property
+    def restarts(self) -> int:
+        return sum(w.restarts for w in self._workers)
+
+
+# Helpers started ahead of the pool that will use them, with their factory: the launcher starts
+# them before the local runner builds its graph, so their start-up overlaps with it.
+_PRESTARTED: list[tuple[Callable[[], Callable[[Any], Any]], GuardedWorker]] = []
+
+
+def prestart(factory: Callable[[], Callable[[Any], Any]], size: int, timeout_seconds: float,
+             memory_bytes: int = 0) -> None:
+    """Start ``size`` helpers now for a ``GuardedPool`` of an equal factory and the same limits,
+    created later in this process (it adopts them). Only useful where that pool runs in this process."""
+    for _ in range(max(1, size)):
+        worker = GuardedWorker(factory, timeout_seconds, memory_bytes)
+        worker._spawn()
+        _PRESTARTED.append((factory, worker))
+
+
+def discard_prestarted() -> int:
+    """Stop the prestarted helpers no pool adopted (the run failed before it needed them)."""
+    left = [worker for _, worker in _PRESTARTED]
+    _PRESTARTED.clear()
+    for worker in left:
+        worker.close()
+    return len(left)
+
+
+def _same_factory(a: Any, b: Any) -> bool:
+    # equal dataclasses (the DoFn's copy of a task went through Beam's pickler), else equal pickles
+    return type(a) is type(b) and (a == b or pickle.dumps(a) == pickle.dumps(b))
+
+
+def _adopt(factory: Callable[[], Callable[[Any], Any]], size: int, timeout_seconds: float,
+           memory_bytes: int) -> list[GuardedWorker]:
+    adopted = [entry for entry in _PRESTARTED
+               if (entry[1]._timeout, entry[1]._memory) == (timeout_seconds, memory_bytes)
+               and _same_factory(entry[0], factory)][:size]
+    for entry in adopted:
+        _PRESTARTED.remove(entry)
+    return [worker for _, worker in adopted]
