@@ -29,6 +29,7 @@ setup(
         "PyYAML>=6",
         "pycountry>=24",
         "python-dateutil>=2.9",
+        "orjson>=3.9,<4",  # JSON Lines records (the standard library decides what orjson refuses)
         "simplemma>=1.1,<3",
         "warcio>=1.7,<2",
         "charset-normalizer>=3.3",

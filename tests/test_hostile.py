@@ -68,6 +68,28 @@ def test_lone_surrogates_from_json_escapes_become_replacement_characters_that_pa
         pa.array(["\ud800"])  # why: Arrow strings are UTF-8
 
 
+def test_raw_surrogate_bytes_and_utf16_lines_read_as_the_standard_library_reads_them() -> None:
+    # the fast parser (orjson) refuses both; the standard library decides, as it always did
+    cesu = b'{"text": "Ein Text mit \xed\xa0\x80 darin."}'
+    assert r.parse_json_record(cesu, "x.jsonl#L1").body == "Ein Text mit \ufffd darin."
+    utf16 = json.dumps({"text": "Ein Text."}).encode("utf-16")
+    assert r.parse_json_record(utf16, "x.jsonl#L2").body == "Ein Text."
+
+
+@pytest.mark.parametrize(("value", "kind"), [(2**70, "int"), (-(2**64), "int"), (1.5, "float")])
+def test_a_number_in_a_text_field_is_named_by_its_exact_type(value: object, kind: str) -> None:
+    # orjson would read 2**70 as a float; the record is parsed again exactly, so the reject says "int"
+    line = json.dumps({"text": "Ein Text.", "title": value}).encode()
+    with pytest.raises(r.ReadError, match=f"got {kind}"):
+        r.parse_json_record(line, "x.jsonl#L1")
+
+
+def test_nan_and_infinite_numbers_are_read_and_their_dates_are_invalid() -> None:
+    for raw in (b'{"text": "Ein Text.", "published_at": NaN}', b'{"text": "Ein Text.", "published_at": 1e400}'):
+        doc = r.parse_json_record(raw, "x.jsonl#L1")
+        assert doc.published_at is None and doc.published_basis == "invalid"
+
+
 def test_an_unforeseen_error_in_a_file_is_a_reject_and_keeps_what_was_read() -> None:
     class FailsAfterFirstLine(io.RawIOBase):
         """A storage driver that breaks in the middle of a file (not an OSError: a bug)."""

@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
+import orjson
 from dateutil import parser as dateutil_parser
 
 from transforms.decoding import declared_charset, decode_bytes, sniff_binary
@@ -199,13 +200,14 @@ def parse_timestamp(value: Any, now: dt.datetime | None = None) -> dt.datetime:
     return stamp
 
 
-def _optional_str(record: dict[str, Any], key: str) -> str | None:
+def _optional_str(record: dict[str, Any], key: str, surrogates: bool = True) -> str | None:
+    """A string field, stripped; ``surrogates=False`` when the parser already refused lone surrogates."""
     value = record.get(key)
     if value is None:
         return None
     if not isinstance(value, str):
         raise ReadError("read/invalid_record", f"field {key!r} must be a string, got {type(value).__name__}")
-    return without_lone_surrogates(value).strip() or None
+    return (without_lone_surrogates(value) if surrogates else value).strip() or None
 
 
 def without_lone_surrogates(text: str) -> str:
@@ -265,25 +267,45 @@ def parse_html(data: bytes, source_uri: str) -> RawDocument:
     return RawDocument(source_uri=source_uri, kind="html", body=text, encoding=encoding, input_bytes=len(data))
 
 
+def load_json_record(line: bytes) -> tuple[Any, bool]:
+    """The parsed line, and whether its strings may hold lone surrogates.
+
+    orjson first (3-4x faster on records of crawled HTML). Whatever it refuses goes to the
+    standard library, which decides as it always did: NaN, UTF-16 lines and escaped lone
+    surrogates ("\\ud800", which only it lets through) parse there, the rest is invalid. orjson
+    reads an integer beyond 64 bits as a float, so a top-level float is parsed again exactly.
+    """
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        if not (isinstance(record, dict) and any(type(v) is float for v in record.values())):
+            return record, False
+    return json.loads(line), True
+
+
 def parse_json_record(line: bytes, source_uri: str) -> RawDocument:
     """One JSON Lines record: url, title, text or html, published_at, source (others ignored)."""
     try:
-        record = json.loads(line)
+        record, maybe_surrogates = load_json_record(line)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ReadError("read/invalid_json", str(exc)[:200]) from exc
     except RecursionError as exc:  # [[[[... thousands deep
         raise ReadError("read/invalid_json", "nested too deeply") from exc
     if not isinstance(record, dict):
         raise ReadError("read/invalid_record", f"a line must hold a JSON object, got {type(record).__name__}")
-    text, html = _optional_str(record, "text"), _optional_str(record, "html")
+    def field(key: str) -> str | None:
+        return _optional_str(record, key, surrogates=maybe_surrogates)
+
+    text, html = field("text"), field("html")
     if not text and not html:
         raise ReadError("read/missing_text", "neither 'text' nor 'html' has content")
     published, basis = _published(record.get("published_at"))
     return RawDocument(
         source_uri=source_uri, kind="html" if html and not text else "text", body=(text or html or ""),
-        url=_optional_str(record, "url"), title=_optional_str(record, "title"), published_at=published,
-        published_basis=basis, source=_optional_str(record, "source"),
-        language_hint=_optional_str(record, "language"), encoding="utf-8", input_bytes=len(line),
+        url=field("url"), title=field("title"), published_at=published, published_basis=basis,
+        source=field("source"), language_hint=field("language"), encoding="utf-8", input_bytes=len(line),
     )
 
 
