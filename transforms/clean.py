@@ -51,7 +51,7 @@ def prestart_helpers(settings: CleanSettings, ingested_at: dt.datetime, language
                      model: EventModel | None = None) -> None:
     """Start the cleaning helpers of ``Clean(settings, ingested_at, language, model)`` now, for a
     graph that runs in this process: they load their models while the runner builds the graph,
-    and its ``CleanFn`` adopts them (``guard.discard_prestarted`` stops them if it never does)."""
+    and its ``CleanFn`` adopts them (``guardpool.discard_prestarted`` stops them if it never does)."""
     if settings.parse_isolation:
         prestart(CleanTask(settings, ingested_at, language, model), *_pool_shape(settings))
 

@@ -141,6 +141,16 @@ class GuardedWorker:
         self._send.send_bytes(self._factory)
         self._starting = True
 
+    def start(self) -> None:
+        """Start the helper now, without waiting: it sets up while the caller does other work."""
+        if self._proc is None:
+            self._spawn()
+
+    @property
+    def limits(self) -> tuple[float, int]:
+        """(seconds per element, bytes of address space)."""
+        return self._timeout, self._memory
+
     def _confirm_ready(self) -> None:
         """Wait for the helper's "ready" (or the reason it could not set up: a GuardStartError)."""
         assert self._proc is not None and self._recv is not None

@@ -86,7 +86,7 @@ def prestart(factory: Callable[[], Callable[[Any], Any]], size: int, timeout_sec
     created later in this process (it adopts them). Only useful where that pool runs in this process."""
     for _ in range(max(1, size)):
         worker = GuardedWorker(factory, timeout_seconds, memory_bytes)
-        worker._spawn()
+        worker.start()
         _PRESTARTED.append((factory, worker))
 
 
@@ -107,7 +107,7 @@ def _same_factory(a: Any, b: Any) -> bool:
 def _adopt(factory: Callable[[], Callable[[Any], Any]], size: int, timeout_seconds: float,
            memory_bytes: int) -> list[GuardedWorker]:
     adopted = [entry for entry in _PRESTARTED
-               if (entry[1]._timeout, entry[1]._memory) == (timeout_seconds, memory_bytes)
+               if entry[1].limits == (timeout_seconds, memory_bytes)
                and _same_factory(entry[0], factory)][:size]
     for entry in adopted:
         _PRESTARTED.remove(entry)
