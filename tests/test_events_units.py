@@ -133,3 +133,12 @@ def test_symmetric_participants_are_order_free():
 def test_languages_outside_the_settings_are_skipped():
     article = make_article("Lawrow telefonierte am Samstag mit Bairamow.", language="fr", published=SUNDAY)
     assert extract_mentions(article, model()) == []
+
+
+@pytest.mark.parametrize("sentence", ["Am FRİDAY traf sich der Rat.", "On ſunday the minister met his counterpart.",
+                                      "Am FREİTAG traf sich der Rat."])
+def test_weekday_spellings_that_case_insensitive_patterns_accept_are_dated_not_an_error(sentence: str) -> None:
+    # re.I lets İ, ı and ſ match i and s; the weekday table must know them too (it raised KeyError)
+    guess = sentence_date(sentence, dt.date(2024, 6, 5), None)
+    assert guess.basis == "relative_to_publication"
+    assert guess.date == (dt.date(2024, 6, 2) if "unday" in sentence else dt.date(2024, 5, 31))

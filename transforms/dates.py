@@ -123,15 +123,22 @@ def _weekday_before(anchor: dt.date, weekday: int, strictly: bool) -> dt.date:
     return anchor - dt.timedelta(days=delta)
 
 
+def _weekday(name: str) -> int:
+    """0-6 for a weekday name the patterns matched, including the spellings re.I lets through
+    ("FRİDAY", "ſunday": İ, ı and ſ match i and s there but lower to other characters)."""
+    key = name.lower().replace("i\u0307", "i").replace("ı", "i").replace("ſ", "s")
+    return WEEKDAYS[key]
+
+
 def _relative(sentence: str, anchor: dt.date | None, anchor_name: str) -> DateGuess | None:
     if not _may_be_relative(sentence):
         return None  # none of the patterns below can match
     found: tuple[str, dt.date | None] | None = None
     if m := _NIGHT.search(sentence):  # "in der Nacht zum Dienstag": dated to the Tuesday
-        day = WEEKDAYS[m.group(1).lower()]
+        day = _weekday(m.group(1))
         found = (m.group(0), _weekday_before(anchor, day, False) if anchor else None)
     elif m := _LAST_WEEKDAY.search(sentence):
-        day = WEEKDAYS[m.group(1).lower()]
+        day = _weekday(m.group(1))
         found = (m.group(0), _weekday_before(anchor, day, True) if anchor else None)
     elif m := _RELATIVE_DAYS.search(sentence):
         word = m.group(1).lower()
@@ -140,7 +147,7 @@ def _relative(sentence: str, anchor: dt.date | None, anchor_name: str) -> DateGu
             offset = -1
         found = (m.group(0), anchor + dt.timedelta(days=offset) if anchor else None)
     elif m := _WEEKDAY_RE.search(sentence):  # "am Samstag" in a past-tense report: the last Saturday
-        day = WEEKDAYS[m.group(1).lower()]
+        day = _weekday(m.group(1))
         found = (m.group(0), _weekday_before(anchor, day, False) if anchor else None)
     if found is None:
         return None
