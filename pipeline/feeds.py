@@ -28,6 +28,7 @@ from pipeline.graph import ArticlesToTables
 from pipeline.options import EventwireOptions, with_local_defaults, with_parallelism
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from pipeline.version import VERSION
+from transforms.commit import RunContext, recover, remove_staging, written_partitions
 from transforms.events import EventModel, load_event_model
 from transforms.feeds import (
     FeedPoll,
@@ -43,7 +44,6 @@ from transforms.fetch import PROJECT_URL, GuardedFetcher
 from transforms.lock import OutputLock, OutputLocked
 from transforms.records import Reject
 from transforms.settings import ConfigError, Settings, load_settings
-from transforms.write import RunContext, recover, remove_staging, written_partitions
 
 log = logging.getLogger("eventwire")
 

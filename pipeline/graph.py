@@ -13,13 +13,14 @@ from transforms import ids
 from transforms.analyze import Analyze
 from transforms.boilerplate import relearned
 from transforms.clean import Clean, RemoveRecurring
+from transforms.commit import RunContext
 from transforms.dedup import DedupArticles, FlagNearDuplicates
 from transforms.events import EventModel
 from transforms.index import IndexView, Known, LoadIndex, LoadMentionsIndex
 from transforms.records import Article, Mention, RawDocument
 from transforms.settings import Settings
 from transforms.tables import NEAR_DUPLICATE_PATCH
-from transforms.write import RunContext, WriteTables
+from transforms.write import WriteTables
 
 
 class _SkipKnownUrlFn(beam.DoFn):

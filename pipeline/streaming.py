@@ -21,11 +21,11 @@ from apache_beam.transforms import trigger, window
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
 
 from pipeline.graph import ArticlesToTables
+from transforms.commit import RunContext
 from transforms.events import EventModel
 from transforms.feeds import FeedSpec, FetchEntries
 from transforms.feedstream import PollFeeds
 from transforms.settings import Settings
-from transforms.write import RunContext
 
 DEFAULT_ALLOWED_LATENESS = dt.timedelta(days=1)
 

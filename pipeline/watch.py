@@ -28,9 +28,9 @@ from apache_beam.options.pipeline_options import StandardOptions
 from pipeline.batch import new_run_id
 from pipeline.feeds import Job, build_parser, prepare, run_once
 from pipeline.streaming import build
+from transforms.commit import RunContext
 from transforms.lock import OutputLocked
 from transforms.settings import ConfigError
-from transforms.write import RunContext
 
 log = logging.getLogger("eventwire.watch")
 

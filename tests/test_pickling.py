@@ -31,9 +31,9 @@ class _Collect(beam.pipeline.PipelineVisitor):
 def test_every_transform_and_dofn_of_the_batch_graph_pickles(tmp_path):
     from pipeline.batch import ReadFiles
     from pipeline.graph import ArticlesToTables
+    from transforms.commit import RunContext
     from transforms.events import load_event_model
     from transforms.settings import load_settings
-    from transforms.write import RunContext
 
     settings = load_settings()
     ctx = RunContext(output=str(tmp_path / "out"), run_id="pickle-test",

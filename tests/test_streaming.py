@@ -30,12 +30,13 @@ from tests import records_factory
 from tests.conftest import REPO, read_table
 from tests.feedserver import PAGES, FeedServer
 from transforms import tables
+from transforms.commit import RunContext
 from transforms.events import load_event_model
 from transforms.feeds import FeedSpec, FeedState
 from transforms.feedstream import PollFeedStatefulFn, decode_state, encode_state, next_state
 from transforms.schema import to_row
 from transforms.settings import FeedSettings, FetchSettings, load_settings
-from transforms.write import RunContext, write_window
+from transforms.write import write_window
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2024, 6, 1, 12, 0, tzinfo=UTC)  # windows of one minute from here

@@ -18,9 +18,10 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from tests.conftest import read_table
 from tests.records_factory import NOW, article, mention, reject
 from transforms import tables
+from transforms.commit import RunContext, commit
 from transforms.lock import OutputLock, OutputLocked
 from transforms.schema import SCHEMA_VERSION, to_row
-from transforms.write import RunContext, WriteTables, commit, stage_partition
+from transforms.write import WriteTables, stage_partition
 
 
 def ctx(out: Path, run: str = "r1") -> RunContext:
@@ -126,7 +127,7 @@ def test_a_run_killed_after_its_commit_point_is_rolled_forward_on_gcs(gcs_prefix
     """The journal is the commit point on GCS too: the next run finishes the replaces and clears staging."""
     from apache_beam.io.filesystems import FileSystems
 
-    from transforms.write import recover, write_journal
+    from transforms.commit import recover, write_journal
 
     a1 = article(1)
     c = RunContext(gcs_prefix, "killed", NOW)
