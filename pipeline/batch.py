@@ -29,7 +29,7 @@ from transforms.guardpool import discard_prestarted
 from transforms.lock import OutputLock, OutputLocked
 from transforms.records import Reject
 from transforms.settings import ConfigError, ReadSettings, load_settings
-from transforms.warc import split_ranges
+from transforms.warcsplit import split_ranges
 
 log = logging.getLogger("eventwire")
 

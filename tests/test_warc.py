@@ -264,7 +264,7 @@ def test_offset_range_reads_only_members_starting_in_range():
 @needs_corpus
 @pytest.mark.parametrize("split_bytes", [50_000, 300_000])
 def test_ranges_of_a_big_warc_gz_together_read_every_record_once(split_bytes):
-    from transforms.warc import iter_warc_range, split_ranges
+    from transforms.warcsplit import iter_warc_range, split_ranges
 
     data = (CORPUS / "assembled" / "fundus-news-sample.warc.gz").read_bytes()
     whole = docs(read(data)[0])
@@ -277,7 +277,7 @@ def test_ranges_of_a_big_warc_gz_together_read_every_record_once(split_bytes):
 
 
 def test_split_ranges_cover_the_file():
-    from transforms.warc import split_ranges
+    from transforms.warcsplit import split_ranges
 
     assert split_ranges(10, 100) == [(0, None)]
     assert split_ranges(250, 100) == [(0, 100), (100, 200), (200, None)]

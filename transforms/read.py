@@ -349,7 +349,7 @@ def read_file(
     """Every document of one file, or rejects that say why not. Never raises ReadError.
 
     WARC only: ``on_skip`` counts records that are not articles; ``byte_range`` reads the
-    gzip members starting in [start, end) (see ``transforms.warc.split_ranges``).
+    gzip members starting in [start, end) (see ``transforms.warcsplit.split_ranges``).
     JSON Lines only: ``keep(index)`` selects records, so N readers can share a big file; file-level
     rejects come from the reader that keeps record 0, so each is reported once.
     """
@@ -367,7 +367,7 @@ def read_file(
     try:
         with opener(path) as raw:
             if fmt == "warc":
-                from transforms.warc import iter_warc_range
+                from transforms.warcsplit import iter_warc_range
 
                 yield from iter_warc_range(raw, path, settings, on_skip, *byte_range)
                 return
