@@ -28,8 +28,6 @@ rejected: ``warcinfo``, ``request``, ``metadata``, ``revisit``, ``resource``, ..
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import io
 import zlib
 from collections.abc import Callable, Iterator
@@ -37,11 +35,12 @@ from typing import BinaryIO
 
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
-from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserException
+from warcio.statusandheaders import StatusAndHeadersParserException
 
 from transforms.decoding import declared_charset, decode_bytes, sniff_binary
 from transforms.records import RawDocument, Reject
 from transforms.settings import ReadSettings
+from transforms.warchttp import BodyError, content_type, decode_http_body, fallback_date
 
 _CHUNK = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -298,7 +297,7 @@ def _record_item(
     if not status.startswith("2"):
         on_skip(f"response_status_{status[:1] or 'x'}xx")
         return None
-    mime, charset = _content_type(http.get_header("Content-Type"))
+    mime, charset = content_type(http.get_header("Content-Type"))
     if mime and mime not in _HTML_TYPES:
         on_skip("response_non_html")
         return None
@@ -307,8 +306,8 @@ def _record_item(
     if len(raw) > settings.max_document_bytes:
         return Reject(uri, "read", "read/too_large", f"payload over {settings.max_document_bytes} bytes")
     try:
-        payload = _decode_http_body(raw, http, settings.max_document_bytes)
-    except _BodyError as exc:
+        payload = decode_http_body(raw, http, settings.max_document_bytes)
+    except BodyError as exc:
         return Reject(uri, "read", exc.reason, exc.detail)
     if not mime and not payload[:1024].lstrip().lower().startswith(_HTML_SNIFF):
         on_skip("response_non_html")
@@ -319,7 +318,7 @@ def _record_item(
     if not payload.strip():
         return Reject(uri, "read", "read/empty", "empty HTML payload")
     text, encoding = decode_bytes(payload, charset or declared_charset(payload))
-    published_at, basis = _fallback_date(record, http)
+    published_at, basis = fallback_date(record, http)
     return RawDocument(
         source_uri=uri,
         kind="html",
@@ -330,93 +329,3 @@ def _record_item(
         encoding=encoding,
         input_bytes=len(raw),
     )
-
-
-def _content_type(value: str | None) -> tuple[str | None, str | None]:
-    if not value:
-        return None, None
-    parts = [p.strip() for p in value.split(";")]
-    charset = next((p.split("=", 1)[1].strip("\"' ") for p in parts[1:] if p.lower().startswith("charset=")), None)
-    return parts[0].lower() or None, (charset or None)
-
-
-class _BodyError(Exception):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason, self.detail = reason, detail
-
-
-def _decode_http_body(raw: bytes, http: StatusAndHeaders, limit: int) -> bytes:
-    """Undo chunked transfer coding and gzip/deflate content coding, never past ``limit`` bytes."""
-    transfer = (http.get_header("Transfer-Encoding") or "").lower()
-    body = _dechunk(raw) if "chunked" in transfer else raw
-    coding = (http.get_header("Content-Encoding") or "identity").lower().strip()
-    if coding in ("identity", ""):
-        return body
-    if coding in ("gzip", "x-gzip", "deflate"):
-        inflater = zlib.decompressobj(zlib.MAX_WBITS | 32 if coding != "deflate" else zlib.MAX_WBITS)
-        try:
-            data = inflater.decompress(body, limit + 1)
-        except zlib.error:
-            if coding != "deflate":
-                raise _BodyError("read/bad_content_encoding", f"{coding} body does not inflate") from None
-            try:  # servers often send raw deflate without the zlib header
-                data = zlib.decompressobj(-zlib.MAX_WBITS).decompress(body, limit + 1)
-            except zlib.error as exc:
-                raise _BodyError("read/bad_content_encoding", f"deflate body: {exc}") from None
-        if len(data) > limit:
-            raise _BodyError("read/too_large", f"{coding} body inflates past {limit} bytes")
-        return data
-    raise _BodyError("read/unsupported_content_encoding", f"Content-Encoding {coding!r}")
-
-
-def _dechunk(raw: bytes) -> bytes:
-    out, pos = bytearray(), 0
-    while True:
-        end = raw.find(b"\r\n", pos)
-        if end < 0:
-            raise _BodyError("read/bad_chunked_encoding", f"chunk size line missing at byte {pos}")
-        try:
-            size = int(raw[pos:end].split(b";", 1)[0].strip() or b"x", 16)
-        except ValueError:
-            raise _BodyError("read/bad_chunked_encoding", f"bad chunk size at byte {pos}") from None
-        if size == 0:
-            return bytes(out)
-        start = end + 2
-        if start + size > len(raw):
-            raise _BodyError("read/bad_chunked_encoding", "chunk runs past the end of the payload")
-        out += raw[start : start + size]
-        pos = start + size + 2
-
-
-def _fallback_date(record: ArcWarcRecord, http: StatusAndHeaders) -> tuple[dt.datetime | None, str | None]:
-    """HTTP Last-Modified if plausible (not after the capture), else WARC-Date: the cleaner prefers a page date."""
-    captured = _parse_iso(record.rec_headers.get_header("WARC-Date"))
-    modified = _parse_http_date(http.get_header("Last-Modified"))
-    if modified is not None and (captured is None or modified <= captured):
-        return modified, "http_last_modified"
-    if captured is not None:
-        return captured, "warc_date"
-    return None, None
-
-
-def _parse_iso(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        stamp = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return stamp.replace(tzinfo=dt.timezone.utc) if stamp.tzinfo is None else stamp.astimezone(dt.timezone.utc)
-
-
-def _parse_http_date(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        stamp = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if stamp.year < 1995:
-        return None  # epoch-zero and similar placeholders are not dates
-    return stamp.replace(tzinfo=dt.timezone.utc) if stamp.tzinfo is None else stamp.astimezone(dt.timezone.utc)
