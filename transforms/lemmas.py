@@ -1,9 +1,9 @@
 """Lemmas (simplemma), with its dictionaries loaded from a local cache.
 
 simplemma ships each language's dictionary front-coded and lzma-compressed; decoding the
-German one takes ~0.8 s of CPU, in every process that lemmatizes (each cleaning helper).
+German one takes about 1 s of CPU, in every process that lemmatizes (each cleaning helper).
 The decoded dictionary is the same every time, so the first process that needs it writes it
-as a pickle to a cache folder and the others load that in ~0.3 s. Same dictionary, same
+as a pickle to a cache folder and the others load that in about a third of the time. Same dictionary, same
 lemmas: only the loading differs. ``python bench/helper_start.py`` measures it.
 
 The cache folder is ``$EVENTWIRE_CACHE_DIR``, else ``$XDG_CACHE_HOME/eventwire``, else
