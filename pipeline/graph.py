@@ -154,7 +154,7 @@ class ArticlesToTables(beam.PTransform):
         # An article whose text lost learned boilerplate after its analysis is analysed again; every
         # other surviving article keeps the mentions found at cleaning (duplicates' are dropped).
         by_change = articles | "ChangedSinceAnalysis" >> beam.Partition(lambda a, _: int(relearned(a)), 2)
-        reanalyzed = by_change[1] | "Reanalyze" >> Analyze(self._settings.language, self._model)
+        reanalyzed = by_change[1] | "Reanalyze" >> Analyze(self._settings.language, self._model, self._settings.clean)
         articles = ((by_change[0], reanalyzed["articles"]) | "AllArticles" >> beam.Flatten()
                     | "CountArticles" >> beam.Map(_count_article))
         kept = (

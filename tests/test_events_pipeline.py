@@ -30,3 +30,19 @@ def test_analyze_pipeline_language_mentions_and_rejects():
         assert_that(languages, equal_to([(good.source_uri, "de"), ("broken.txt", "de")]), label="articles kept")
         reasons = result["rejects"] | "Reasons" >> beam.Map(lambda r: (r.source_uri, r.stage, r.reason))
         assert_that(reasons, equal_to([("broken.txt", "extract", "extract/error")]), label="rejects")
+
+
+def test_an_analysis_past_its_time_limit_is_a_reject_and_the_article_is_kept():
+    """Re-analysis runs in the guarded helpers: a spinning extraction cannot hang the worker."""
+    from transforms.settings import CleanSettings
+
+    article = make_article("Lawrow telefonierte am Samstag mit Bairamow, wie das Ministerium in Moskau mitteilte.",
+                           published=dt.date(2024, 6, 2))
+    hurried = dataclasses.replace(CleanSettings(), parse_timeout_seconds=0.0001)  # no analysis fits in it
+    with TestPipeline(runner=FnApiRunner()) as pipeline:
+        result = pipeline | beam.Create([article]) | Analyze(LanguageSettings(), model(), hurried)
+        kept = result["articles"] | "Kept" >> beam.Map(lambda a: (a.source_uri, a.text))
+        assert_that(kept, equal_to([(article.source_uri, article.text)]), label="article kept")
+        assert_that(result["mentions"], equal_to([]), label="no mentions")
+        reasons = result["rejects"] | "Reasons" >> beam.Map(lambda r: (r.source_uri, r.stage, r.reason))
+        assert_that(reasons, equal_to([(article.source_uri, "extract", "extract/timeout")]), label="rejects")

@@ -1,55 +1,74 @@
-"""Analyze (Beam half): an article's language, then its events, in the worker itself.
+"""Analyze (Beam half): an article's language, then its events.
 
-The pure functions are ``transforms.language`` and ``transforms.events`` (``analyze_article``).
-In the pipeline most articles are analysed right after cleaning, inside the cleaning helper
-processes (``transforms.clean``), where the cores are; this stage covers the articles whose text
-changed after that (learned boilerplate removed) and callers that bring their own articles.
+The pure functions are ``transforms.language`` and ``transforms.events`` (``analyze_article``,
+``AnalyzeTask``). In the pipeline most articles are analysed right after cleaning, inside the
+cleaning helper processes (``transforms.clean``), where the cores are; this stage covers the
+articles whose text changed after that (learned boilerplate removed) and callers that bring
+their own articles. It runs in a guarded helper process too (``transforms/pooled.py``), with
+the cleaning's limits: an article that makes extraction spin past ``clean.parse_timeout_seconds``
+is an ``extract/timeout`` reject (``extract/crashed`` if the helper dies), not a hung worker.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import apache_beam as beam
 
-from transforms.events import EventModel, analyze_article, compile_model
-from transforms.language import LanguageDetector
-from transforms.records import Article
-from transforms.settings import LanguageSettings
+from transforms.events import Analyzed, AnalyzeTask, EventModel
+from transforms.guard import Outcome
+from transforms.pooled import PooledFn
+from transforms.records import Article, Reject
+from transforms.settings import CleanSettings, LanguageSettings
 
 
-class AnalyzeFn(beam.DoFn):
+def failed_analysis(article: Article, status: str, detail: str) -> Analyzed:
+    """A helper that timed out, crashed or raised on an article: the article is kept as it was
+    (its language from cleaning), without mentions, and the reason is recorded."""
+    return Analyzed(article, (), Reject(article.source_uri, "extract", f"extract/{status}", detail[:300]))
+
+
+class AnalyzeFn(PooledFn):
     """Article -> the article with its language (main), its Mentions (``mentions``) and, when
-    extraction raised, a Reject (``rejects``; the article is still written)."""
+    extraction failed, a Reject (``rejects``; the article is still written)."""
 
-    def __init__(self, language: LanguageSettings, model: EventModel) -> None:
-        self._language = language
-        self._model = model
-        self._detector: LanguageDetector | None = None
+    def __init__(self, language: LanguageSettings, model: EventModel, settings: CleanSettings) -> None:
+        # one helper: the cleaning helpers keep their memory (~300 MB each) until the run ends, and
+        # this stage only sees the few articles that lost learned boilerplate
+        super().__init__(AnalyzeTask(language, model), dataclasses.replace(settings, parse_processes=1))
 
-    def process(self, article: Article) -> Iterator[Any]:
-        if self._detector is None:  # on the first article, not in setup: most runs send this stage none
-            self._detector = LanguageDetector(self._language)  # profiles, once per worker
-            compile_model(self._model)  # lexicon and gazetteer indexes, once per worker
-        analyzed = analyze_article(article, self._detector, self._model)
+    def token(self, article: Article) -> Article:
+        return article  # kept while a helper works on it: a failed analysis still writes the article
+
+    def result(self, article: Article, outcome: Outcome) -> Analyzed:
+        if outcome.status == "ok":
+            return outcome.value
+        return failed_analysis(article, outcome.status, outcome.detail)
+
+    def run_inline(self, fn: Callable[[Article], Analyzed], article: Article) -> Analyzed:
+        return fn(article)  # analyze_article records an extractor's exception itself
+
+    def outputs(self, article: Article, analyzed: Analyzed, wrap: Callable[[Any], Any]) -> Iterator[Any]:
         if analyzed.reject is not None:
             beam.metrics.Metrics.counter("eventwire", f"reject:{analyzed.reject.reason}").inc()
-            yield beam.pvalue.TaggedOutput("rejects", analyzed.reject)
-        yield analyzed.article
+            yield beam.pvalue.TaggedOutput("rejects", wrap(analyzed.reject))
+        yield wrap(analyzed.article)
         for mention in analyzed.mentions:
-            yield beam.pvalue.TaggedOutput("mentions", mention)
+            yield beam.pvalue.TaggedOutput("mentions", wrap(mention))
 
 
 class Analyze(beam.PTransform):
-    """PCollection[Article] -> {"articles", "mentions", "rejects"}."""
+    """PCollection[Article] -> {"articles", "mentions", "rejects"}; ``settings`` gives the helper
+    processes and their limits (``clean.parse_isolation``, ``parse_processes``, ``parse_timeout_seconds``;
+    the defaults when not given)."""
 
-    def __init__(self, language: LanguageSettings, model: EventModel) -> None:
+    def __init__(self, language: LanguageSettings, model: EventModel, settings: CleanSettings | None = None) -> None:
         super().__init__()
-        self._language = language
-        self._model = model
+        self._fn = AnalyzeFn(language, model, settings or CleanSettings())
 
     def expand(self, articles: beam.PCollection) -> dict[str, beam.PCollection]:
-        results = articles | "LanguageAndEvents" >> beam.ParDo(AnalyzeFn(self._language, self._model)).with_outputs(
-            "mentions", "rejects", main="articles")
+        results = articles | "LanguageAndEvents" >> beam.ParDo(self._fn).with_outputs("mentions", "rejects",
+                                                                                      main="articles")
         return {"articles": results.articles, "mentions": results.mentions, "rejects": results.rejects}

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.boilerplate import (
     CleanTask,
@@ -22,7 +21,8 @@ from transforms.boilerplate import (
 )
 from transforms.events import Analyzed, EventModel
 from transforms.guard import GuardedWorker, Outcome
-from transforms.guardpool import GuardedPool, prestart
+from transforms.guardpool import prestart
+from transforms.pooled import PooledFn, pool_shape
 from transforms.records import Article, RawDocument, Reject
 from transforms.settings import CleanSettings, LanguageSettings
 
@@ -42,70 +42,40 @@ def guarded_clean(doc: RawDocument, worker: GuardedWorker) -> Article | Reject:
     return outcome_to_result(doc.source_uri, worker.call(doc))
 
 
-def _pool_shape(settings: CleanSettings) -> tuple[int, float, int]:
-    """(helpers, seconds per document, bytes of address space per helper)."""
-    return max(1, settings.parse_processes), settings.parse_timeout_seconds, settings.parse_memory_mb << 20
-
-
 def prestart_helpers(settings: CleanSettings, ingested_at: dt.datetime, language: LanguageSettings | None = None,
                      model: EventModel | None = None) -> None:
     """Start the cleaning helpers of ``Clean(settings, ingested_at, language, model)`` now, for a
     graph that runs in this process: they load their models while the runner builds the graph,
     and its ``CleanFn`` adopts them (``guardpool.discard_prestarted`` stops them if it never does)."""
     if settings.parse_isolation:
-        prestart(CleanTask(settings, ingested_at, language, model), *_pool_shape(settings))
+        prestart(CleanTask(settings, ingested_at, language, model), *pool_shape(settings))
 
 
-class CleanFn(beam.DoFn):
+class CleanFn(PooledFn):
     """RawDocument -> Article (main) or Reject (tag ``rejects``); with analysis, the article comes
     with its language and its mentions on tag ``mentions`` as ``(source_uri, Mention)``.
 
-    With isolation, documents go to a pool of ``parse_processes`` helper processes: ``process``
-    hands each document to a free helper and emits whichever results are ready, so the helpers
-    parse while this worker reads the next documents (and, in-process locally, runs later
-    stages). Results carry their own document's window and timestamp; ``finish_bundle`` waits
-    for the last ones.
+    Documents go to the cleaning helpers (``transforms/pooled.py``); a page that makes a parser
+    spin past ``parse_timeout_seconds``, crash or raise becomes a ``parse/...`` reject.
     """
 
     def __init__(self, task: CleanTask) -> None:
-        self._task = task
-        self._fn: Callable[[RawDocument], Any] | None = None
-        self._pool: GuardedPool | None = None
+        super().__init__(task, task.settings)
 
-    def setup(self) -> None:
-        if self._task.settings.parse_isolation:  # helpers prestarted for this task are adopted, others start now
-            self._pool = GuardedPool(self._task, *_pool_shape(self._task.settings))
-        else:
-            self._fn = self._task()
+    def token(self, doc: RawDocument) -> str:
+        return doc.source_uri
 
-    def teardown(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
+    def result(self, source_uri: str, outcome: Outcome) -> Article | Reject | Analyzed:
+        return outcome_to_result(source_uri, outcome)
 
-    def process(self, doc: RawDocument, timestamp: Any = beam.DoFn.TimestampParam,
-                window: Any = beam.DoFn.WindowParam) -> Iterator[Any]:
-        if self._pool is None:
-            assert self._fn is not None
-            try:
-                result = self._fn(doc)
-            except (ValueError, TypeError, RecursionError, MemoryError) as exc:  # a parser choking on one page
-                result = Reject(doc.source_uri, "parse", "parse/error", f"{type(exc).__name__}: {exc}"[:300])
-            yield from _outputs(doc.source_uri, result, lambda value: value)
-            return
-        if not self._pool.has_capacity():
-            yield from self._emit(*self._pool.next_outcome())
-        self._pool.submit(doc, (doc.source_uri, timestamp, window))
+    def run_inline(self, fn: Callable[[RawDocument], Any], doc: RawDocument) -> Article | Reject | Analyzed:
+        try:
+            return fn(doc)
+        except (ValueError, TypeError, RecursionError, MemoryError) as exc:  # a parser choking on one page
+            return Reject(doc.source_uri, "parse", "parse/error", f"{type(exc).__name__}: {exc}"[:300])
 
-    def finish_bundle(self) -> Iterator[Any]:
-        if self._pool is not None:
-            for token, outcome in self._pool.drain():
-                yield from self._emit(token, outcome)
-
-    @staticmethod
-    def _emit(token: tuple[str, Any, Any], outcome: Outcome) -> Iterator[Any]:
-        source_uri, timestamp, window = token
-        return _outputs(source_uri, outcome_to_result(source_uri, outcome),
-                        lambda value: WindowedValue(value, timestamp, (window,)))
+    def outputs(self, source_uri: str, result: Article | Reject | Analyzed, wrap: Callable[[Any], Any]) -> Iterator[Any]:
+        return _outputs(source_uri, result, wrap)
 
 
 def _outputs(source_uri: str, result: Article | Reject | Analyzed, wrap: Callable[[Any], Any]) -> Iterator[Any]:

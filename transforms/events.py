@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import logging
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -40,7 +41,7 @@ from transforms.modality import interpret
 from transforms.prefilter import Lemmatizer, SentenceGate
 from transforms.records import Article, Mention, Participant, Reject
 from transforms.sentences import Token, is_question, split_sentences, tokenize
-from transforms.settings import Settings, packaged_config_dir, resolve_config_path
+from transforms.settings import LanguageSettings, Settings, packaged_config_dir, resolve_config_path
 
 log = logging.getLogger(__name__)
 
@@ -349,3 +350,21 @@ def analyze_article(article: Article, detector: LanguageDetector, model: EventMo
         return Analyzed(article, (), Reject(article.source_uri, "extract", "extract/error",
                                             f"{type(exc).__name__}: {exc}"[:300]))
     return Analyzed(article, mentions)
+
+
+@dataclass(frozen=True)
+class AnalyzeTask:
+    """What a helper process runs per article to analyse it again (``transforms/analyze.py``):
+    ``analyze_article`` with the detector and matchers built once there."""
+
+    language: LanguageSettings
+    model: EventModel
+
+    def __call__(self) -> Callable[[Article], Analyzed]:
+        detector, model = LanguageDetector(self.language), self.model
+        compile_model(model)
+
+        def analyze(article: Article) -> Analyzed:
+            return analyze_article(article, detector, model)
+
+        return analyze
