@@ -6,8 +6,10 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import apache_beam as beam
@@ -139,3 +141,31 @@ def test_a_run_killed_after_its_commit_point_is_rolled_forward_on_gcs(gcs_prefix
     assert FileSystems.exists(final) and FileSystems.exists(f"{gcs_prefix}/events/event_date=2024-05-31/data.parquet")
     assert not FileSystems.match([f"{gcs_prefix}/_staging/**"])[0].metadata_list
     assert recover(gcs_prefix) == []  # nothing left to do
+
+
+def _hold_lock_repeatedly(output: str, marker: str, cycles: int) -> int:
+    """Acquire and release the lock ``cycles`` times; count the times another holder was inside."""
+    overlaps = 0
+    for cycle in range(cycles):
+        with OutputLock(output, f"{os.getpid()}-{cycle}", wait_seconds=60, poll_seconds=0.001):
+            try:
+                os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                overlaps += 1
+                continue
+            time.sleep(0.0005)
+            os.remove(marker)
+    return overlaps
+
+
+def test_runs_starting_together_never_hold_the_lock_at_once(tmp_path: Path) -> None:
+    # A lock created empty and written after was read as "unreadable, so stale" by a run starting at
+    # the same moment, which then took it over: two writers at once (4 x 200 cycles: 158 overlaps).
+    import concurrent.futures
+    import multiprocessing
+
+    output = str(tmp_path / "out")
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(3, mp_context=context) as pool:
+        overlaps = list(pool.map(_hold_lock_repeatedly, [output] * 3, [str(tmp_path / "inside")] * 3, [150] * 3))
+    assert overlaps == [0, 0, 0]

@@ -1,6 +1,7 @@
 """One writer at a time per output root: an exclusive lock object next to the tables.
 
-Locally the lock is created with O_CREAT|O_EXCL; on GCS with a create-if-absent precondition
+Locally the lock is created with its content in one step (a hard link to a private file: fails if the
+lock exists); on GCS with a create-if-absent precondition
 (``if_generation_match=0``). It records who holds it; a lock whose process is gone (same
 host) or that is older than ``stale_after`` is stale and is taken over, with a warning.
 """
@@ -13,6 +14,7 @@ import json
 import logging
 import os
 import socket
+import tempfile
 import time
 from dataclasses import dataclass
 
@@ -72,7 +74,27 @@ class _LocalBackend:
         self.path = path
 
     def create(self, data: bytes) -> bool:
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        """Create the lock with its content in one step: the content goes to a private file that is
+        then hard-linked to the lock's name (fails if it exists). A lock created empty and written
+        after would be read, in between, as unreadable, so stale, and taken over by a second run."""
+        folder = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(folder, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".lock-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.chmod(temporary, 0o644)
+            try:
+                os.link(temporary, self.path)
+            except FileExistsError:
+                return False
+            except OSError:  # a filesystem without hard links: exclusive create, then write
+                return self._create_in_place(data)
+            return True
+        finally:
+            os.remove(temporary)
+
+    def _create_in_place(self, data: bytes) -> bool:
         try:
             fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
