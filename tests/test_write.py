@@ -169,3 +169,22 @@ def test_runs_starting_together_never_hold_the_lock_at_once(tmp_path: Path) -> N
     with concurrent.futures.ProcessPoolExecutor(3, mp_context=context) as pool:
         overlaps = list(pool.map(_hold_lock_repeatedly, [output] * 3, [str(tmp_path / "inside")] * 3, [150] * 3))
     assert overlaps == [0, 0, 0]
+
+
+def test_taking_over_a_stale_lock_never_removes_the_fresh_lock_of_a_faster_run(tmp_path: Path) -> None:
+    # two runs wait on a dead run's lock; both read it and find it stale; the faster one takes it
+    # over and holds a fresh lock; the slower one must then not remove that lock
+    from transforms.lock import _LocalBackend
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = json.dumps({"run_id": "ghost", "host": __import__("socket").gethostname(), "pid": int(dead.stdout),
+                        "acquired_at": NOW.isoformat()}).encode()
+    (tmp_path / "_lock.json").write_bytes(stale)
+    slower = _LocalBackend(str(tmp_path / "_lock.json"))
+    assert slower.read() == stale  # the slower run has read it ...
+    with OutputLock(str(tmp_path), "faster"):  # ... the faster one takes it over and holds it ...
+        slower.take_over(stale)  # ... and the slower one's take-over comes too late
+        assert json.loads((tmp_path / "_lock.json").read_text())["run_id"] == "faster"
+        assert [p.name for p in tmp_path.iterdir()] == ["_lock.json"]  # nothing left aside
+    slower.take_over(stale)  # gone: nothing to do
+    assert not (tmp_path / "_lock.json").exists()

@@ -114,6 +114,23 @@ class _LocalBackend:
         with contextlib.suppress(FileNotFoundError):
             os.remove(self.path)
 
+    def take_over(self, stale: bytes) -> None:
+        """Remove the lock only if it still is the stale one that was read. It is moved aside first
+        (atomic); if another run took over in between and holds a fresh lock, that lock goes back."""
+        aside = f"{self.path}.{os.getpid()}-{time.monotonic_ns()}.stale"
+        try:
+            os.rename(self.path, aside)
+        except FileNotFoundError:
+            return  # another run removed it already
+        try:
+            with open(aside, "rb") as handle:
+                moved = handle.read()
+            if moved != stale:
+                with contextlib.suppress(FileExistsError):
+                    os.link(aside, self.path)
+        finally:
+            os.remove(aside)
+
 
 class _GcsBackend:
     def __init__(self, path: str) -> None:
@@ -145,6 +162,12 @@ class _GcsBackend:
         with contextlib.suppress(NotFound):
             self._blob.delete()
 
+    def take_over(self, stale: bytes) -> None:
+        # read again just before deleting: narrows, but does not close, the window in which a run
+        # that took over first loses its fresh lock (the local backend closes it)
+        if self.read() == stale:
+            self.delete()
+
 
 class OutputLock:
     """``with OutputLock(output, run_id):`` holds the output for one run."""
@@ -169,7 +192,7 @@ class OutputLock:
             holder = LockInfo.from_json(raw) if raw is not None else None
             if raw is not None and is_stale(holder, self._stale_after):
                 log.warning("taking over a stale lock %s (%s)", self._path, holder)
-                self._backend.delete()
+                self._backend.take_over(raw)  # not a fresh lock another waiter created meanwhile
                 continue
             if time.monotonic() >= deadline:
                 who = f"run {holder.run_id} on {holder.host} (pid {holder.pid}) since {holder.acquired_at}" if holder else "another run"
