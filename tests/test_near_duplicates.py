@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -11,9 +13,8 @@ from transforms.dedup import (
     NearEntry,
     hamming,
     near_duplicate_links,
-    simhash,
-    with_simhash,
 )
+from transforms.ids import simhash, text_simhash
 from transforms.records import Article
 from transforms.write import NEAR_DUPLICATE_PATCH, apply_near_duplicate_patches
 
@@ -41,6 +42,10 @@ def test_patches_only_lower_a_flag() -> None:
     patched = apply_near_duplicate_patches(rows, [{"article_id": "m", NEAR_DUPLICATE_PATCH: "l"},
                                                   {"article_id": "z", NEAR_DUPLICATE_PATCH: "c"}])
     assert [r["near_duplicate_of"] for r in patched] == ["k", "c"]
+
+
+def with_simhash(a: Article) -> Article:
+    return dataclasses.replace(a, simhash=text_simhash(a.text))
 
 
 def run_flags(new: list[Article], existing: list[tuple[str, str, str]], flags: list, patches: list) -> None:

@@ -17,7 +17,6 @@ from typing import Any, NamedTuple
 import apache_beam as beam
 
 from transforms import ids
-from transforms.ids import MIN_SIMHASH_WORDS, simhash, text_simhash  # noqa: F401 (re-exported)
 from transforms.records import Article, Event, Mention, Participant, Reject
 
 # --- articles -------------------------------------------------------------------------------
@@ -57,11 +56,6 @@ def simhash_bands(value: int, bands: int = 4) -> list[tuple[int, int]]:
     """LSH bands: texts within 3 bits of each other share at least one 16-bit band."""
     width = 64 // bands
     return [(band, (value >> (band * width)) & ((1 << width) - 1)) for band in range(bands)]
-
-
-def with_simhash(article: Article) -> Article:
-    """The article with the SimHash of its current text (cleaning sets it; for articles made otherwise)."""
-    return dataclasses.replace(article, simhash=text_simhash(article.text))
 
 
 NEAR_DISTANCE = 3  # at most this many differing bits is a near-duplicate (4 bands of 16 bits find every such pair)
