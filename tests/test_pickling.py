@@ -56,3 +56,32 @@ def test_every_transform_and_dofn_of_the_batch_graph_pickles(tmp_path):
     assert pickler.loads(pickler.dumps(read_fn))._settings == settings.read  # the config travels, by value
     # the whole graph as a runner sees it (what Dataflow submits) serializes too
     assert pipeline.to_runner_api().components.transforms
+
+
+def test_event_model_travels_as_one_blob_and_arrives_whole_in_a_fresh_process():
+    """The model rides in every DoFn that analyses articles, and Beam pickles those DoFns at graph
+    build and per bundle processor. It pickles as one compressed blob, restored once per process:
+    there, one object for every copy; in a fresh process (a worker), a model equal to the one the
+    configuration gives, with the same fingerprint."""
+    import pickle
+    import subprocess
+    import sys
+
+    from transforms.events import EventModel, load_event_model
+    from transforms.settings import load_settings
+
+    model = load_event_model(load_settings())
+    payload = pickle.dumps(model)
+    restored = pickle.loads(payload)
+    assert restored == model and restored.fingerprint == model.fingerprint
+    assert pickle.loads(pickle.dumps(restored)) is restored
+    assert len(payload) < len(pickle.dumps((model.languages, model.lexicons, model.gazetteer))) / 3
+
+    probe = ("import pickle, sys; from transforms.events import load_event_model; "
+             "from transforms.settings import load_settings; m = pickle.loads(sys.stdin.buffer.read()); "
+             "print(m.fingerprint, m == load_event_model(load_settings()))")
+    out = subprocess.run([sys.executable, "-c", probe], input=payload, capture_output=True, cwd=REPO, check=True)
+    assert out.stdout.decode().split() == [model.fingerprint, "True"]
+
+    plain = EventModel(model.languages, model.lexicons[:1], model.gazetteer)  # built by hand: no fingerprint
+    assert pickle.loads(pickle.dumps(plain)) == plain
