@@ -14,8 +14,8 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
+from transforms import payload, tables
 from transforms import read as r
-from transforms import tables
 from transforms.boilerplate import CleanTask, clean_document, compile_rules
 from transforms.clean import Clean, guarded_clean
 from transforms.guard import GuardedWorker
@@ -80,7 +80,7 @@ def test_raw_surrogate_bytes_and_utf16_lines_read_as_the_standard_library_reads_
 def test_a_number_in_a_text_field_is_named_by_its_exact_type(value: object, kind: str) -> None:
     # orjson would read 2**70 as a float; the record is parsed again exactly, so the reject says "int"
     line = json.dumps({"text": "Ein Text.", "title": value}).encode()
-    with pytest.raises(r.ReadError, match=f"got {kind}"):
+    with pytest.raises(payload.ReadError, match=f"got {kind}"):
         r.parse_json_record(line, "x.jsonl#L1")
 
 

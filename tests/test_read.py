@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from transforms import payload
 from transforms import read as r
 from transforms.records import RawDocument, Reject
 from transforms.settings import ReadSettings
@@ -159,7 +160,7 @@ def test_latin1_html_without_declaration_gets_correct_umlauts(tmp_path: Path) ->
 
 
 def test_guarded_gunzip_counts_decompressed_bytes() -> None:
-    stream, gz = r.open_payload(io.BytesIO(gzip.compress(b"abc" * 10)), SETTINGS)
+    stream, gz = payload.open_payload(io.BytesIO(gzip.compress(b"abc" * 10)), SETTINGS)
     assert gz and stream.read() == b"abc" * 10
 
 

@@ -1,8 +1,8 @@
 """Read: article files (txt, html, jsonl, warc; optionally gzipped; local or gs://) to RawDocuments.
 
-Files are opened raw through Beam's ``FileSystems`` and gunzipped here, by magic bytes rather
-than by name, because Beam's gzip reader (and warcio) return the first half of a truncated
-file without an error. Every size is capped while streaming, so a bomb or a giant line never
+Files are opened raw through Beam's ``FileSystems`` and gunzipped by ``transforms/payload.py``,
+by magic bytes rather than by name, because Beam's gzip reader (and warcio) return the first half
+of a truncated file without an error. Every size is capped while streaming, so a bomb or a giant line never
 sits whole in memory. Whatever cannot be read becomes a ``Reject`` with a stable reason.
 """
 
@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import io
 import json
 import logging
 import posixpath
 import re
-import zlib
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
@@ -23,13 +21,13 @@ import orjson
 from dateutil import parser as dateutil_parser
 
 from transforms.decoding import declared_charset, decode_bytes, sniff_binary
+from transforms.payload import ReadError, open_payload, read_bounded
 from transforms.records import RawDocument, Reject
 from transforms.settings import ReadSettings
 
 FORMATS = {".txt": "txt", ".html": "html", ".htm": "html", ".jsonl": "jsonl", ".json": "jsonl",
            ".warc": "warc"}
 SIDECAR_SUFFIX = ".meta.json"
-GZIP_MAGIC = b"\x1f\x8b"
 _MIN_YEAR = 1900
 # "Baku, 31. Mai, AZERTAC" / "MOSCOW, May 31 (Reuters)": a dateline, not a title. It stays in the
 # body (the event extractor dates events from it) and names the agency when no source is given.
@@ -42,15 +40,6 @@ _SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads already joined the vali
 
 Opener = Callable[[str], BinaryIO]
 log = logging.getLogger(__name__)
-
-
-class ReadError(Exception):
-    """A file or record that cannot be read; ``reason`` is the stable reject id."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
 
 
 # --- names and containers ------------------------------------------------------------------
@@ -91,80 +80,6 @@ def sidecar_path(path: str) -> str:
     """``a/b.txt`` and ``a/b.txt.gz`` have their metadata in ``a/b.meta.json``."""
     base = path[:-3] if path.lower().endswith(".gz") else path
     return posixpath.splitext(base)[0] + SIDECAR_SUFFIX
-
-
-GUNZIP_BUFFER = 1 << 20  # JSON Lines records of crawled HTML are ~300 KB: read them in few, large steps
-
-
-class GuardedGunzip(io.RawIOBase):
-    """Streaming gunzip over a raw stream: multi-member aware, truncation and bomb checked."""
-
-    def __init__(self, raw: BinaryIO, max_output: int, chunk: int = 1 << 18) -> None:
-        self._raw = raw
-        self._max_output = max_output
-        self._chunk = chunk
-        self._inflater = zlib.decompressobj(wbits=31)
-        self._pending = b""
-        self._offset = 0
-        self._produced = 0
-        self._done = False
-
-    def readable(self) -> bool:
-        return True
-
-    def _next_input(self) -> bytes:
-        """The next compressed bytes to inflate; starts a new member after a finished one."""
-        if not self._inflater.eof:
-            data = self._inflater.unconsumed_tail or self._raw.read(self._chunk)
-            if not data:
-                raise ReadError("read/truncated_gzip", "gzip stream ends before its end-of-member marker")
-            return data
-        data = self._inflater.unused_data or self._raw.read(self._chunk)
-        while data and not data.strip(b"\x00"):  # zero padding after the last member is harmless
-            data = self._raw.read(self._chunk)
-        if data:
-            self._inflater = zlib.decompressobj(wbits=31)  # multi-member gzip: the next member
-        return data
-
-    def _fill(self) -> None:
-        while not self._pending and not self._done:
-            data = self._next_input()
-            if not data:
-                self._done = True
-                return
-            try:
-                out = self._inflater.decompress(data, self._chunk)
-            except zlib.error as exc:
-                raise ReadError("read/corrupt_gzip", str(exc)) from exc
-            self._produced += len(out)
-            if self._produced > self._max_output:
-                raise ReadError("read/decompression_bomb", f"more than {self._max_output} bytes after gunzip")
-            self._pending = out
-
-    def readinto(self, buffer: Any) -> int:
-        self._fill()
-        size = min(len(buffer), len(self._pending) - self._offset)
-        buffer[:size] = memoryview(self._pending)[self._offset : self._offset + size]
-        self._offset += size
-        if self._offset == len(self._pending):  # consumed: an offset, not a shrinking copy, per read
-            self._pending, self._offset = b"", 0
-        return size
-
-
-def open_payload(raw: BinaryIO, settings: ReadSettings) -> tuple[io.BufferedReader, bool]:
-    """The file's content stream, gunzipped if its bytes (not its name) say gzip."""
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
-    gzipped = buffered.peek(2)[:2] == GZIP_MAGIC
-    if gzipped:
-        return io.BufferedReader(GuardedGunzip(buffered, settings.max_decompressed_bytes), GUNZIP_BUFFER), True
-    return buffered, False
-
-
-def read_bounded(stream: BinaryIO, limit: int, what: str = "document") -> bytes:
-    data = stream.read(limit + 1)
-    if len(data) > limit:
-        raise ReadError("read/too_large", f"{what} larger than {limit} bytes")
-    return data
 
 
 # --- values --------------------------------------------------------------------------------

@@ -38,12 +38,12 @@ from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
 from warcio.statusandheaders import StatusAndHeadersParserException
 
 from transforms.decoding import declared_charset, decode_bytes, sniff_binary
+from transforms.payload import GZIP_MAGIC
 from transforms.records import RawDocument, Reject
 from transforms.settings import ReadSettings
 from transforms.warchttp import BodyError, content_type, decode_http_body, fallback_date
 
 _CHUNK = 1 << 16
-_GZIP_MAGIC = b"\x1f\x8b"
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _HTML_SNIFF = (b"<!doctype html", b"<html", b"<head", b"<body")
 _PARSE_ERRORS = (ArchiveLoadFailed, StatusAndHeadersParserException, ValueError, IndexError)
@@ -140,7 +140,7 @@ def iter_warc(
     source.push_back(head)
     if not head:
         return
-    gzipped = head == _GZIP_MAGIC
+    gzipped = head == GZIP_MAGIC
     budget = _Budget(read_settings.max_records_per_file, on_skip)
     while not budget.exhausted and (end_offset is None or source.position < end_offset):
         segment = _Segment(source, gzipped)
@@ -151,7 +151,7 @@ def iter_warc(
         source.push_back(next_head)
         if not next_head:
             return
-        if next_head != _GZIP_MAGIC:
+        if next_head != GZIP_MAGIC:
             yield Reject(f"{source_uri}#O{source.position}", "read", "read/corrupt_gzip",
                          "bytes after a gzip member are not another gzip member")
             return
