@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_usage())
         return 0
     if argv[0] in ("-V", "--version"):
-        from pipeline.version import VERSION
+        from transforms.version import VERSION
 
         print(f"eventwire {VERSION}")
         return 0

@@ -27,7 +27,6 @@ from pipeline.batch import new_run_id
 from pipeline.graph import ArticlesToTables
 from pipeline.options import EventwireOptions, with_local_defaults, with_parallelism
 from pipeline.summary import RunSummary, counters_from, write_manifest
-from pipeline.version import VERSION
 from transforms.commit import RunContext, recover, remove_staging, written_partitions
 from transforms.events import EventModel, load_event_model
 from transforms.feeds import (
@@ -40,7 +39,7 @@ from transforms.feeds import (
     poll_feed,
 )
 from transforms.feedstate import read_states, write_states
-from transforms.fetch import PROJECT_URL, GuardedFetcher
+from transforms.fetch import GuardedFetcher, default_user_agent
 from transforms.lock import OutputLock, OutputLocked
 from transforms.records import Reject
 from transforms.settings import ConfigError, Settings, load_settings
@@ -101,7 +100,7 @@ def prepare(argv: list[str], prog: str = "eventwire feeds", extra: argparse.Argu
     if args.allow_private_networks:
         fetch = dataclasses.replace(fetch, allow_private_networks=True)
     if not fetch.user_agent:
-        fetch = dataclasses.replace(fetch, user_agent=f"eventwire/{VERSION} (+{PROJECT_URL})")
+        fetch = dataclasses.replace(fetch, user_agent=default_user_agent())
     settings = dataclasses.replace(settings, fetch=fetch)
     job = Job(load_specs(args.feeds), options, settings, load_event_model(settings), opts.output.rstrip("/"),
               opts.wait_for_lock)

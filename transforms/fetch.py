@@ -18,22 +18,17 @@ with a stable reason id (``fetch/timeout``, ``fetch/blocked_address``, ``fetch/h
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import email.utils
 import random
-import socket
 import threading
 import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import metadata
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError,
     HTTPError,
@@ -42,8 +37,10 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
-from transforms.netguard import BlockedAddressError, open_checked_socket
+from transforms.httppool import DeadlineWatch, deadline_watch, guarded_pool_manager
+from transforms.netguard import BlockedAddressError
 from transforms.settings import FetchSettings
+from transforms.version import VERSION
 
 PROJECT_URL = "https://github.com/eventwire/eventwire"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -51,11 +48,7 @@ _CHUNK = 64 * 1024
 
 
 def default_user_agent() -> str:
-    try:
-        version = metadata.version("eventwire")
-    except metadata.PackageNotFoundError:  # a checkout that was not installed
-        version = "0.1.0+checkout"
-    return f"eventwire/{version} (+{PROJECT_URL})"
+    return f"eventwire/{VERSION} (+{PROJECT_URL})"
 
 
 @dataclass(frozen=True)
@@ -88,90 +81,6 @@ class _Failure(Exception):
         super().__init__(detail)
         self.reason, self.detail, self.status = reason, detail, status
         self.retryable, self.retry_after = retryable, retry_after
-
-
-# --- deadline watchdog --------------------------------------------------------------------
-
-_WATCH = threading.local()
-
-
-class _DeadlineWatch:
-    """Shuts down every socket of the current fetch when its wall-clock deadline passes."""
-
-    def __init__(self, deadline: float) -> None:
-        self.expired = False
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def register(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sockets.append(sock)
-            if self.expired:
-                self._shutdown(sock)
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            for sock in self._sockets:
-                self._shutdown(sock)
-
-    @staticmethod
-    def _shutdown(sock: socket.socket) -> None:
-        with contextlib.suppress(OSError):  # already closed
-            sock.shutdown(socket.SHUT_RDWR)
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-
-class _GuardedConnectionMixin:
-    allow_private_networks = False
-
-    def _new_conn(self) -> socket.socket:
-        try:
-            return open_checked_socket(
-                self._dns_host,  # type: ignore[attr-defined]
-                self.port,  # type: ignore[attr-defined]
-                self.timeout if isinstance(self.timeout, (int, float)) else None,  # type: ignore[attr-defined]
-                self.allow_private_networks,
-                self.socket_options,  # type: ignore[attr-defined]
-            )
-        except socket.gaierror as exc:
-            raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[attr-defined,arg-type]
-        except TimeoutError as exc:
-            raise ConnectTimeoutError(self, f"connect to {self.host} timed out") from exc  # type: ignore[attr-defined]
-        except BlockedAddressError:
-            raise
-        except OSError as exc:
-            raise NewConnectionError(self, f"failed to connect: {exc}") from exc  # type: ignore[arg-type]
-
-    def getresponse(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        watch = getattr(_WATCH, "current", None)
-        if watch is not None and self.sock is not None:  # type: ignore[attr-defined]
-            watch.register(self.sock)  # type: ignore[attr-defined]
-        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
-
-
-def _pool_manager(allow_private: bool) -> urllib3.PoolManager:
-    class Conn(_GuardedConnectionMixin, HTTPConnection):
-        allow_private_networks = allow_private
-
-    class SecureConn(_GuardedConnectionMixin, HTTPSConnection):
-        allow_private_networks = allow_private
-
-    class Pool(HTTPConnectionPool):
-        ConnectionCls = Conn
-
-    class SecurePool(HTTPSConnectionPool):
-        ConnectionCls = SecureConn
-
-    # maxsize=1, block=True: at most one connection per host in this process.
-    manager = urllib3.PoolManager(num_pools=64, maxsize=1, block=True, retries=False)
-    manager.pool_classes_by_scheme = {"http": Pool, "https": SecurePool}  # type: ignore[assignment]
-    return manager
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -248,7 +157,7 @@ class GuardedFetcher:
     def __init__(self, settings: FetchSettings) -> None:
         self.settings = settings
         self.user_agent = settings.user_agent or default_user_agent()
-        self._manager = _pool_manager(settings.allow_private_networks)
+        self._manager = guarded_pool_manager(settings.allow_private_networks)
         self._lock = threading.Lock()
         self._host_locks: dict[str, threading.Lock] = {}
         self._host_last: dict[str, float] = {}
@@ -261,18 +170,14 @@ class GuardedFetcher:
     def fetch(self, url: str, etag: str | None = None, last_modified: str | None = None,
               max_bytes: int | None = None) -> FetchResult | FetchError:
         start = time.monotonic()
-        watch = _DeadlineWatch(start + self.settings.deadline_seconds)
-        _WATCH.current = watch
-        try:
-            return self._follow(url, etag, last_modified, max_bytes or self.settings.max_bytes, start, watch)
-        except _Failure as failure:
-            return FetchError(url, failure.reason, failure.detail, failure.status, time.monotonic() - start)
-        finally:
-            _WATCH.current = None
-            watch.cancel()
+        with deadline_watch(start + self.settings.deadline_seconds) as watch:
+            try:
+                return self._follow(url, etag, last_modified, max_bytes or self.settings.max_bytes, start, watch)
+            except _Failure as failure:
+                return FetchError(url, failure.reason, failure.detail, failure.status, time.monotonic() - start)
 
     def _follow(self, url: str, etag: str | None, last_modified: str | None, max_bytes: int,
-                start: float, watch: _DeadlineWatch) -> FetchResult:
+                start: float, watch: DeadlineWatch) -> FetchResult:
         current, hops = url, 0
         while True:
             parts = urlsplit(current)
@@ -299,7 +204,7 @@ class GuardedFetcher:
                                time.monotonic() - start, hops)
 
     def _with_retries(self, url: str, headers: dict[str, str], max_bytes: int, start: float,
-                      watch: _DeadlineWatch) -> tuple[int, dict[str, str], bytes]:
+                      watch: DeadlineWatch) -> tuple[int, dict[str, str], bytes]:
         host = (urlsplit(url).hostname or "").lower()
         deadline = start + self.settings.deadline_seconds
         attempt = 0
@@ -332,7 +237,7 @@ class GuardedFetcher:
             return self._host_locks.setdefault(host, threading.Lock())
 
     def _attempt(self, url: str, host: str, headers: dict[str, str], max_bytes: int, deadline: float,
-                 watch: _DeadlineWatch) -> tuple[int, dict[str, str], bytes]:
+                 watch: DeadlineWatch) -> tuple[int, dict[str, str], bytes]:
         with self._host_lock(host):
             pause = self._host_last.get(host, -1e9) + self.settings.min_host_delay_seconds - time.monotonic()
             if pause > 0:
@@ -343,7 +248,7 @@ class GuardedFetcher:
                 self._host_last[host] = time.monotonic()
 
     def _request(self, url: str, headers: dict[str, str], max_bytes: int, deadline: float,
-                 watch: _DeadlineWatch) -> tuple[int, dict[str, str], bytes]:
+                 watch: DeadlineWatch) -> tuple[int, dict[str, str], bytes]:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise _Failure("fetch/deadline", f"deadline of {self.settings.deadline_seconds}s passed")
@@ -383,7 +288,7 @@ class GuardedFetcher:
             response.release_conn()
 
     def _read_body(self, response: urllib3.BaseHTTPResponse, headers: Mapping[str, str], max_bytes: int,
-                   watch: _DeadlineWatch) -> bytes:
+                   watch: DeadlineWatch) -> bytes:
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:
             raise _Failure("fetch/too_large", f"Content-Length {declared} over the cap of {max_bytes} bytes")
