@@ -33,7 +33,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.throughput import DEFAULT_CORPUS, _corpus_pages, _decode  # noqa: E402
-from transforms import events  # noqa: E402
+from transforms import eventmodel, events  # noqa: E402
 from transforms.boilerplate import clean_document, compile_rules  # noqa: E402
 from transforms.language import LanguageDetector, with_language  # noqa: E402
 from transforms.lemmas import make_lemmatizer  # noqa: E402
@@ -56,15 +56,15 @@ def load_articles(corpus: Path) -> list[Article]:
     return articles
 
 
-def fresh_caches(model: events.EventModel) -> None:
+def fresh_caches(model: eventmodel.EventModel) -> None:
     """Empty the per-process caches (ours and simplemma's results, not its dictionaries), as in a new helper."""
-    events._COMPILED.clear()
-    events.compile_model(model)
+    eventmodel._COMPILED.clear()
+    eventmodel.compile_model(model)
     lemmatize = make_lemmatizer()  # what the events use (transforms/lemmas.py); its dictionaries stay loaded
     getattr(lemmatize, "__self__", simplemma.lemmatizer._legacy_lemmatizer_for(False, False))._cached_lemmatize.cache_clear()
 
 
-def extract_all(articles: list[Article], model: events.EventModel) -> tuple[float, list[list[Mention]]]:
+def extract_all(articles: list[Article], model: eventmodel.EventModel) -> tuple[float, list[list[Mention]]]:
     started = time.process_time()
     found = [events.extract_mentions(article, model) for article in articles]
     return time.process_time() - started, found
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dump", type=Path, help="write every mention (repr, input order) to this file")
     args = parser.parse_args(argv)
     articles = load_articles(args.corpus)
-    model = events.load_event_model(load_settings())
+    model = eventmodel.load_event_model(load_settings())
     chars = sum(len(a.text) for a in articles) / max(1, len(articles))
     print(f"{len(articles)} articles, {chars:,.0f} characters on average "
           f"({', '.join(f'{lang}: {sum(a.language == lang for a in articles)}' for lang in sorted({a.language for a in articles}))})")

@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from transforms.boilerplate import CleanTask  # noqa: E402
 from transforms.decoding import declared_charset, decode_bytes  # noqa: E402
-from transforms.events import load_event_model  # noqa: E402
+from transforms.eventmodel import load_event_model  # noqa: E402
 from transforms.guard import GuardedWorker  # noqa: E402
 from transforms.records import RawDocument  # noqa: E402
 from transforms.settings import load_settings  # noqa: E402

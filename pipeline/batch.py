@@ -24,7 +24,7 @@ from pipeline.summary import RunSummary, counters_from, write_manifest
 from transforms import read as read_stage
 from transforms.clean import prestart_helpers
 from transforms.commit import RunContext, recover, remove_staging, written_partitions
-from transforms.events import load_event_model
+from transforms.eventmodel import load_event_model
 from transforms.guardpool import discard_prestarted
 from transforms.lock import OutputLock, OutputLocked
 from transforms.records import Reject

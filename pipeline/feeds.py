@@ -28,7 +28,7 @@ from pipeline.graph import ArticlesToTables
 from pipeline.options import EventwireOptions, with_local_defaults, with_parallelism
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from transforms.commit import RunContext, recover, remove_staging, written_partitions
-from transforms.events import EventModel, load_event_model
+from transforms.eventmodel import EventModel, load_event_model
 from transforms.feeds import (
     FeedPoll,
     FeedSpec,

@@ -15,7 +15,7 @@ from transforms.boilerplate import relearned
 from transforms.clean import Clean, RemoveRecurring
 from transforms.commit import RunContext
 from transforms.dedup import DedupArticles, FlagNearDuplicates
-from transforms.events import EventModel
+from transforms.eventmodel import EventModel
 from transforms.index import IndexView, Known, LoadIndex, LoadMentionsIndex
 from transforms.records import Article, Mention, RawDocument
 from transforms.settings import Settings

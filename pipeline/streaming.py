@@ -22,7 +22,7 @@ from apache_beam.transforms.periodicsequence import PeriodicImpulse
 
 from pipeline.graph import ArticlesToTables
 from transforms.commit import RunContext
-from transforms.events import EventModel
+from transforms.eventmodel import EventModel
 from transforms.feeds import FeedSpec, FetchEntries
 from transforms.feedstream import PollFeeds
 from transforms.settings import Settings

@@ -6,7 +6,8 @@ import datetime as dt
 import functools
 from pathlib import Path
 
-from transforms.events import EventModel, extract_mentions, load_event_model
+from transforms.eventmodel import EventModel, load_event_model
+from transforms.events import extract_mentions
 from transforms.ids import article_id
 from transforms.records import Article
 from transforms.settings import Settings

@@ -75,7 +75,7 @@ def test_a_later_sentence_without_two_parties_is_the_earlier_event():
     ],
 )
 def test_more_office_holders_resolve_on_the_date(name, day, office):
-    from transforms.events import compile_model
+    from transforms.eventmodel import compile_model
     from transforms.gazetteer import fold_name
 
     holders = compile_model(model()).gazetteer.resolve_holder(fold_name(name), day)
@@ -83,7 +83,7 @@ def test_more_office_holders_resolve_on_the_date(name, day, office):
 
 
 def test_a_whole_only_name_is_not_matched_by_its_surname():
-    from transforms.events import compile_model
+    from transforms.eventmodel import compile_model
 
     gaz = compile_model(model()).gazetteer
     assert gaz.match(["sanna", "marin"], 0)[0] == 2

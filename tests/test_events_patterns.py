@@ -9,7 +9,8 @@ import pytest
 
 from tests.events_helpers import make_article, model, type_and_countries
 from transforms.actors import find_actors
-from transforms.events import compile_model, extract_mentions
+from transforms.eventmodel import compile_model
+from transforms.events import extract_mentions
 from transforms.sentences import tokenize
 
 DAY = dt.date(2024, 6, 2)

@@ -8,7 +8,8 @@ import pytest
 
 from tests.events_helpers import make_article, model
 from transforms.dates import parse_dateline, sentence_date, year_from_tenures
-from transforms.events import compile_model, extract_mentions
+from transforms.eventmodel import compile_model
+from transforms.events import extract_mentions
 from transforms.gazetteer import fold_name
 
 SUNDAY = dt.date(2024, 6, 2)

@@ -159,7 +159,7 @@ def test_the_clean_step_adopts_the_helpers_the_launcher_prestarted() -> None:
 
     from transforms.boilerplate import CleanTask
     from transforms.clean import CleanFn, prestart_helpers
-    from transforms.events import load_event_model
+    from transforms.eventmodel import load_event_model
     from transforms.guardpool import _PRESTARTED
     from transforms.settings import load_settings
 

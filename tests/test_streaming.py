@@ -31,7 +31,7 @@ from tests.conftest import REPO, read_table
 from tests.feedserver import PAGES, FeedServer
 from transforms import tables
 from transforms.commit import RunContext
-from transforms.events import load_event_model
+from transforms.eventmodel import load_event_model
 from transforms.feeds import FeedSpec, FeedState
 from transforms.feedstream import PollFeedStatefulFn, decode_state, encode_state, next_state
 from transforms.schema import to_row

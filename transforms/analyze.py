@@ -17,7 +17,8 @@ from typing import Any
 
 import apache_beam as beam
 
-from transforms.events import Analyzed, AnalyzeTask, EventModel
+from transforms.eventmodel import EventModel
+from transforms.events import Analyzed, AnalyzeTask
 from transforms.guard import Outcome
 from transforms.pooled import PooledFn
 from transforms.records import Article, Reject

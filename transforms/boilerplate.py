@@ -24,7 +24,8 @@ from transforms.records import Article, RawDocument, Reject, Removed
 from transforms.settings import CleanSettings, LanguageSettings, PublisherRule
 
 if TYPE_CHECKING:
-    from transforms.events import Analyzed, EventModel
+    from transforms.eventmodel import EventModel
+    from transforms.events import Analyzed
 
 _SENTENCE_END = re.compile(r"""[.!?:;…"“”»«')\]]\s*$""")
 _CONTINUATION_START = re.compile(r"^[a-zäöüß(„\"]")
@@ -230,7 +231,9 @@ class CleanTask:
         clean = functools.partial(clean_document, rules=rules, settings=self.settings, ingested_at=self.ingested_at)
         if self.language is None or self.model is None:
             return clean
-        from transforms.events import analyze_article, compile_model  # imported only where analysis runs
+        # imported only where analysis runs
+        from transforms.eventmodel import compile_model
+        from transforms.events import analyze_article
         from transforms.language import LanguageDetector
 
         detector, model = LanguageDetector(self.language), self.model

@@ -19,7 +19,8 @@ from transforms.boilerplate import (
     paragraph_keys,
     remove_learned,
 )
-from transforms.events import Analyzed, EventModel
+from transforms.eventmodel import EventModel
+from transforms.events import Analyzed
 from transforms.guard import GuardedWorker, Outcome
 from transforms.guardpool import prestart
 from transforms.pooled import PooledFn, pool_shape

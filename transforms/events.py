@@ -1,6 +1,6 @@
 """Event extraction: Article -> Mentions (PLOVER type and mode, CAMEO code, participants, date, place).
 
-Pure functions only (``load_event_model``, ``extract_mentions``, ``analyze_article``): no Beam
+Pure functions only (``extract_mentions``, ``analyze_article``; the model is ``transforms/eventmodel.py``): no Beam
 import, so the cleaning helper processes can run them; the Beam stage is transforms/analyze.py.
 How it works and how to extend it: docs/events.md.
 """
@@ -8,14 +8,9 @@ How it works and how to extend it: docs/events.md.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
-import pickle
-import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from functools import cached_property
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 from transforms import ids
 from transforms.actors import (
@@ -34,96 +29,20 @@ from transforms.event_rules import (
     cameo_for,
     place_target,
 )
-from transforms.gazetteer import CompiledGazetteer, GazetteerSpec, load_gazetteer
+from transforms.eventmodel import CompiledModel, EventModel, compile_model
 from transforms.language import LanguageDetector, with_language
-from transforms.lemmas import make_lemmatizer
-from transforms.lexicon import CompiledLexicon, Hit, TriggerSpec, load_lexicon
+from transforms.lexicon import Hit, TriggerSpec
 from transforms.linking import link_participants
 from transforms.modality import interpret
-from transforms.prefilter import Lemmatizer, SentenceGate
 from transforms.records import Article, Mention, Participant, Reject
 from transforms.sentences import Token, is_question, split_sentences, tokenize
-from transforms.settings import LanguageSettings, Settings, packaged_config_dir, resolve_config_path
+from transforms.settings import LanguageSettings
 
 log = logging.getLogger(__name__)
 
 _OUT_OF_QUESTION = ("out", "of", "the", "question")
 _LEAD_VERBS = frozenset({"leiten", "anführen", "führen", "vertreten", "lead", "head", "represent"})
 _DELEGATION_WORDS = frozenset({"delegation", "delegationen", "seite", "side", "delegations"})
-
-
-@dataclass(frozen=True)
-class EventModel:
-    """Validated lexicons and gazetteers; frozen, picklable. Matchers are compiled per worker."""
-
-    languages: tuple[str, ...]
-    lexicons: tuple[tuple[str, tuple[TriggerSpec, ...]], ...]
-    gazetteer: GazetteerSpec
-    fingerprint: str = field(default="", compare=False)
-
-    def __reduce_ex__(self, protocol: object) -> tuple[object, ...]:
-        # Beam pickles every DoFn that carries the model (and bz2-compresses it) at graph build and
-        # again for every bundle processor: as one zlib blob, restored once per process by
-        # fingerprint, that costs a few ms instead of ~70 ms each time.
-        if not self.fingerprint:
-            return super().__reduce_ex__(protocol)  # type: ignore[arg-type]
-        _RESTORED.setdefault(self.fingerprint, self)  # unpickled in this process: this very object
-        return _restore_model, (self.fingerprint, self._packed)
-
-    @cached_property
-    def _packed(self) -> bytes:
-        return zlib.compress(pickle.dumps((self.languages, self.lexicons, self.gazetteer), pickle.HIGHEST_PROTOCOL), 6)
-
-
-_RESTORED: dict[str, EventModel] = {}
-
-
-def _restore_model(fingerprint: str, packed: bytes) -> EventModel:
-    model = _RESTORED.get(fingerprint)
-    if model is None:
-        model = EventModel(*pickle.loads(zlib.decompress(packed)), fingerprint=fingerprint)
-        _RESTORED[fingerprint] = model
-    return model
-
-
-def load_event_model(settings: Settings) -> EventModel:
-    def path(relative: str) -> Path:
-        if settings.config_dir:
-            return resolve_config_path(settings, relative)
-        return packaged_config_dir() / relative
-
-    events = settings.events
-    lexicons = tuple((lang, load_lexicon(path(p))) for lang, p in sorted(events.lexicons.items()))
-    gazetteer = load_gazetteer([path(p) for p in events.gazetteers])
-    model = EventModel(tuple(events.languages), lexicons, gazetteer)
-    digest = hashlib.sha256(pickle.dumps((model.languages, model.lexicons, model.gazetteer))).hexdigest()[:16]
-    return replace(model, fingerprint=digest)
-
-
-@dataclass
-class _Compiled:
-    lexicons: dict[str, CompiledLexicon]
-    gazetteer: CompiledGazetteer
-    lemmatizers: dict[str, Lemmatizer] = field(init=False)
-    gates: dict[str, SentenceGate] = field(init=False)
-
-    def __post_init__(self) -> None:
-        lemmatize = make_lemmatizer()  # simplemma's dictionaries from the local cache (transforms/lemmas.py)
-        self.lemmatizers = {lang: Lemmatizer(lang, lemmatize) for lang in self.lexicons}
-        self.gates = {lang: SentenceGate(lexicon, self.gazetteer.anchors, self.lemmatizers[lang])
-                      for lang, lexicon in self.lexicons.items()}
-
-
-_COMPILED: dict[str, _Compiled] = {}
-
-
-def compile_model(model: EventModel) -> _Compiled:
-    """The per-process matchers for a model (built on first use, then reused)."""
-    compiled = _COMPILED.get(model.fingerprint)
-    if compiled is None:
-        compiled = _Compiled({lang: CompiledLexicon(s) for lang, s in model.lexicons}, CompiledGazetteer(model.gazetteer))
-        _COMPILED[model.fingerprint] = compiled
-    return compiled
 
 
 @dataclass
@@ -141,7 +60,7 @@ class _Candidate:
 
 
 def _sentence_candidates(
-    compiled: _Compiled, lang: str, index: int, text: str, published: dt.date | None, context: DateGuess | None
+    compiled: CompiledModel, lang: str, index: int, text: str, published: dt.date | None, context: DateGuess | None
 ) -> list[_Candidate]:
     if not compiled.gates[lang].passes(text):
         return []  # no actor can be named, or no word can start a trigger: skip tokens, lemmas, triggers
@@ -222,7 +141,7 @@ def _idiom(forms: list[str], start: int, end: int) -> bool:
     return False
 
 
-def _delegation_heads(compiled: _Compiled, lang: str, sentences: list[str], date: dt.date | None) -> dict[str, Actor]:
+def _delegation_heads(compiled: CompiledModel, lang: str, sentences: list[str], date: dt.date | None) -> dict[str, Actor]:
     """'X leitete die russische Delegation' / 'Die aserbaidschanische Seite wurde von X vertreten'."""
     heads: dict[str, Actor] = {}
     for text in sentences:
