@@ -12,11 +12,13 @@ for boilerplate), and a publication date spread over 60 days. The pages are writ
 gzipped JSON Lines shards of ``{"url", "html", "published_at", "source"}`` -- the shape of
 a crawl export, the common batch input -- 100 records per shard.
 
-For each scale (1x and 4x by default) it times, on the same documents:
+For each scale (1x, 2x and 4x by default) it times, on the same documents:
   1. a single-process loop of only trafilatura (with metadata) + seeded langdetect on the
      full text per page: the floor of the stack on one core;
   2. ``eventwire run`` with its default local options (a subprocess, as a user runs it);
-and prints both, R = loop / pipeline, articles/s and the peak RSS of each process tree.
+and prints both, R = loop / pipeline, articles/s and the peak RSS of each process tree; then
+how time and memory grow from the first scale to the last, and whether time grows linearly
+(the cost of each added page, between consecutive scales, stays within 10%).
 Then the incremental case: 50 new articles into an output that already holds the 4x run
 (~2,000 articles), against the same 50 into an empty output.
 
@@ -30,6 +32,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import gzip
+import itertools
 import json
 import os
 import re
@@ -267,6 +270,17 @@ def run_pipeline(inputs: Path, output: Path, logs: Path, name: str, extra: list[
     return timed, _articles_written(timed.stdout)
 
 
+def linearity(points: list[tuple[int, float]]) -> str:
+    """Whether time grows linearly with the input: the time each added page costs between
+    consecutive scales. Linear growth (a fixed start-up cost plus a constant cost per page) keeps
+    it constant; growth faster than linear makes it rise from one step to the next."""
+    steps = [1000 * (t2 - t1) / (n2 - n1) for (n1, t1), (n2, t2) in itertools.pairwise(points)]
+    spread = (max(steps) - min(steps)) / min(steps) if min(steps) > 0 else float("inf")
+    return (f"linearity: ms per added page between consecutive scales {', '.join(f'{m:.1f}' for m in steps)}; "
+            f"the largest differs from the smallest by {spread:.0%} (linear within 10%: "
+            f"{'yes' if spread <= 0.10 else 'no'})")
+
+
 # --- main --------------------------------------------------------------------------------------
 
 
@@ -274,7 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="the shared corpus folder")
     parser.add_argument("--copies", type=int, default=2, help="copies of every page at 1x (default 2: ~500 pages)")
-    parser.add_argument("--scales", default="1,4", help="comma-separated multiples of the 1x input (default 1,4)")
+    parser.add_argument("--scales", default="1,2,4",
+                        help="comma-separated multiples of the 1x input (default 1,2,4; three or more give the linearity line)")
     parser.add_argument("--pages", type=int, default=None, help="use only the first N corpus pages (smoke runs)")
     parser.add_argument("--add", type=int, default=50, help="articles added in the incremental case (0: skip it)")
     parser.add_argument("--workdir", type=Path, default=None, help="keep inputs, outputs and logs here")
@@ -334,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"growth {s1}x -> {sk}x: input x{nk / n1:.2f}, time x{pk.seconds / p1.seconds:.2f} "
               f"({(pk.seconds / p1.seconds) / (nk / n1):.2f} of linear; cpu x{pk.cpu_seconds / p1.cpu_seconds:.2f}), "
               f"peak RSS x{pk.peak_rss / p1.peak_rss:.2f} ({_gib(pk.peak_rss)} at {sk}x)")
+    if len(rows) >= 3:
+        print(linearity([(count, pipe.seconds) for _, count, _, _, pipe, _ in rows]))
 
     if args.add and rows:
         scale = rows[-1][0]
