@@ -121,3 +121,16 @@ def test_release_never_removes_a_lock_that_took_ours_over_while_releasing_on_gcs
     ours.release()
     assert _holder(gcs_prefix) == "thief"
     assert sum(entry.startswith("DELETE") for entry in strict_gcs.refused) == 1  # GCS refused our delete
+
+
+def test_a_create_retried_after_a_lost_answer_finds_its_own_lock_on_gcs(strict_gcs: PreconditionProxy, gcs_prefix: str) -> None:
+    # the client retries an upload whose answer was lost: the retry meets the lock the first try created
+    from transforms.lock import _GcsBackend
+
+    mine = _ghost(pid=1, host="elsewhere").to_json()
+    _blob(f"{gcs_prefix}/{LOCK_NAME}").upload_from_string(mine)  # the first try, answer lost
+    backend = _GcsBackend(f"{gcs_prefix}/{LOCK_NAME}")
+    assert not backend.create(b'{"run_id": "someone else"}')  # another run's lock is not ours
+    assert backend.create(mine)  # ours: held, and released as ours
+    backend.release()
+    assert _holder(gcs_prefix) is None
