@@ -43,5 +43,7 @@ def read_table(output: Path | str, table: str) -> list[dict]:
 
 FAST_BEAM = ["--direct_num_workers=1", "--direct_running_mode=in_memory"]
 
-# gs:// tests: gcp-storage-emulator on 127.0.0.1 (see tests/gcs_emulator.py)
+# gs:// tests: gcp-storage-emulator on 127.0.0.1 (see tests/gcs_emulator.py), and behind a proxy that
+# enforces GCS's generation preconditions (strict_gcs, see tests/gcs_preconditions.py)
 from tests.gcs_emulator import gcs_emulator, gcs_prefix  # noqa: E402, F401
+from tests.gcs_preconditions import gcs_precondition_proxy, strict_gcs  # noqa: E402, F401

@@ -181,10 +181,11 @@ def test_taking_over_a_stale_lock_never_removes_the_fresh_lock_of_a_faster_run(t
                         "acquired_at": NOW.isoformat()}).encode()
     (tmp_path / "_lock.json").write_bytes(stale)
     slower = _LocalBackend(str(tmp_path / "_lock.json"))
-    assert slower.read() == stale  # the slower run has read it ...
+    seen = slower.read()
+    assert seen is not None and seen.data == stale  # the slower run has read it ...
     with OutputLock(str(tmp_path), "faster"):  # ... the faster one takes it over and holds it ...
-        slower.take_over(stale)  # ... and the slower one's take-over comes too late
+        slower.take_over(seen)  # ... and the slower one's take-over comes too late
         assert json.loads((tmp_path / "_lock.json").read_text())["run_id"] == "faster"
         assert [p.name for p in tmp_path.iterdir()] == ["_lock.json"]  # nothing left aside
-    slower.take_over(stale)  # gone: nothing to do
+    slower.take_over(seen)  # gone: nothing to do
     assert not (tmp_path / "_lock.json").exists()

@@ -4,6 +4,11 @@ Locally the lock is created with its content in one step (a hard link to a priva
 lock exists); on GCS with a create-if-absent precondition
 (``if_generation_match=0``). It records who holds it; a lock whose process is gone (same
 host) or that is older than ``stale_after`` is stale and is taken over, with a warning.
+
+Taking over and releasing remove the lock only if it still is the one read (or created): locally it
+is moved aside atomically and put back if it was not; on GCS the delete carries the generation read
+(or created) as a precondition (``if_generation_match``), so GCS itself refuses to delete a lock that
+another run has created meanwhile.
 """
 
 from __future__ import annotations
@@ -69,9 +74,18 @@ def is_stale(info: LockInfo | None, stale_after: dt.timedelta, now: dt.datetime 
     return (now or dt.datetime.now(dt.timezone.utc)) - acquired > stale_after
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """A lock as read: its bytes and, on GCS, the object generation they belong to."""
+
+    data: bytes
+    generation: int | None = None
+
+
 class _LocalBackend:
     def __init__(self, path: str) -> None:
         self.path = path
+        self._created: bytes | None = None  # what our create wrote: release removes only that
 
     def create(self, data: bytes) -> bool:
         """Create the lock with its content in one step: the content goes to a private file that is
@@ -89,7 +103,9 @@ class _LocalBackend:
             except FileExistsError:
                 return False
             except OSError:  # a filesystem without hard links: exclusive create, then write
-                return self._create_in_place(data)
+                if not self._create_in_place(data):
+                    return False
+            self._created = data
             return True
         finally:
             os.remove(temporary)
@@ -103,18 +119,22 @@ class _LocalBackend:
             handle.write(data)
         return True
 
-    def read(self) -> bytes | None:
+    def read(self) -> Snapshot | None:
         try:
             with open(self.path, "rb") as handle:
-                return handle.read()
+                return Snapshot(handle.read())
         except FileNotFoundError:
             return None
 
-    def delete(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(self.path)
+    def release(self) -> None:
+        """Remove the lock if it still is the one our create wrote."""
+        seen = self.read()
+        if self._created is not None and seen is not None and seen.data == self._created:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.path)
+        self._created = None
 
-    def take_over(self, stale: bytes) -> None:
+    def take_over(self, stale: Snapshot) -> None:
         """Remove the lock only if it still is the stale one that was read. It is moved aside first
         (atomic); if another run took over in between and holds a fresh lock, that lock goes back."""
         aside = f"{self.path}.{os.getpid()}-{time.monotonic_ns()}.stale"
@@ -125,7 +145,7 @@ class _LocalBackend:
         try:
             with open(aside, "rb") as handle:
                 moved = handle.read()
-            if moved != stale:
+            if moved != stale.data:
                 with contextlib.suppress(FileExistsError):
                     os.link(aside, self.path)
         finally:
@@ -133,40 +153,60 @@ class _LocalBackend:
 
 
 class _GcsBackend:
+    """The lock as a GCS object; every removal is conditional on the generation read or created."""
+
     def __init__(self, path: str) -> None:
         from google.cloud import storage  # only needed for gs:// outputs
 
-        bucket, _, name = path.removeprefix("gs://").partition("/")
-        self._blob = storage.Client().bucket(bucket).blob(name)
+        bucket, _, self._name = path.removeprefix("gs://").partition("/")
+        self._bucket = storage.Client().bucket(bucket)
+        self._created: int | None = None  # the generation our create wrote: release removes only that
 
     def create(self, data: bytes) -> bool:
         from google.api_core.exceptions import PreconditionFailed
 
+        blob = self._bucket.blob(self._name)
         try:
-            self._blob.upload_from_string(data, if_generation_match=0)
+            blob.upload_from_string(data, if_generation_match=0)
         except PreconditionFailed:
-            return False
+            # the client retries a create whose answer was lost; the retry then finds our own lock
+            seen = self.read()
+            if seen is None or seen.data != data:
+                return False
+            self._created = seen.generation
+            return True
+        self._created = blob.generation  # set from the upload's answer
         return True
 
-    def read(self) -> bytes | None:
-        from google.api_core.exceptions import NotFound
+    def read(self) -> Snapshot | None:
+        from google.api_core.exceptions import NotFound, PreconditionFailed
 
-        try:
-            return self._blob.download_as_bytes()
-        except NotFound:
-            return None
+        while True:
+            blob = self._bucket.get_blob(self._name)
+            if blob is None:
+                return None
+            generation = blob.generation  # before the download, which resets it from a response header
+            try:  # the bytes of exactly the generation seen
+                return Snapshot(blob.download_as_bytes(if_generation_match=generation), generation)
+            except (NotFound, PreconditionFailed):
+                continue  # replaced or removed between the two requests: read again
 
-    def delete(self) -> None:
-        from google.api_core.exceptions import NotFound
+    def release(self) -> None:
+        if self._created is not None:
+            self._delete(self._created)
+        self._created = None
 
-        with contextlib.suppress(NotFound):
-            self._blob.delete()
+    def take_over(self, stale: Snapshot) -> None:
+        """Remove the lock only if it still is the stale generation that was read: GCS refuses the
+        delete if another run has replaced it meanwhile (that run's lock stays)."""
+        if stale.generation is not None:
+            self._delete(stale.generation)
 
-    def take_over(self, stale: bytes) -> None:
-        # read again just before deleting: narrows, but does not close, the window in which a run
-        # that took over first loses its fresh lock (the local backend closes it)
-        if self.read() == stale:
-            self.delete()
+    def _delete(self, generation: int) -> None:
+        from google.api_core.exceptions import NotFound, PreconditionFailed
+
+        with contextlib.suppress(NotFound, PreconditionFailed):  # gone or replaced: not ours to remove
+            self._bucket.blob(self._name).delete(if_generation_match=generation)
 
 
 class OutputLock:
@@ -188,11 +228,11 @@ class OutputLock:
         while True:
             if self._backend.create(self._info.to_json()):
                 return
-            raw = self._backend.read()
-            holder = LockInfo.from_json(raw) if raw is not None else None
-            if raw is not None and is_stale(holder, self._stale_after):
+            seen = self._backend.read()
+            holder = LockInfo.from_json(seen.data) if seen is not None else None
+            if seen is not None and is_stale(holder, self._stale_after):
                 log.warning("taking over a stale lock %s (%s)", self._path, holder)
-                self._backend.take_over(raw)  # not a fresh lock another waiter created meanwhile
+                self._backend.take_over(seen)  # not a fresh lock another waiter created meanwhile
                 continue
             if time.monotonic() >= deadline:
                 who = f"run {holder.run_id} on {holder.host} (pid {holder.pid}) since {holder.acquired_at}" if holder else "another run"
@@ -201,9 +241,7 @@ class OutputLock:
             time.sleep(self._poll)
 
     def release(self) -> None:
-        raw = self._backend.read()
-        if raw is not None and LockInfo.from_json(raw) == self._info:
-            self._backend.delete()
+        self._backend.release()  # only the lock we created: not one that took ours over
 
     def __enter__(self) -> OutputLock:
         self.acquire()
