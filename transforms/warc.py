@@ -190,7 +190,7 @@ def _iter_segment(
         start = reader.tell()
         uri = f"{path}#O{segment.offset}" + (f"+{index}" if index else "") if gzipped else f"{path}#O{segment.offset + start}"
         try:
-            record = loader.parse_record_stream(reader, statusline, known_format="warc")
+            record = _parse_record(loader, reader, statusline)
         except EOFError:
             if segment.truncated or segment.corrupt:
                 yield _broken_gzip(uri, segment)
@@ -199,7 +199,8 @@ def _iter_segment(
             if segment.truncated or segment.corrupt:
                 yield _broken_gzip(uri, segment)
                 return
-            yield Reject(uri, "read", "read/corrupt_warc_record", f"unparseable WARC record: {exc}"[:300])
+            reason = exc.reason if isinstance(exc, _RecordError) else "read/corrupt_warc_record"
+            yield Reject(uri, "read", reason, f"unparseable WARC record: {exc}"[:300])
             if gzipped:
                 segment.drain()
                 return
@@ -229,6 +230,31 @@ def _iter_segment(
             yield item
 
 
+class _RecordError(ValueError):
+    """A record warcio could not parse, with the reject reason it deserves."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+def _parse_record(loader: ArcWarcRecordLoader, reader: io.BufferedReader, statusline: str | None) -> ArcWarcRecord:
+    """warcio's parse, with its undocumented failures on hostile headers turned into ``_RecordError``."""
+    try:
+        return loader.parse_record_stream(reader, statusline, known_format="warc")
+    except OverflowError as exc:  # LimitReader.readline(n) with n past sys.maxsize
+        raise _RecordError("read/warc_bad_content_length", f"Content-Length too large to read: {exc}") from exc
+    except AttributeError as exc:  # uri.startswith() on an HTTP record without the header
+        raise _RecordError("read/corrupt_warc_record", f"no WARC-Target-URI ({exc})") from exc
+
+
+def _declared_length(record: ArcWarcRecord) -> int | None:
+    """The Content-Length header as a byte count; None if missing or not decimal digits
+    (warcio reads "abc" or "1e3" as 0 without a word)."""
+    value = (record.rec_headers.get_header("Content-Length") or "").strip()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 def _broken_gzip(uri: str, segment: _Segment) -> Reject:
     if segment.corrupt:
         return Reject(uri, "read", "read/corrupt_gzip", f"gzip member at offset {segment.offset}: {segment.corrupt}")
@@ -238,8 +264,8 @@ def _broken_gzip(uri: str, segment: _Segment) -> Reject:
 
 def _check_block_end(record: ArcWarcRecord, reader: io.BufferedReader, segment: _Segment) -> tuple[str, str] | None:
     """Drain the record block; (reason, detail) if it is short or not followed by the blank lines."""
-    declared = int(record.rec_headers.get_header("Content-Length") or -1)
-    if declared < 0 or record.length is None:
+    declared = _declared_length(record)
+    if declared is None or record.length is None:
         return "read/warc_bad_content_length", f"Content-Length {record.rec_headers.get_header('Content-Length')!r}"
     while record.raw_stream.read(_CHUNK):
         pass
