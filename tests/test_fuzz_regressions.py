@@ -46,3 +46,17 @@ def test_a_response_without_target_uri_is_a_corrupt_record_and_the_next_record_i
     assert outcomes(items)[0] == "read/corrupt_warc_record" and "WARC-Target-URI" in items[0].detail
     assert outcomes(items)[-1] == "doc" and items[-1].url == "https://a.example/after"
     assert set(outcomes(items)[1:-1]) <= {"read/warc_bytes_skipped"}
+
+
+@pytest.mark.parametrize(("rtype", "lie"), [("response", 100_000), ("warcinfo", 10**30)])
+def test_a_content_length_past_the_end_of_a_plain_warc_does_not_swallow_the_records_after_it(rtype: str,
+                                                                                             lie: int) -> None:
+    # the block ran to EOF: "truncated", and the three whole records inside it were never read or counted
+    block = http_response(PAGE)
+    liar = warc_record(rtype, "https://a.example/liar", block, length=len(block) + lie)
+    after = [warc_record("response", f"https://a.example/after{i}", http_response(PAGE)) for i in range(3)]
+    items, _ = read(liar + b"".join(after), name="t.warc")
+    assert outcomes(items) == ["read/warc_length_mismatch", "doc", "doc", "doc"]
+    assert items[0].source_uri == "t.warc#O0" and "starts inside it" in items[0].detail
+    assert [i.url for i in items[1:]] == [f"https://a.example/after{i}" for i in range(3)]
+    assert items[1].source_uri == f"t.warc#O{len(liar)}"
