@@ -67,6 +67,15 @@ class _Source:
         self.position += len(data)
         return data
 
+    def seek(self, offset: int) -> bool:
+        """Move to file ``offset``; False if the stream cannot seek."""
+        seekable = getattr(self._stream, "seekable", None)
+        if not (seekable and seekable()):
+            return False
+        self._stream.seek(offset)
+        self._pending, self.position = b"", offset
+        return True
+
     def push_back(self, data: bytes) -> None:
         if data:
             self._pending = data + self._pending
@@ -77,7 +86,7 @@ class _Segment(io.RawIOBase):
     """One independently parsed stretch: a gzip member, or the whole of a plain .warc."""
 
     def __init__(self, source: _Source, gzipped: bool) -> None:
-        self._source = source
+        self.source = source
         self.gzipped = gzipped
         self._inflater = zlib.decompressobj(zlib.MAX_WBITS | 16) if gzipped else None
         self.offset = source.position  # where the segment starts in the file
@@ -102,11 +111,11 @@ class _Segment(io.RawIOBase):
         if self.complete or self.truncated or self.corrupt:
             return b""
         if self._inflater is None:
-            data = self._source.take(size)
+            data = self.source.take(size)
             self.complete = not data
             return data
         while True:  # loop: a compressed chunk may inflate to nothing (headers, empty blocks)
-            compressed = self._inflater.unconsumed_tail or self._source.take(_CHUNK)
+            compressed = self._inflater.unconsumed_tail or self.source.take(_CHUNK)
             if not compressed:
                 self.truncated = True
                 return b""
@@ -116,7 +125,7 @@ class _Segment(io.RawIOBase):
                 self.corrupt = str(exc)
                 return b""
             if self._inflater.eof:
-                self._source.push_back(self._inflater.unused_data)
+                self.source.push_back(self._inflater.unused_data)
                 self.complete = True
             if data or self.complete:
                 return data
@@ -184,13 +193,14 @@ def _iter_segment(
     reader = io.BufferedReader(segment, _CHUNK)
     loader = ArcWarcRecordLoader(verify_http=False, arc2warc=False)
     statusline: str | None = None
+    pending = b""  # the raw bytes of ``statusline``
     index = 0
     while not budget.exhausted:
         _skip_blank_lines(reader)
-        start = reader.tell()
+        start = reader.tell() - len(pending)  # a resync already read the record's first line
         uri = f"{path}#O{segment.offset}" + (f"+{index}" if index else "") if gzipped else f"{path}#O{segment.offset + start}"
         try:
-            record = loader.parse_record_stream(reader, statusline, known_format="warc")
+            record = _parse_record(loader, reader, statusline)
         except EOFError:
             if segment.truncated or segment.corrupt:
                 yield _broken_gzip(uri, segment)
@@ -199,16 +209,18 @@ def _iter_segment(
             if segment.truncated or segment.corrupt:
                 yield _broken_gzip(uri, segment)
                 return
-            yield Reject(uri, "read", "read/corrupt_warc_record", f"unparseable WARC record: {exc}"[:300])
+            reason = exc.reason if isinstance(exc, _RecordError) else "read/corrupt_warc_record"
+            yield Reject(uri, "read", reason, f"unparseable WARC record: {exc}"[:300])
             if gzipped:
                 segment.drain()
                 return
-            statusline = yield from _resync(reader, path, segment.offset + reader.tell())
-            if statusline is None:
+            pending = yield from _resync(reader, path, segment.offset + reader.tell())
+            if not pending:
                 return
+            statusline = pending.decode("ascii").rstrip()
             index += 1
             continue
-        statusline = None
+        statusline, pending = None, b""
         index += 1
         item = _record_item(record, uri, settings, on_skip, budget)
         problem = _check_block_end(record, reader, segment)
@@ -216,17 +228,56 @@ def _iter_segment(
         if segment.truncated or segment.corrupt:
             yield _broken_gzip(uri, segment)
             return
+        if problem is not None and not gzipped and problem[0] == "read/truncated_warc_record":
+            rewound = _rewind(segment, segment.offset + start)
+            if rewound is not None:  # a block that runs to EOF may hide whole records: look again
+                segment, reader = rewound
+                reader.readline(1 << 16)  # the record's own "WARC/1.x" line
+                pending, _ = _find_record(reader)  # its block is what the reject is about
+                if pending:
+                    problem = ("read/warc_length_mismatch", f"{problem[1]}: the next WARC record starts inside it")
+                yield Reject(uri, "read", problem[0], problem[1])
+                if not pending:
+                    return
+                statusline = pending.decode("ascii").rstrip()
+                continue
         if problem is not None:
             yield Reject(uri, "read", problem[0], problem[1])
             if gzipped:
                 segment.drain()  # the rest of this member belongs to the lying record
                 return
-            statusline = yield from _resync(reader, path, segment.offset + reader.tell())
-            if statusline is None:
+            pending = yield from _resync(reader, path, segment.offset + reader.tell())
+            if not pending:
                 return
+            statusline = pending.decode("ascii").rstrip()
             continue
         if item is not None:
             yield item
+
+
+class _RecordError(ValueError):
+    """A record warcio could not parse, with the reject reason it deserves."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+def _parse_record(loader: ArcWarcRecordLoader, reader: io.BufferedReader, statusline: str | None) -> ArcWarcRecord:
+    """warcio's parse, with its undocumented failures on hostile headers turned into ``_RecordError``."""
+    try:
+        return loader.parse_record_stream(reader, statusline, known_format="warc")
+    except OverflowError as exc:  # LimitReader.readline(n) with n past sys.maxsize
+        raise _RecordError("read/warc_bad_content_length", f"Content-Length too large to read: {exc}") from exc
+    except AttributeError as exc:  # uri.startswith() on an HTTP record without the header
+        raise _RecordError("read/corrupt_warc_record", f"no WARC-Target-URI ({exc})") from exc
+
+
+def _declared_length(record: ArcWarcRecord) -> int | None:
+    """The Content-Length header as a byte count; None if missing or not decimal digits
+    (warcio reads "abc" or "1e3" as 0 without a word)."""
+    value = (record.rec_headers.get_header("Content-Length") or "").strip()
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def _broken_gzip(uri: str, segment: _Segment) -> Reject:
@@ -238,8 +289,8 @@ def _broken_gzip(uri: str, segment: _Segment) -> Reject:
 
 def _check_block_end(record: ArcWarcRecord, reader: io.BufferedReader, segment: _Segment) -> tuple[str, str] | None:
     """Drain the record block; (reason, detail) if it is short or not followed by the blank lines."""
-    declared = int(record.rec_headers.get_header("Content-Length") or -1)
-    if declared < 0 or record.length is None:
+    declared = _declared_length(record)
+    if declared is None or record.length is None:
         return "read/warc_bad_content_length", f"Content-Length {record.rec_headers.get_header('Content-Length')!r}"
     while record.raw_stream.read(_CHUNK):
         pass
@@ -260,22 +311,37 @@ def _skip_blank_lines(reader: io.BufferedReader) -> None:
         reader.read(2 if reader.peek(2)[:2] == b"\r\n" else 1)
 
 
-def _resync(reader: io.BufferedReader, path: str, offset: int) -> Iterator[Reject]:  # returns the status line
+def _resync(reader: io.BufferedReader, path: str, offset: int) -> Iterator[Reject]:  # returns the status line bytes
     """Plain .warc after a broken record: skip to the next line that starts a WARC record.
 
     The skipped bytes may hold (part of) a record the lying length swallowed; a reject
     says how many, so nothing disappears without a row.
     """
+    line, skipped = _find_record(reader)
+    if skipped:
+        yield Reject(f"{path}#O{offset}", "read", "read/warc_bytes_skipped",
+                     f"{skipped} bytes skipped looking for the next WARC record")
+    return line
+
+
+def _find_record(reader: io.BufferedReader) -> tuple[bytes, int]:
+    """The next "WARC/1.x" line as read (b"" at EOF), and how many non-blank bytes came before it."""
     skipped = 0
     while True:
         line = reader.readline(1 << 16)
         if not line or (line.startswith(b"WARC/1.") and line.rstrip() in (b"WARC/1.0", b"WARC/1.1")):
-            if skipped:
-                yield Reject(f"{path}#O{offset}", "read", "read/warc_bytes_skipped",
-                             f"{skipped} bytes skipped looking for the next WARC record")
-            return line.decode("ascii").rstrip() if line else None
+            return line, skipped
         if line.strip():
             skipped += len(line)
+
+
+def _rewind(segment: _Segment, offset: int) -> tuple[_Segment, io.BufferedReader] | None:
+    """Plain .warc: a fresh segment and reader from file ``offset``, if the stream can seek (else None)."""
+    source = segment.source
+    if not source.seek(offset):
+        return None
+    fresh = _Segment(source, gzipped=False)
+    return fresh, io.BufferedReader(fresh, _CHUNK)
 
 
 def _record_item(
