@@ -18,7 +18,13 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
 from pipeline.graph import ArticlesToTables
-from pipeline.options import EventwireOptions, runs_in_process, with_local_defaults, with_parallelism
+from pipeline.options import (
+    EventwireOptions,
+    own_options_last,
+    runs_in_process,
+    with_local_defaults,
+    with_parallelism,
+)
 from pipeline.progress import Progress
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from transforms import read as read_stage
@@ -161,7 +167,7 @@ def build_parser(for_help: bool = False) -> argparse.ArgumentParser:
 
 def run(argv: list[str]) -> RunSummary:
     """Build and run the batch pipeline; returns the summary. Raises on configuration errors."""
-    args, beam_args = build_parser().parse_known_args(argv)
+    args, beam_args = build_parser().parse_known_args(own_options_last(argv))
     options = with_local_defaults(PipelineOptions(beam_args), beam_args)
     opts = options.view_as(EventwireOptions)
     options.view_as(SetupOptions).save_main_session = False

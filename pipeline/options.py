@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import os
 
@@ -27,6 +28,21 @@ class EventwireOptions(PipelineOptions):
                             help="read at most N records per input file (try a huge bucket on a sample)")
         parser.add_argument("--wait-for-lock", dest="wait_for_lock", type=float, default=0.0,
                             help="seconds to wait when another run holds the output (default: fail at once)")
+
+
+def own_options_last(argv: list[str]) -> list[str]:
+    """argv with eventwire's own options moved behind everything else, as ``--name=value``.
+
+    A command's parser knows only its positionals and leaves every ``--flag`` to Beam, so given before
+    the inputs (``run --output DIR a.html``) an option's value was taken for an input and the option
+    reached Beam without one. Beam still parses these options (they travel with the job)."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    EventwireOptions._add_argparse_args(parser)
+    own, rest = parser.parse_known_args(argv)
+    valued = {"output": "output", "config": "config", "max_records": "max-records", "wait_for_lock": "wait-for-lock"}
+    moved = [f"--{flag}={getattr(own, dest)}" for dest, flag in valued.items()
+             if getattr(own, dest) != parser.get_default(dest)]
+    return rest + (["--reprocess"] if own.reprocess else []) + moved
 
 
 DATAFLOW_THREADS = 2  # DoFn threads per Dataflow SDK process (one process per vCPU); see with_local_defaults

@@ -148,3 +148,45 @@ def test_copies_of_one_story_do_not_make_its_paragraphs_boilerplate(tmp_path) ->
     [article] = read_table(tmp_path / "out", "articles")
     assert "Mammadyarov" in article["text"] and not [r for r in article["removed"] if r["rule"] == "learned:recurring"]
     assert sorted(r["reason"] for r in read_table(tmp_path / "out", "rejects")) == ["dedup/duplicate_url"] * 2
+
+
+FRAGMENT_SENTENCE = "The foreign minister of France met his German counterpart in Berlin on Monday to discuss sanctions."
+
+
+@pytest.mark.parametrize("body", [
+    f"<p>{FRAGMENT_SENTENCE} {FRAGMENT_SENTENCE} {FRAGMENT_SENTENCE}</p>",  # a JSON Lines `html` field
+    f"{FRAGMENT_SENTENCE} {FRAGMENT_SENTENCE} {FRAGMENT_SENTENCE}",  # an RSS description typed text/html
+])
+def test_html_fragment_without_a_page_around_it_keeps_its_text(body: str) -> None:
+    """trafilatura extracts nothing from HTML with no <html>/<body>: such a fragment was a clean/too_short
+    reject ("0 characters") however long it was."""
+    result = clean_document(RawDocument("frag.jsonl#L1", "html", body, url="https://ex.org/a"), RULES,
+                            SETTINGS.clean, NOW)
+    assert isinstance(result, Article), result
+    assert result.text.count(FRAGMENT_SENTENCE) == 3
+
+
+def test_feed_fallback_summaries_long_enough_become_articles() -> None:
+    """Real feed entries whose page cannot be fetched: each summary or content whose plain text is
+    min_chars or more is an article with that text, not a clean/too_short reject."""
+    import lxml.html
+
+    from transforms.feeds import PendingEntry, entry_document, parse_feed
+    from transforms.fetch import FetchError
+    from transforms.settings import FeedSettings
+
+    data = (FIXTURES / "feeds" / "heise-developer.atom").read_bytes()
+    _, entries = parse_feed(data, "https://ex.org/feed", {}, FeedSettings(max_feed_bytes=1 << 20))
+    checked = 0
+    for entry in entries:
+        doc = entry_document(PendingEntry(entry, None, None, NOW), FetchError(entry.link, "fetch/dns_error", "x"))
+        assert isinstance(doc, RawDocument) and doc.kind == "html"
+        plain = " ".join(lxml.html.fromstring(doc.body).text_content().split())
+        # the short ones: longer content is real markup that trafilatura trims (links, teasers)
+        if len(plain) < SETTINGS.clean.min_chars or len(doc.body) > 400:
+            continue
+        checked += 1
+        result = clean_document(doc, RULES, SETTINGS.clean, NOW)
+        assert isinstance(result, Article), (entry.link, result)
+        assert " ".join(result.text.split()) == plain
+    assert checked >= 1

@@ -32,3 +32,23 @@ def test_dataflow_bounds_threads_per_sdk_process_unless_told() -> None:
     told = _options([*dataflow, "--number_of_worker_harness_threads=6"])
     assert told.view_as(DebugOptions).number_of_worker_harness_threads == 6
     assert with_parallelism(load_settings(), told).clean.parse_processes == 1
+
+
+def test_eventwire_options_before_the_inputs_are_not_taken_for_inputs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`run --output DIR FILE` failed with "argument --output: expected one argument" (DIR was read as an input)."""
+    from tests.conftest import FAST_BEAM, REPO, read_table, run_cli
+
+    seed = next((REPO / "seeds").glob("003_*.txt"))
+    out = tmp_path / "out"
+    result = run_cli("run", "--output", str(out), "--max-records", "5", str(seed), *FAST_BEAM)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert [row["source_uri"] for row in read_table(out, "articles")] == [str(seed)]
+
+
+def test_feed_options_before_the_feeds_are_not_taken_for_feeds(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pipeline.feeds import prepare
+
+    job, args = prepare(["--output", str(tmp_path / "out"), "--wait-for-lock", "7", "https://example.org/feed.xml",
+                         "--allow-private-networks"])
+    assert (job.output, job.wait_for_lock) == (str(tmp_path / "out"), 7.0)
+    assert [spec.url for spec in job.specs] == ["https://example.org/feed.xml"] and args.allow_private_networks

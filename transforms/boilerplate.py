@@ -17,7 +17,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from transforms import ids
 from transforms.records import Article, RawDocument, Reject, Removed
@@ -127,14 +127,25 @@ class HtmlExtract:
     site_name: str | None
 
 
-def extract_html(html: str, url: str | None) -> HtmlExtract:
-    """Main text and metadata in one trafilatura pass (the HTML is parsed once)."""
+_DOCUMENT_TAG = re.compile(r"<(?:html|body)\b", re.IGNORECASE)
+
+
+def _bare_extraction(html: str, url: str | None) -> Any:
     import trafilatura  # heavy; imported on the worker
 
-    doc = trafilatura.bare_extraction(
+    return trafilatura.bare_extraction(
         html, url=url, with_metadata=True, include_comments=False, include_tables=False, deduplicate=False,
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
+
+
+def extract_html(html: str, url: str | None) -> HtmlExtract:
+    """Main text and metadata in one trafilatura pass (the HTML is parsed once; a bare fragment twice)."""
+    doc = _bare_extraction(html, url)
+    if (doc is None or not doc.text) and not _DOCUMENT_TAG.search(html):
+        # trafilatura finds no tree in a fragment without <html>/<body> (a feed summary, a JSON Lines
+        # `html` field) and returns nothing, however long it is: give it the page it expects
+        doc = _bare_extraction(f"<html><body>{html}</body></html>", url)
     if doc is None:
         return HtmlExtract("", None, (), None, None)
     date = None
