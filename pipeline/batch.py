@@ -21,6 +21,7 @@ from pipeline.graph import ArticlesToTables
 from pipeline.options import (
     EventwireOptions,
     own_options_last,
+    reject_unknown_options,
     runs_in_process,
     with_local_defaults,
     with_parallelism,
@@ -168,6 +169,7 @@ def build_parser(for_help: bool = False) -> argparse.ArgumentParser:
 def run(argv: list[str]) -> RunSummary:
     """Build and run the batch pipeline; returns the summary. Raises on configuration errors."""
     args, beam_args = build_parser().parse_known_args(own_options_last(argv))
+    reject_unknown_options(beam_args)
     options = with_local_defaults(PipelineOptions(beam_args), beam_args)
     opts = options.view_as(EventwireOptions)
     options.view_as(SetupOptions).save_main_session = False

@@ -25,7 +25,13 @@ from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
 from pipeline.batch import new_run_id
 from pipeline.graph import ArticlesToTables
-from pipeline.options import EventwireOptions, own_options_last, with_local_defaults, with_parallelism
+from pipeline.options import (
+    EventwireOptions,
+    own_options_last,
+    reject_unknown_options,
+    with_local_defaults,
+    with_parallelism,
+)
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from transforms.commit import RunContext, recover, remove_staging, written_partitions
 from transforms.eventmodel import EventModel, load_event_model
@@ -92,6 +98,7 @@ def prepare(argv: list[str], prog: str = "eventwire feeds", extra: argparse.Argu
             ) -> tuple[Job, argparse.Namespace]:
     parser = extra or build_parser(prog, __doc__)
     args, beam_args = parser.parse_known_args(own_options_last(argv))
+    reject_unknown_options(beam_args)
     options = with_local_defaults(PipelineOptions(beam_args), beam_args)
     options.view_as(SetupOptions).save_main_session = False
     opts = options.view_as(EventwireOptions)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import os
 
 from apache_beam.options.pipeline_options import (
@@ -14,13 +15,13 @@ from apache_beam.options.pipeline_options import (
     WorkerOptions,
 )
 
-from transforms.settings import Settings
+from transforms.settings import ConfigError, Settings
 
 
 class EventwireOptions(PipelineOptions):
     @classmethod
     def _add_argparse_args(cls, parser) -> None:  # type: ignore[no-untyped-def]
-        parser.add_argument("--output", default="output", help="output root: a local folder or gs://bucket/prefix")
+        parser.add_argument("--output", default="output", help="output root: a local folder or gs://bucket/prefix (default: output)")
         parser.add_argument("--config", default=None, help="a pipeline.yaml to use instead of the packaged one")
         parser.add_argument("--reprocess", action="store_true",
                             help="re-extract articles already in the output (e.g. after a lexicon update)")
@@ -43,6 +44,28 @@ def own_options_last(argv: list[str]) -> list[str]:
     moved = [f"--{flag}={getattr(own, dest)}" for dest, flag in valued.items()
              if getattr(own, dest) != parser.get_default(dest)]
     return rest + (["--reprocess"] if own.reprocess else []) + moved
+
+
+def reject_unknown_options(beam_args: list[str]) -> None:
+    """ConfigError for a ``--flag`` that no options class (Beam's, its runners', ours) declares.
+
+    Beam only logs "Unparseable argument" and goes on, so a typo (``--outptu DIR``) ran with the
+    default and wrote to ``./output``."""
+    from apache_beam.options.pipeline_options import (
+        _BeamArgumentParser,  # pinned Beam; the parser its options need
+    )
+
+    parser = _BeamArgumentParser(allow_abbrev=False, add_help=False)
+    for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():  # as Beam collects them
+        cls._add_argparse_args(parser)
+    _, unknown = parser.parse_known_args(beam_args)
+    flags = [arg for arg in unknown if arg.startswith("-")]
+    if flags:
+        known = [opt for action in parser._actions for opt in action.option_strings]
+        name = flags[0].split("=", 1)[0]
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ConfigError(f"unknown option {name}{hint}: neither an eventwire option (--help) nor a Beam pipeline option")
 
 
 DATAFLOW_THREADS = 2  # DoFn threads per Dataflow SDK process (one process per vCPU); see with_local_defaults

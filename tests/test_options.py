@@ -52,3 +52,29 @@ def test_feed_options_before_the_feeds_are_not_taken_for_feeds(tmp_path) -> None
                          "--allow-private-networks"])
     assert (job.output, job.wait_for_lock) == (str(tmp_path / "out"), 7.0)
     assert [spec.url for spec in job.specs] == ["https://example.org/feed.xml"] and args.allow_private_networks
+
+
+def test_a_mistyped_option_stops_the_run_instead_of_writing_to_the_default_output(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Beam only logs "Unparseable argument" and goes on: `run FILE --outptu DIR` wrote to ./output."""
+    from tests.conftest import FAST_BEAM, REPO, run_cli
+
+    seed = next((REPO / "seeds").glob("003_*.txt"))
+    result = run_cli("run", str(seed), "--outptu", str(tmp_path / "out"), *FAST_BEAM, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "unknown option --outptu (did you mean --output?)" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # neither DIR nor ./output was written
+
+
+def test_every_beam_and_eventwire_option_is_known_and_a_typo_is_not() -> None:
+    import pytest
+
+    from pipeline.options import reject_unknown_options
+    from transforms.settings import ConfigError
+
+    reject_unknown_options(["--runner", "DataflowRunner", "--project=p", "--region", "europe-west1",
+                            "--temp_location", "gs://b/t", "--setup_file", "./setup.py", "--experiments=x",
+                            "--output", "o", "--reprocess", "--direct_num_workers=2"])
+    with pytest.raises(ConfigError, match=r"unknown option --regoin \(did you mean --region\?\)"):
+        reject_unknown_options(["--regoin", "europe-west1"])
+    with pytest.raises(ConfigError, match="unknown option --no-such-thing:"):
+        reject_unknown_options(["--no-such-thing=1"])
