@@ -281,3 +281,17 @@ def test_split_ranges_cover_the_file():
 
     assert split_ranges(10, 100) == [(0, None)]
     assert split_ranges(250, 100) == [(0, 100), (100, 200), (200, None)]
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2024-05-01T10:00:00Z", dt.datetime(2024, 5, 1, 10, tzinfo=dt.timezone.utc)),
+    ("2024-05-01T10:00:00.5Z", dt.datetime(2024, 5, 1, 10, 0, 0, 500000, tzinfo=dt.timezone.utc)),  # 1 digit
+    ("2024-05-01T12:00:00.12345+02:00", dt.datetime(2024, 5, 1, 10, 0, 0, 123450, tzinfo=dt.timezone.utc)),
+    ("2024-05-01T10:00:00", dt.datetime(2024, 5, 1, 10, tzinfo=dt.timezone.utc)),  # naive: taken as UTC
+    ("2024-13-01T00:00:00Z", None), ("yesterday", None), ("", None),
+])
+def test_warc_date_fractions_of_any_length_are_read_and_nonsense_is_none(value, expected) -> None:  # type: ignore[no-untyped-def]
+    """WARC-Date may carry 1-9 fractional digits (WARC 1.1); Python 3.10's fromisoformat took only 3 or 6."""
+    from transforms.warchttp import parse_iso
+
+    assert parse_iso(value) == expected

@@ -9,6 +9,7 @@ import datetime as dt
 import email.utils
 import zlib
 
+from dateutil import parser as dateutil_parser
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 
@@ -84,9 +85,9 @@ def fallback_date(record: ArcWarcRecord, http: StatusAndHeaders) -> tuple[dt.dat
 def parse_iso(value: str | None) -> dt.datetime | None:
     if not value:
         return None
-    try:
-        stamp = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+    try:  # dateutil: Python 3.10's fromisoformat refuses fractions of 1, 2, 4 or 5 digits
+        stamp = dateutil_parser.isoparse(value.strip())
+    except (ValueError, OverflowError):
         return None
     return stamp.replace(tzinfo=dt.timezone.utc) if stamp.tzinfo is None else stamp.astimezone(dt.timezone.utc)
 
