@@ -75,6 +75,38 @@ def test_jsonl_keeps_good_lines_and_rejects_bad_ones_with_line_numbers(tmp_path:
     assert len(items) == 6  # the blank line is no record
 
 
+def test_a_json_file_holding_an_array_gives_one_document_or_reject_per_item(tmp_path: Path) -> None:
+    """A .json export is often one array (or one pretty-printed object): read line by line it gave
+    one invalid_json reject per line and lost every article."""
+    items = [{"url": "https://e.org/1", "title": "Eins", "text": "Erster Text", "published_at": "2024-05-01"},
+             {"title": "kein Text"}, "not an object", {"html": "<p>Zwei</p>", "source": "E"}]
+    path = tmp_path / "export.json"
+    path.write_text("\ufeff" + json.dumps(items, indent=2, ensure_ascii=False), encoding="utf-8")
+    out = {i.source_uri.rsplit("#", 1)[1]: i for i in read_path(path)}
+    assert sorted(out) == ["I1", "I2", "I3", "I4"]
+    assert isinstance(out["I1"], RawDocument) and (out["I1"].url, out["I1"].body) == ("https://e.org/1", "Erster Text")
+    assert out["I1"].published_at == dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+    assert (out["I2"].reason, out["I3"].reason) == ("read/missing_text", "read/invalid_record")
+    assert out["I4"].kind == "html" and out["I4"].source == "E"
+
+    one = tmp_path / "one.json.gz"
+    one.write_bytes(gzip.compress(json.dumps(items[0], indent=2).encode()))
+    [doc] = read_path(one)
+    assert isinstance(doc, RawDocument) and doc.source_uri == str(one) and doc.title == "Eins"
+
+
+def test_a_json_file_that_is_json_lines_is_still_read_line_by_line(tmp_path: Path) -> None:
+    good = json.dumps({"url": "https://e.org/2", "text": "Zweiter Text"})
+    path = tmp_path / "lines.json"
+    path.write_text(json.dumps([1]) + "\n" + good + "\n", encoding="utf-8")  # first line an array, yet JSON Lines
+    items = read_path(path)
+    assert [i.source_uri.rsplit("#", 1)[1] for i in items] == ["L1", "L2"]
+    assert items[0].reason == "read/invalid_record" and isinstance(items[1], RawDocument)
+    long_first = tmp_path / "long.json"  # a first line longer than what is peeked at is still one record
+    long_first.write_text(json.dumps({"text": "x" * 9000}) + "\n" + good + "\n", encoding="utf-8")
+    assert [type(i).__name__ for i in read_path(long_first)] == ["RawDocument", "RawDocument"]
+
+
 @pytest.mark.parametrize("value", ["2024-13-45", "0001-01-01T00:00:00Z", "9999-12-31", "yesterday", [2024]])
 def test_absurd_or_unreadable_timestamps_raise(value: object) -> None:
     with pytest.raises(ValueError):

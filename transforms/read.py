@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import io
 import json
 import logging
 import posixpath
@@ -183,33 +184,45 @@ def parse_html(data: bytes, source_uri: str) -> RawDocument:
 
 
 def load_json_record(line: bytes) -> tuple[Any, bool]:
-    """The parsed line, and whether its strings may hold lone surrogates.
+    """The parsed line (or whole .json document), and whether its strings may hold lone surrogates.
 
     orjson first (faster than the standard library on records of crawled HTML). Whatever it refuses goes to the
     standard library, which decides as it always did: NaN, UTF-16 lines and escaped lone
     surrogates ("\\ud800", which only it lets through) parse there, the rest is invalid. orjson
-    reads an integer beyond 64 bits as a float, so a top-level float is parsed again exactly.
+    reads an integer beyond 64 bits as a float, so a record with a top-level float is parsed again exactly.
     """
     try:
-        record = orjson.loads(line)
+        value = orjson.loads(line)
     except orjson.JSONDecodeError:
         pass
     else:
-        if not (isinstance(record, dict) and any(type(v) is float for v in record.values())):
-            return record, False
+        records = value if isinstance(value, list) else [value]
+        if not any(isinstance(r, dict) and any(type(v) is float for v in r.values()) for r in records):
+            return value, False
     return json.loads(line), True
 
 
-def parse_json_record(line: bytes, source_uri: str) -> RawDocument:
-    """One JSON Lines record: url, title, text or html, published_at, source (others ignored)."""
+def _load_json(data: bytes) -> tuple[Any, bool]:
     try:
-        record, maybe_surrogates = load_json_record(line)
+        return load_json_record(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ReadError("read/invalid_json", str(exc)[:200]) from exc
     except RecursionError as exc:  # [[[[... thousands deep
         raise ReadError("read/invalid_json", "nested too deeply") from exc
+
+
+def parse_json_record(line: bytes, source_uri: str) -> RawDocument:
+    """One JSON Lines record: url, title, text or html, published_at, source (others ignored)."""
+    record, maybe_surrogates = _load_json(line)
+    return record_document(record, maybe_surrogates, source_uri, len(line), "a line")
+
+
+def record_document(record: Any, maybe_surrogates: bool, source_uri: str, input_bytes: int,
+                    what: str) -> RawDocument:
+    """A parsed JSON record as a RawDocument; ReadError if it is no article object."""
     if not isinstance(record, dict):
-        raise ReadError("read/invalid_record", f"a line must hold a JSON object, got {type(record).__name__}")
+        raise ReadError("read/invalid_record", f"{what} must hold a JSON object, got {type(record).__name__}")
+
     def field(key: str) -> str | None:
         return _optional_str(record, key, surrogates=maybe_surrogates)
 
@@ -220,8 +233,46 @@ def parse_json_record(line: bytes, source_uri: str) -> RawDocument:
     return RawDocument(
         source_uri=source_uri, kind="html" if html and not text else "text", body=(text or html or ""),
         url=field("url"), title=field("title"), published_at=published, published_basis=basis,
-        source=field("source"), language_hint=field("language"), encoding="utf-8", input_bytes=len(line),
+        source=field("source"), language_hint=field("language"), encoding="utf-8", input_bytes=input_bytes,
     )
+
+
+def iter_json_document(stream: BinaryIO, path: str, settings: ReadSettings,
+                       keep: Callable[[int], bool] | None = None) -> Iterator[RawDocument | Reject]:
+    """A .json file that is not JSON Lines: one JSON array of records (``path#I<n>``, from 1), or
+    one record spread over several lines. The whole file is parsed at once, so it is capped at
+    ``max_file_bytes`` after decompression; if it is no JSON document, its lines are read as
+    JSON Lines (as every .json file was before)."""
+    data = read_bounded(stream, settings.max_file_bytes, "a .json file that is not JSON Lines")
+    try:
+        value, maybe_surrogates = _load_json(data.removeprefix(b"\xef\xbb\xbf"))
+    except ReadError:  # not one JSON document either: JSON Lines after all, each line judged on its own
+        yield from iter_jsonl(io.BytesIO(data), path, settings, keep)
+        return
+    if not isinstance(value, list):
+        if keep is None or keep(0):
+            yield record_document(value, maybe_surrogates, path, len(data), "a .json file")
+        return
+    limit = settings.max_records_per_file or len(value)
+    for index, record in enumerate(value[:limit]):
+        if keep is None or keep(index):
+            uri = f"{path}#I{index + 1}"
+            try:
+                yield record_document(record, maybe_surrogates, uri, 0, "an array item")
+            except ReadError as exc:
+                yield Reject(uri, "read", exc.reason, exc.detail)
+
+
+def _is_json_document(stream: BinaryIO, path: str) -> bool:
+    """A .json file whose first line is not a whole record: an array, or an object over several
+    lines (its first line, seen whole, does not close it). Anything else is read as JSON Lines."""
+    if not path.removesuffix(".gz").endswith(".json"):
+        return False
+    head = stream.peek(1 << 12).removeprefix(b"\xef\xbb\xbf").lstrip()  # type: ignore[attr-defined]
+    if head.startswith(b"["):
+        return True
+    first_line, newline, _ = head.partition(b"\n")
+    return head.startswith(b"{") and bool(newline) and not first_line.rstrip().endswith(b"}")
 
 
 def iter_jsonl(stream: BinaryIO, path: str, settings: ReadSettings,
@@ -287,6 +338,9 @@ def read_file(
                 yield from iter_warc_range(raw, path, settings, on_skip, *byte_range)
                 return
             stream, _ = open_payload(raw, settings)
+            if fmt == "jsonl" and _is_json_document(stream, path):
+                yield from iter_json_document(stream, path, settings, keep)
+                return
             if fmt == "jsonl":
                 yield from iter_jsonl(stream, path, settings, keep)
                 return
