@@ -37,15 +37,12 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
 from warcio.statusandheaders import StatusAndHeadersParserException
 
-from transforms.decoding import declared_charset, decode_bytes, sniff_binary
 from transforms.payload import GZIP_MAGIC
 from transforms.records import RawDocument, Reject
 from transforms.settings import ReadSettings
-from transforms.warchttp import BodyError, content_type, decode_http_body, fallback_date
+from transforms.warchttp import Budget, record_item
 
 _CHUNK = 1 << 16
-_HTML_TYPES = ("text/html", "application/xhtml+xml")
-_HTML_SNIFF = (b"<!doctype html", b"<html", b"<head", b"<body")
 _PARSE_ERRORS = (ArchiveLoadFailed, StatusAndHeadersParserException, ValueError, IndexError)
 
 WarcItem = RawDocument | Reject
@@ -150,7 +147,7 @@ def iter_warc(
     if not head:
         return
     gzipped = head == GZIP_MAGIC
-    budget = _Budget(read_settings.max_records_per_file, on_skip)
+    budget = Budget(read_settings.max_records_per_file, on_skip)
     while not budget.exhausted and (end_offset is None or source.position < end_offset):
         segment = _Segment(source, gzipped)
         yield from _iter_segment(segment, gzipped, source_uri, read_settings, on_skip, budget)
@@ -166,29 +163,13 @@ def iter_warc(
             return
 
 
-class _Budget:
-    """--max-records: stop a file after N HTML responses (articles or rejects)."""
-
-    def __init__(self, limit: int, on_skip: Callable[[str], None]) -> None:
-        self.limit, self.used, self._on_skip = limit, 0, on_skip
-
-    @property
-    def exhausted(self) -> bool:
-        return bool(self.limit) and self.used >= self.limit
-
-    def spend(self) -> None:
-        self.used += 1
-        if self.exhausted:
-            self._on_skip("max_records_reached")
-
-
 def _iter_segment(
     segment: _Segment,
     gzipped: bool,
     path: str,
     settings: ReadSettings,
     on_skip: Callable[[str], None],
-    budget: _Budget,
+    budget: Budget,
 ) -> Iterator[WarcItem]:
     reader = io.BufferedReader(segment, _CHUNK)
     loader = ArcWarcRecordLoader(verify_http=False, arc2warc=False)
@@ -222,7 +203,7 @@ def _iter_segment(
             continue
         statusline, pending = None, b""
         index += 1
-        item = _record_item(record, uri, settings, on_skip, budget)
+        item = record_item(record, uri, settings, on_skip, budget)
         problem = _check_block_end(record, reader, segment)
         reader.peek(1)  # at a member's end this reads the gzip trailer: a cut there is a cut record
         if segment.truncated or segment.corrupt:
@@ -342,56 +323,3 @@ def _rewind(segment: _Segment, offset: int) -> tuple[_Segment, io.BufferedReader
         return None
     fresh = _Segment(source, gzipped=False)
     return fresh, io.BufferedReader(fresh, _CHUNK)
-
-
-def _record_item(
-    record: ArcWarcRecord,
-    uri: str,
-    settings: ReadSettings,
-    on_skip: Callable[[str], None],
-    budget: _Budget,
-) -> WarcItem | None:
-    """The article or reject of one record, or None (counted via on_skip) if it is not an article."""
-    if record.rec_type != "response":
-        on_skip(record.rec_type or "untyped")
-        return None
-    http = record.http_headers
-    if http is None:
-        on_skip("response_not_http")
-        return None
-    status = http.get_statuscode() or ""
-    if not status.startswith("2"):
-        on_skip(f"response_status_{status[:1] or 'x'}xx")
-        return None
-    mime, charset = content_type(http.get_header("Content-Type"))
-    if mime and mime not in _HTML_TYPES:
-        on_skip("response_non_html")
-        return None
-    budget.spend()
-    raw = record.raw_stream.read(settings.max_document_bytes + 1)
-    if len(raw) > settings.max_document_bytes:
-        return Reject(uri, "read", "read/too_large", f"payload over {settings.max_document_bytes} bytes")
-    try:
-        payload = decode_http_body(raw, http, settings.max_document_bytes)
-    except BodyError as exc:
-        return Reject(uri, "read", exc.reason, exc.detail)
-    if not mime and not payload[:1024].lstrip().lower().startswith(_HTML_SNIFF):
-        on_skip("response_non_html")
-        return None
-    binary = sniff_binary(payload)
-    if binary:
-        return Reject(uri, "read", "read/binary_content", f"{binary} payload served as {mime or 'untyped'}")
-    if not payload.strip():
-        return Reject(uri, "read", "read/empty", "empty HTML payload")
-    text, encoding = decode_bytes(payload, charset or declared_charset(payload))
-    published_at, basis = fallback_date(record, http)
-    return RawDocument(
-        source_uri=uri,
-        kind="html",
-        body=text,
-        url=record.rec_headers.get_header("WARC-Target-URI"),
-        published_at=published_at,
-        published_basis=basis,
-        encoding=encoding,
-        input_bytes=len(raw),
-    )

@@ -1,6 +1,7 @@
-"""The HTTP payload of a WARC response record: its content type, its body with transfer and
-content codings undone (never past a size limit), and the date to fall back on when the page
-names none. Pure functions; the errors are ``BodyError`` with a stable reject reason.
+"""A WARC response record as an article: its HTTP content type, its body with transfer and
+content codings undone (never past a size limit), the date to fall back on when the page names
+none, and ``record_item``, which makes the document (or the reject) of one record. Pure
+functions; body errors are ``BodyError`` with a stable reject reason.
 """
 
 from __future__ import annotations
@@ -8,10 +9,18 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import zlib
+from collections.abc import Callable
 
 from dateutil import parser as dateutil_parser
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
+
+from transforms.decoding import declared_charset, decode_bytes, sniff_binary
+from transforms.records import RawDocument, Reject
+from transforms.settings import ReadSettings
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_HTML_SNIFF = (b"<!doctype html", b"<html", b"<head", b"<body")
 
 
 def content_type(value: str | None) -> tuple[str | None, str | None]:
@@ -102,3 +111,72 @@ def parse_http_date(value: str | None) -> dt.datetime | None:
     if stamp.year < 1995:
         return None  # epoch-zero and similar placeholders are not dates
     return stamp.replace(tzinfo=dt.timezone.utc) if stamp.tzinfo is None else stamp.astimezone(dt.timezone.utc)
+
+
+class Budget:
+    """--max-records: stop a file after N HTML responses (articles or rejects)."""
+
+    def __init__(self, limit: int, on_skip: Callable[[str], None]) -> None:
+        self.limit, self.used, self._on_skip = limit, 0, on_skip
+
+    @property
+    def exhausted(self) -> bool:
+        return bool(self.limit) and self.used >= self.limit
+
+    def spend(self) -> None:
+        self.used += 1
+        if self.exhausted:
+            self._on_skip("max_records_reached")
+
+
+def record_item(
+    record: ArcWarcRecord,
+    uri: str,
+    settings: ReadSettings,
+    on_skip: Callable[[str], None],
+    budget: Budget,
+) -> RawDocument | Reject | None:
+    """The article or reject of one record, or None (counted via on_skip) if it is not an article."""
+    if record.rec_type != "response":
+        on_skip(record.rec_type or "untyped")
+        return None
+    http = record.http_headers
+    if http is None:
+        on_skip("response_not_http")
+        return None
+    status = http.get_statuscode() or ""
+    if not status.startswith("2"):
+        on_skip(f"response_status_{status[:1] or 'x'}xx")
+        return None
+    mime, charset = content_type(http.get_header("Content-Type"))
+    if mime and mime not in _HTML_TYPES:
+        on_skip("response_non_html")
+        return None
+    budget.spend()
+    raw = record.raw_stream.read(settings.max_document_bytes + 1)
+    if len(raw) > settings.max_document_bytes:
+        return Reject(uri, "read", "read/too_large", f"payload over {settings.max_document_bytes} bytes")
+    try:
+        payload = decode_http_body(raw, http, settings.max_document_bytes)
+    except BodyError as exc:
+        return Reject(uri, "read", exc.reason, exc.detail)
+    if not mime and not payload[:1024].lstrip().lower().startswith(_HTML_SNIFF):
+        on_skip("response_non_html")
+        return None
+    binary = sniff_binary(payload)
+    if binary:
+        return Reject(uri, "read", "read/binary_content", f"{binary} payload served as {mime or 'untyped'}")
+    if not payload.strip():
+        return Reject(uri, "read", "read/empty", "empty HTML payload")
+    text, encoding = decode_bytes(payload, charset or declared_charset(payload))
+    published_at, basis = fallback_date(record, http)
+    return RawDocument(
+        source_uri=uri,
+        kind="html",
+        body=text,
+        url=record.rec_headers.get_header("WARC-Target-URI"),
+        published_at=published_at,
+        published_basis=basis,
+        encoding=encoding,
+        input_bytes=len(raw),
+    )
