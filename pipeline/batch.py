@@ -20,7 +20,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 from pipeline.graph import ArticlesToTables
 from pipeline.options import (
     EventwireOptions,
-    own_options_last,
+    pipeline_options_last,
     reject_unknown_options,
     runs_in_process,
     with_local_defaults,
@@ -168,7 +168,8 @@ def build_parser(for_help: bool = False) -> argparse.ArgumentParser:
 
 def run(argv: list[str]) -> RunSummary:
     """Build and run the batch pipeline; returns the summary. Raises on configuration errors."""
-    args, beam_args = build_parser().parse_known_args(own_options_last(argv))
+    parser = build_parser()
+    args, beam_args = parser.parse_known_args(pipeline_options_last(argv, parser))
     reject_unknown_options(beam_args)
     options = with_local_defaults(PipelineOptions(beam_args), beam_args)
     opts = options.view_as(EventwireOptions)

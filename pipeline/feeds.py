@@ -27,7 +27,7 @@ from pipeline.batch import new_run_id
 from pipeline.graph import ArticlesToTables
 from pipeline.options import (
     EventwireOptions,
-    own_options_last,
+    pipeline_options_last,
     reject_unknown_options,
     with_local_defaults,
     with_parallelism,
@@ -97,7 +97,7 @@ class Job:
 def prepare(argv: list[str], prog: str = "eventwire feeds", extra: argparse.ArgumentParser | None = None
             ) -> tuple[Job, argparse.Namespace]:
     parser = extra or build_parser(prog, __doc__)
-    args, beam_args = parser.parse_known_args(own_options_last(argv))
+    args, beam_args = parser.parse_known_args(pipeline_options_last(argv, parser))
     reject_unknown_options(beam_args)
     options = with_local_defaults(PipelineOptions(beam_args), beam_args)
     options.view_as(SetupOptions).save_main_session = False

@@ -31,19 +31,38 @@ class EventwireOptions(PipelineOptions):
                             help="seconds to wait when another run holds the output (default: fail at once)")
 
 
-def own_options_last(argv: list[str]) -> list[str]:
-    """argv with eventwire's own options moved behind everything else, as ``--name=value``.
+def _pipeline_option_parser() -> argparse.ArgumentParser:
+    """Every pipeline option, as Beam collects them: its own, its runners', eventwire's."""
+    from apache_beam.options.pipeline_options import (
+        _BeamArgumentParser,  # pinned Beam; the parser its options need
+    )
 
-    A command's parser knows only its positionals and leaves every ``--flag`` to Beam, so given before
-    the inputs (``run --output DIR a.html``) an option's value was taken for an input and the option
-    reached Beam without one. Beam still parses these options (they travel with the job)."""
-    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-    EventwireOptions._add_argparse_args(parser)
-    own, rest = parser.parse_known_args(argv)
-    valued = {"output": "output", "config": "config", "max_records": "max-records", "wait_for_lock": "wait-for-lock"}
-    moved = [f"--{flag}={getattr(own, dest)}" for dest, flag in valued.items()
-             if getattr(own, dest) != parser.get_default(dest)]
-    return rest + (["--reprocess"] if own.reprocess else []) + moved
+    parser = _BeamArgumentParser(allow_abbrev=False, add_help=False)
+    for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
+        cls._add_argparse_args(parser)
+    return parser
+
+
+def pipeline_options_last(argv: list[str], command: argparse.ArgumentParser) -> list[str]:
+    """argv with every pipeline option (eventwire's and Beam's) and its value moved behind the rest.
+
+    A command's parser knows its positionals and its own flags and leaves the pipeline options to
+    Beam, so an option given before the inputs (``run --output DIR a.html``, ``run --runner
+    DataflowRunner gs://...``) lent its value to the inputs and reached Beam without one."""
+    mine = command._option_string_actions
+    pipeline = _pipeline_option_parser()._option_string_actions
+    rest: list[str] = []
+    moved: list[str] = []
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        name, equals, _ = token.partition("=")
+        action = (mine.get(name) or pipeline.get(name)) if token.startswith("--") else None
+        takes_value = action is not None and not equals and action.nargs != 0 and index + 1 < len(argv)
+        span = argv[index : index + (2 if takes_value else 1)]  # the option and its value stay together
+        (moved if action is not None and name not in mine else rest).extend(span)
+        index += len(span)
+    return rest + moved
 
 
 def reject_unknown_options(beam_args: list[str]) -> None:
@@ -51,13 +70,7 @@ def reject_unknown_options(beam_args: list[str]) -> None:
 
     Beam only logs "Unparseable argument" and goes on, so a typo (``--outptu DIR``) ran with the
     default and wrote to ``./output``."""
-    from apache_beam.options.pipeline_options import (
-        _BeamArgumentParser,  # pinned Beam; the parser its options need
-    )
-
-    parser = _BeamArgumentParser(allow_abbrev=False, add_help=False)
-    for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():  # as Beam collects them
-        cls._add_argparse_args(parser)
+    parser = _pipeline_option_parser()
     _, unknown = parser.parse_known_args(beam_args)
     flags = [arg for arg in unknown if arg.startswith("-")]
     if flags:

@@ -78,3 +78,34 @@ def test_every_beam_and_eventwire_option_is_known_and_a_typo_is_not() -> None:
         reject_unknown_options(["--regoin", "europe-west1"])
     with pytest.raises(ConfigError, match="unknown option --no-such-thing:"):
         reject_unknown_options(["--no-such-thing=1"])
+
+
+def test_beam_options_before_the_inputs_keep_their_values(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`run --direct_running_mode in_memory --output DIR FILE`: a Beam option before the inputs lent
+    its value ("in_memory") to the inputs, as eventwire's own options did."""
+    from tests.conftest import REPO, read_table, run_cli
+
+    seed = next((REPO / "seeds").glob("003_*.txt"))
+    out = tmp_path / "out"
+    result = run_cli("run", "--direct_num_workers", "1", "--direct_running_mode", "in_memory",
+                     "--output", str(out), str(seed))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert [row["source_uri"] for row in read_table(out, "articles")] == [str(seed)]
+
+
+def test_only_pipeline_options_move_and_each_keeps_its_value() -> None:
+    from pipeline.batch import build_parser
+    from pipeline.feeds import build_parser as feeds_parser
+    from pipeline.options import pipeline_options_last
+
+    run = build_parser()
+    assert pipeline_options_last(["--runner", "DataflowRunner", "--project", "p", "gs://b/in", "--output=gs://b/o",
+                                  "--reprocess", "gs://b/more"], run) == [
+        "gs://b/in", "gs://b/more", "--runner", "DataflowRunner", "--project", "p", "--output=gs://b/o", "--reprocess"]
+    assert pipeline_options_last(["a.html", "--outptu", "x"], run) == ["a.html", "--outptu", "x"]  # unknown: left for the error
+    watch = feeds_parser("eventwire watch", None)
+    watch.add_argument("--interval", type=float)
+    args, beam_args = watch.parse_known_args(pipeline_options_last(
+        ["--interval", "60", "--output", "o", "https://e.org/feed", "--allow-private-networks"], watch))
+    assert (args.feeds, args.interval, args.allow_private_networks, beam_args) == (
+        ["https://e.org/feed"], 60.0, True, ["--output", "o"])
