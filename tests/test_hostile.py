@@ -14,7 +14,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms import payload, tables
+from transforms import jsonrecords, payload, tables
 from transforms import read as r
 from transforms.boilerplate import CleanTask, clean_document, compile_rules
 from transforms.clean import Clean, guarded_clean
@@ -48,19 +48,19 @@ def test_deeply_nested_json_is_an_invalid_line_not_a_recursion_crash(tmp_path: P
                                    "9999-12-31T23:59:59-05:00", {"y": 2024}])
 def test_out_of_range_timestamps_keep_the_article_without_a_date(value: object) -> None:
     line = json.dumps({"text": "Ein Text.", "published_at": value}).encode()
-    doc = r.parse_json_record(line, "x.jsonl#L1")
+    doc = jsonrecords.parse_json_record(line, "x.jsonl#L1")
     assert doc.published_at is None and doc.published_basis == "invalid"
 
 
 def test_naive_timestamp_is_utc_and_unknown_fields_are_ignored() -> None:
     line = json.dumps({"text": "T", "published_at": "2024-05-31 23:30", "tags": ["x"], "score": 3, "nested": {}})
-    doc = r.parse_json_record(line.encode(), "x.jsonl#L1")
+    doc = jsonrecords.parse_json_record(line.encode(), "x.jsonl#L1")
     assert doc.published_at == dt.datetime(2024, 5, 31, 23, 30, tzinfo=dt.timezone.utc)
 
 
 def test_lone_surrogates_from_json_escapes_become_replacement_characters_that_parquet_can_hold() -> None:
     line = json.dumps({"text": "halbes \ud800 Paar, ganzes 😀", "title": "\udfffT"}).encode()
-    doc = r.parse_json_record(line, "x.jsonl#L1")
+    doc = jsonrecords.parse_json_record(line, "x.jsonl#L1")
     assert doc.body == "halbes \ufffd Paar, ganzes 😀" and doc.title == "\ufffdT"
     article = clean_document(doc, RULES, CleanSettings(min_chars=5), NOW)
     assert to_arrow([to_row(article, "articles")], "articles").num_rows == 1  # raised UnicodeEncodeError before
@@ -71,9 +71,9 @@ def test_lone_surrogates_from_json_escapes_become_replacement_characters_that_pa
 def test_raw_surrogate_bytes_and_utf16_lines_read_as_the_standard_library_reads_them() -> None:
     # the fast parser (orjson) refuses both; the standard library decides, as it always did
     cesu = b'{"text": "Ein Text mit \xed\xa0\x80 darin."}'
-    assert r.parse_json_record(cesu, "x.jsonl#L1").body == "Ein Text mit \ufffd darin."
+    assert jsonrecords.parse_json_record(cesu, "x.jsonl#L1").body == "Ein Text mit \ufffd darin."
     utf16 = json.dumps({"text": "Ein Text."}).encode("utf-16")
-    assert r.parse_json_record(utf16, "x.jsonl#L2").body == "Ein Text."
+    assert jsonrecords.parse_json_record(utf16, "x.jsonl#L2").body == "Ein Text."
 
 
 @pytest.mark.parametrize(("value", "kind"), [(2**70, "int"), (-(2**64), "int"), (1.5, "float")])
@@ -81,12 +81,12 @@ def test_a_number_in_a_text_field_is_named_by_its_exact_type(value: object, kind
     # orjson would read 2**70 as a float; the record is parsed again exactly, so the reject says "int"
     line = json.dumps({"text": "Ein Text.", "title": value}).encode()
     with pytest.raises(payload.ReadError, match=f"got {kind}"):
-        r.parse_json_record(line, "x.jsonl#L1")
+        jsonrecords.parse_json_record(line, "x.jsonl#L1")
 
 
 def test_nan_and_infinite_numbers_are_read_and_their_dates_are_invalid() -> None:
     for raw in (b'{"text": "Ein Text.", "published_at": NaN}', b'{"text": "Ein Text.", "published_at": 1e400}'):
-        doc = r.parse_json_record(raw, "x.jsonl#L1")
+        doc = jsonrecords.parse_json_record(raw, "x.jsonl#L1")
         assert doc.published_at is None and doc.published_basis == "invalid"
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from transforms import payload
+from transforms import jsonrecords, payload
 from transforms import read as r
 from transforms.records import RawDocument, Reject
 from transforms.settings import ReadSettings
@@ -110,13 +110,13 @@ def test_a_json_file_that_is_json_lines_is_still_read_line_by_line(tmp_path: Pat
 @pytest.mark.parametrize("value", ["2024-13-45", "0001-01-01T00:00:00Z", "9999-12-31", "yesterday", [2024]])
 def test_absurd_or_unreadable_timestamps_raise(value: object) -> None:
     with pytest.raises(ValueError):
-        r.parse_timestamp(value, now=NOW)
+        jsonrecords.parse_timestamp(value, now=NOW)
 
 
 def test_timestamps_rfc822_and_naive_iso_are_utc() -> None:
-    assert r.parse_timestamp("Sat, 16 Dec 2023 14:02:33 +0100", now=NOW) == dt.datetime(2023, 12, 16, 13, 2, 33,
+    assert jsonrecords.parse_timestamp("Sat, 16 Dec 2023 14:02:33 +0100", now=NOW) == dt.datetime(2023, 12, 16, 13, 2, 33,
                                                                                          tzinfo=dt.timezone.utc)
-    assert r.parse_timestamp("2024-05-31T12:00:00", now=NOW).tzinfo == dt.timezone.utc
+    assert jsonrecords.parse_timestamp("2024-05-31T12:00:00", now=NOW).tzinfo == dt.timezone.utc
 
 
 def test_gzip_is_detected_by_magic_bytes_not_by_name(tmp_path: Path) -> None:
