@@ -8,6 +8,7 @@ never pays for importing Beam.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import os
@@ -65,7 +66,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging()
     module = importlib.import_module(f"pipeline.{COMMANDS[command][0]}")
-    return int(module.main(rest) or 0)
+    # Beam's modules live until exit: out of the collector's sight, every full collection during
+    # the run skips them (~0.25 s at 1x), and so does the one at exit (~0.4 s on a large heap)
+    gc.freeze()
+    try:
+        return int(module.main(rest) or 0)
+    finally:
+        gc.freeze()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import gc
 import io
 import os
 import pickle
@@ -294,6 +295,7 @@ def _serve(inbox: Connection, outbox: Connection) -> None:
     except Exception as exc:  # report why the helper cannot work, then stop
         outbox.send_bytes(pickle.dumps(f"{type(exc).__name__}: {exc}"))
         return
+    gc.freeze()  # the models live as long as the helper: full collections need not walk them
     outbox.send_bytes(pickle.dumps("ready"))
     while True:
         try:
