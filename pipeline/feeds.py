@@ -166,7 +166,7 @@ def run_once(job: Job) -> FeedRun:
     """Poll, process what is new, commit outputs, then commit the feed state."""
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     ctx = RunContext(output=job.output, run_id=new_run_id(started), started_at=started)
-    run = FeedRun(RunSummary(ctx.run_id, ctx.output, [s.url for s in job.specs]))
+    run = FeedRun(RunSummary(ctx.run_id, ctx.output, [s.url for s in job.specs], command="feeds"))
     clock = time.monotonic()
     with OutputLock(ctx.output, ctx.run_id, wait_seconds=job.wait_for_lock):
         run.summary.recovered = recover(ctx.output)  # finish a killed run's commit, drop its staging

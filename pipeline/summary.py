@@ -21,6 +21,7 @@ class RunSummary:
     counters: dict[str, int] = field(default_factory=dict)
     written: list[tuple[str, str, int]] = field(default_factory=list)  # (table, partition, rows now in it)
     recovered: list[str] = field(default_factory=list)  # interrupted runs whose commit this run completed
+    command: str = "run"  # the subcommand that ran, for the summary's first line
 
     def get(self, name: str) -> int:
         return self.counters.get(name, 0)
@@ -48,7 +49,7 @@ class RunSummary:
             by_stage[reason.split("/")[0]] = by_stage.get(reason.split("/")[0], 0) + count
         languages = ", ".join(f"{k} {v}" for k, v in self.by_prefix("language:").items()) or "-"
         lines = [
-            f"eventwire run {self.run_id} finished in {self.elapsed_seconds:.1f} s",
+            f"eventwire {self.command} {self.run_id} finished in {self.elapsed_seconds:.1f} s",
             f"  input records      {self.records:>7}   (= articles + already in output + duplicates + rejects)",
             f"  documents read     {self.get('documents'):>7}",
             f"  articles written   {self.get('articles'):>7}   (languages: {languages})",

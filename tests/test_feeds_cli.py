@@ -151,7 +151,9 @@ def test_without_the_opt_in_no_loopback_connection_is_opened(tmp_path: Path, cap
         reasons = duckdb.connect().execute(f"SELECT DISTINCT reason FROM read_parquet("
                                            f"'{out}/rejects/**/*.parquet', hive_partitioning=false)").fetchall()
         assert reasons == [("feed/blocked_address",)]
-        assert "feed/blocked_address" in capsys.readouterr().out
+        printed = capsys.readouterr().out
+        assert "feed/blocked_address" in printed
+        assert "eventwire feeds " in printed and "eventwire run " not in printed  # the summary names its command
     finally:
         listener.close()
 
