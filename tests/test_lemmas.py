@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import simplemma
@@ -48,3 +49,15 @@ def test_an_unwritable_cache_folder_only_costs_time(tmp_path: Path) -> None:
     blocked = tmp_path / "file-not-folder"
     blocked.write_text("x")  # the cache "folder" is a file: nothing can be written under it
     assert make_lemmatizer(blocked / "cache")("threatened", "en") == simplemma.lemmatize("threatened", lang="en")
+
+
+def test_the_cache_is_named_by_the_dictionary_content_not_its_file_time(tmp_path: Path) -> None:
+    """A reinstall or a new venv (same bytes, new file time) reuses the cache; other bytes do not."""
+    source = tmp_path / "de.plzma"
+    source.write_bytes(b"front-coded dictionary bytes")
+    first = lemmas._cache_file(tmp_path / "cache", source, "de")
+    os.utime(source, ns=(1_000_000_000, 1_000_000_000))
+    assert lemmas._cache_file(tmp_path / "cache", source, "de") == first
+    source.write_bytes(b"front-coded dictionary bytes, revised")
+    assert lemmas._cache_file(tmp_path / "cache", source, "de") != first
+    assert lemmas._cache_file(tmp_path / "cache", source, "en") != lemmas._cache_file(tmp_path / "cache", source, "de")

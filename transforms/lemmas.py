@@ -8,13 +8,14 @@ lemmas: only the loading differs. ``python bench/helper_start.py`` measures it.
 
 The cache folder is ``$EVENTWIRE_CACHE_DIR``, else ``$XDG_CACHE_HOME/eventwire``, else
 ``~/.cache/eventwire``. A cache that cannot be written (read-only home) or read (truncated
-file) only costs the slow load; the file name holds simplemma's version and the source
-file's size and time, so an upgrade never reads a stale cache. Beam-free.
+file) only costs the slow load; the file name holds simplemma's version and a hash of the
+source file's content, so an upgrade never reads a stale cache. Beam-free.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import os
 import pickle
@@ -36,9 +37,11 @@ def cache_dir() -> Path:
 
 
 def _cache_file(folder: Path, source: Path, lang: str) -> Path:
-    stat = source.stat()
+    """Named by the source's content (hashing the German one takes ~2 ms), not its file time: every
+    venv and reinstall of the same simplemma shares one cache file instead of adding one (~25 MB)."""
+    digest = hashlib.blake2b(source.read_bytes(), digest_size=12).hexdigest()
     version = getattr(simplemma, "__version__", "unknown")
-    return folder / f"simplemma-{version}-{lang}-{stat.st_size}-{stat.st_mtime_ns}.pickle"
+    return folder / f"simplemma-{version}-{lang}-{digest}.pickle"
 
 
 def _read_cache(path: Path) -> dict[bytes, bytes] | None:
