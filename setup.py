@@ -50,5 +50,5 @@ setup(
             "ruff>=0.6",
         ],
     },
-    entry_points={"console_scripts": ["eventwire=pipeline.cli:main"]},
+    entry_points={"console_scripts": ["eventwire=pipeline.cli:console_main"]},
 )
