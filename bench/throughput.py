@@ -289,6 +289,21 @@ def linearity(points: list[tuple[int, float]]) -> str:
             f"scales {', '.join(f'{m:.1f}' for m in steps)}")
 
 
+def cost_split(loop: list[tuple[int, float]], pipeline: list[tuple[int, float]]) -> str:
+    """Each measurement as a fixed cost plus a cost per page (the line through the first and the
+    last scale), and R for the pages past the first scale: what the pipeline adds per page against
+    what it pays once per run."""
+    def line(points: list[tuple[int, float]]) -> tuple[float, float]:
+        (n1, t1), (n2, t2) = points[0], points[-1]
+        per_page = (t2 - t1) / (n2 - n1)
+        return t1 - n1 * per_page, per_page
+
+    (loop_fixed, loop_page), (run_fixed, run_page) = line(loop), line(pipeline)
+    return (f"cost split (line through the first and last scale): pipeline {run_fixed:.1f} s + "
+            f"{1000 * run_page:.1f} ms per page, loop {loop_fixed:.1f} s + {1000 * loop_page:.1f} ms per page; "
+            f"R for each page past the first scale {loop_page / run_page:.2f}")
+
+
 # --- main --------------------------------------------------------------------------------------
 
 
@@ -364,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"growth {s1}x -> {sk}x: input x{nk / n1:.2f}, time x{pk.seconds / p1.seconds:.2f} "
               f"({(pk.seconds / p1.seconds) / (nk / n1):.2f} of linear; cpu x{pk.cpu_seconds / p1.cpu_seconds:.2f}), "
               f"peak RSS x{pk.peak_rss / p1.peak_rss:.2f} ({_gib(pk.peak_rss)} at {sk}x)")
+        print(cost_split([(count, loop.seconds) for _, count, loop, _, _, _ in rows],
+                         [(count, pipe.seconds) for _, count, _, _, pipe, _ in rows]))
     if len(rows) >= 3:
         print(linearity([(count, pipe.seconds) for _, count, _, _, pipe, _ in rows]))
 

@@ -87,3 +87,14 @@ def test_benchmark_input_marks_every_copy_inside_the_extracted_body(tmp_path: Pa
 
 def write_count(throughput, folder: Path, pages) -> int:  # type: ignore[no-untyped-def]
     return throughput.write_input(folder, pages, range(2))
+
+
+def test_benchmark_splits_each_measurement_into_a_fixed_cost_and_a_cost_per_page() -> None:
+    from bench import throughput
+
+    pages = [500, 1000, 2000]
+    loop = [(n, 1.0 + 0.040 * n) for n in pages]  # 1 s of start-up, 40 ms a page on one core
+    pipeline = [(n, 3.0 + 0.020 * n) for n in pages]  # 3 s fixed, 20 ms a page on two cores
+    line = throughput.cost_split(loop, pipeline)
+    assert "pipeline 3.0 s + 20.0 ms per page" in line and "loop 1.0 s + 40.0 ms per page" in line
+    assert line.endswith("R for each page past the first scale 2.00")
