@@ -44,7 +44,8 @@ def configure_logging() -> None:
     logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, freeze: bool = False) -> int:
+    """Run one command; ``freeze`` only for a process that runs just this one (``console_main``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         if not os.path.isdir("seeds"):
@@ -65,20 +66,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"eventwire: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
         return 2
     configure_logging()
-    name = f"pipeline.{COMMANDS[command][0]}"
-    first_import = name not in sys.modules
-    module = importlib.import_module(name)
-    if first_import:  # Beam's modules live until exit: out of the collector's sight, every full
+    module = importlib.import_module(f"pipeline.{COMMANDS[command][0]}")
+    if freeze:  # Beam's modules live until exit: out of the collector's sight, every full
         gc.freeze()  # collection during the run skips them (~0.25 s of a run over 466 pages)
     return int(module.main(rest) or 0)
 
 
 def console_main() -> int:
     """The ``eventwire`` command, a process of its own: ``main`` and then the exit."""
-    status = main()
+    status = main(freeze=True)
     # Nothing is left to collect at exit: freezing the heap spares the interpreter its final
     # collection (~0.4 s after a run). Only here: a caller of ``main`` in a long-lived process
-    # (tests, an Airflow worker) keeps collecting each run's garbage.
+    # (tests, an Airflow worker) freezes nothing and keeps collecting each run's garbage.
     gc.freeze()
     return status
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from pipeline.cli import main
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
 
 
 def test_help_lists_every_command(capsys) -> None:  # type: ignore[no-untyped-def]
@@ -40,14 +42,20 @@ def test_bad_config_names_the_key(tmp_path: Path) -> None:
     assert result.returncode == 2 and "mystery" in result.stderr
 
 
-def test_main_in_a_long_lived_process_leaves_the_collector_alone(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    """The command line freezes the heap (Beam's modules, and everything at exit); a caller that runs
-    ``main`` again and again in one process (tests, an Airflow worker) must keep collecting each
-    run's garbage, so a later call freezes nothing."""
-    import gc
-
-    main(["show", str(tmp_path / "no-output")])  # imports the command's module (if not yet imported)
-    frozen = gc.get_freeze_count()
-    assert main(["show", str(tmp_path / "no-output")]) != 0
-    assert gc.get_freeze_count() <= frozen  # frozen objects may still be freed, none are added
-    capsys.readouterr()
+def test_main_in_a_long_lived_process_leaves_the_collector_alone(tmp_path: Path) -> None:
+    """The eventwire command freezes the heap (Beam's modules, and everything at exit); a caller
+    that runs ``main`` in a long-lived process (tests, an Airflow worker) must keep collecting
+    its garbage: nothing is frozen, and a cycle that dies after the call is collected."""
+    probe = (
+        "import gc, sys, weakref\n"
+        "from pipeline import cli\n"
+        "class Node: pass\n"
+        "node = Node(); node.self = node; alive = weakref.ref(node)\n"
+        "cli.main(['show', sys.argv[1]])\n"
+        "frozen = gc.get_freeze_count()\n"
+        "del node; gc.collect()\n"
+        "print(frozen, alive() is None)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "no-output")], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+    assert done.stdout.split() == ["0", "True"], done.stderr
