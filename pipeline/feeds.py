@@ -195,7 +195,7 @@ def run_once(job: Job) -> FeedRun:
         run.summary.counters = counters
         run.summary.elapsed_seconds = time.monotonic() - clock
         write_manifest(ctx.output, ctx.run_id, run.summary.manifest(), {
-            "started_at": started.isoformat(), "command": "feeds",
+            "started_at": started.isoformat(),
             "feeds": {p.spec.url: {"status": p.status, "new_entries": len(p.entries),
                                    "reason": p.reject.reason if p.reject else None} for p in run.polls}})
     return run

@@ -72,7 +72,7 @@ class RunSummary:
         for table, partition, rows in sorted(self.written):
             written.setdefault(table, []).append({"partition": partition, "rows": rows})
         return {
-            "run_id": self.run_id, "output": self.output, "inputs": self.inputs,
+            "run_id": self.run_id, "command": self.command, "output": self.output, "inputs": self.inputs,
             "elapsed_seconds": round(self.elapsed_seconds, 3), "counters": dict(sorted(self.counters.items())),
             "read": {"documents": self.get("documents"), "already_present": self.get("already_present"),
                      "reprocessed": self.get("reprocessed")},

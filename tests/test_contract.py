@@ -296,6 +296,7 @@ def test_a_reader_polling_during_a_run_never_fails_nor_sees_duplicates(inputs: d
 def test_manifest_lists_what_was_read_written_and_rejected(inputs: dict[str, Path], clean: dict[str, Path]) -> None:
     [manifest] = manifests(clean["first"])
     lines = inputs["first"].read_text().splitlines()
+    assert manifest["command"] == "run"
     assert manifest["inputs"] == [str(inputs["first"])] and manifest["read"]["documents"] == len(lines) - 2
     assert manifest["rejected"] == {"read/invalid_json": 1, "read/missing_text": 1}
     assert manifest["duplicates"] == {"dedup/duplicate_content": 1, "dedup/duplicate_url": 1}

@@ -154,6 +154,8 @@ def test_without_the_opt_in_no_loopback_connection_is_opened(tmp_path: Path, cap
         printed = capsys.readouterr().out
         assert "feed/blocked_address" in printed
         assert "eventwire feeds " in printed and "eventwire run " not in printed  # the summary names its command
+        manifests = [json.loads(p.read_text()) for p in (out / "_runs").glob("*.json")]
+        assert len(manifests) == 4 and {m["command"] for m in manifests} == {"feeds"}
     finally:
         listener.close()
 
