@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from pipeline.batch import run as run_batch
 from tests.conftest import FAST_BEAM, read_table
 
@@ -41,3 +43,31 @@ def test_learned_boilerplate_and_duplicates_leave_no_mentions_behind(tmp_path: P
     keys = {tuple(sorted(p["key"] for p in m["participants"])) for m in mentions}
     assert ("AFG:foreign_minister", "AZE:foreign_minister") in keys
     assert summary.counters.get("language:de") == 3
+
+
+def test_articles_that_lost_learned_boilerplate_are_analysed_again_in_the_cleaning_helpers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Re-analysis borrows the idle cleaning helpers (models loaded, every core), instead of starting
+    a helper of its own and working through a one-site crawl's articles on one core."""
+    import pickle
+
+    from transforms.guard import GuardedWorker
+
+    started: list[str] = []
+    spawn = GuardedWorker._spawn
+
+    def counting_spawn(self: GuardedWorker) -> None:
+        started.append(type(pickle.loads(self._factory)).__name__)
+        spawn(self)
+
+    monkeypatch.setattr(GuardedWorker, "_spawn", counting_spawn)
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(json.dumps(_record(n), ensure_ascii=False) for n in range(1, 6)) + "\n",
+                      encoding="utf-8")
+    out = tmp_path / "out"
+    run_batch([str(source), "--output", str(out), *FAST_BEAM])
+
+    articles = read_table(out, "articles")
+    assert len(articles) == 5 and all(a["removed"][-1]["rule"] == "learned:recurring" for a in articles)
+    assert not [m for m in read_table(out, "mentions") if "Fidan" in m["sentence"]]  # analysed again, footer gone
+    assert started and set(started) == {"CleanTask"}  # no helper was started for re-analysis alone

@@ -174,3 +174,61 @@ def test_the_clean_step_adopts_the_helpers_the_launcher_prestarted() -> None:
         assert len(_PRESTARTED) == 0
     finally:
         fn.teardown()
+
+
+# --- idle pools lent to other stages of the process ------------------------------------------
+
+
+def test_an_idle_pool_is_lent_to_one_borrower_at_a_time_and_only_to_one_that_accepts_it() -> None:
+    from transforms.guardpool import borrow, give_back, lend, withdraw
+
+    pool = GuardedPool(Behave(), size=2, timeout_seconds=5)
+    try:
+        assert borrow(lambda factory: True) is None  # nothing lent yet
+        lend(Behave(), pool)
+        assert borrow(lambda factory: False) is None  # a borrower that cannot use these helpers
+        lent = borrow(lambda factory: isinstance(factory, Behave))
+        assert lent is pool
+        assert borrow(lambda factory: True) is None  # one borrower at a time
+        for n in range(2):
+            lent.submit(n, n)
+        assert sorted(outcome.value for _, outcome in lent.drain()) == [0, 1]  # the owner's helpers work for it
+        give_back(lent)
+        assert borrow(lambda factory: True) is pool
+        give_back(pool)
+        withdraw(pool)
+        assert borrow(lambda factory: True) is None  # back with its owner
+    finally:
+        pool.close()
+
+
+def test_the_owner_waits_for_its_pool_until_the_borrower_gives_it_back() -> None:
+    import threading
+
+    from transforms.guardpool import borrow, give_back, lend, withdraw
+
+    pool = GuardedPool(Behave(), size=1, timeout_seconds=5)
+    try:
+        lend(Behave(), pool)
+        borrowed, returned = threading.Event(), threading.Event()
+
+        def borrower() -> None:  # another stage's bundle, on another thread
+            assert borrow(lambda factory: True) is pool
+            borrowed.set()
+            time.sleep(0.3)
+            returned.set()
+            give_back(pool)
+
+        threading.Thread(target=borrower).start()
+        assert borrowed.wait(5)
+        withdraw(pool)  # blocks while the pool is borrowed
+        assert returned.is_set()
+        assert borrow(lambda factory: True) is None
+        lend(Behave(), pool)
+        assert borrow(lambda factory: True) is pool
+        with pytest.raises(RuntimeError, match="same bundle"):  # borrowed by this very thread: no hang
+            withdraw(pool)
+        give_back(pool)
+        withdraw(pool)
+    finally:
+        pool.close()

@@ -7,6 +7,7 @@ articles whose text changed after that (learned boilerplate removed) and callers
 their own articles. It runs in a guarded helper process too (``transforms/pooled.py``), with
 the cleaning's limits: an article that makes extraction spin past ``clean.parse_timeout_seconds``
 is an ``extract/timeout`` reject (``extract/crashed`` if the helper dies), not a hung worker.
+Where the cleaning helpers of the same process are idle, it borrows them (``PooledFn.borrows``).
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from typing import Any
 
 import apache_beam as beam
 
+from transforms.boilerplate import CleanTask
 from transforms.eventmodel import EventModel
 from transforms.events import Analyzed, AnalyzeTask
 from transforms.guard import Outcome
-from transforms.pooled import PooledFn
+from transforms.pooled import PooledFn, pool_shape
 from transforms.records import Article, Reject
 from transforms.settings import CleanSettings, LanguageSettings
 
@@ -36,9 +38,16 @@ class AnalyzeFn(PooledFn):
     extraction failed, a Reject (``rejects``; the article is still written)."""
 
     def __init__(self, language: LanguageSettings, model: EventModel, settings: CleanSettings) -> None:
-        # one helper: the cleaning helpers keep their memory (~300 MB each) until the run ends, and
-        # this stage only sees the few articles that lost learned boilerplate
+        # In a run, this stage borrows the idle cleaning helpers of its process (their models are
+        # loaded, every core is used: on a one-site crawl most articles lose a recurring paragraph).
+        # Its own pool, started only where none can be borrowed, has one helper: the cleaning
+        # helpers keep their memory (~300 MB each) until the run ends.
         super().__init__(AnalyzeTask(language, model), dataclasses.replace(settings, parse_processes=1))
+        self._language, self._model, self._limits = language, model, settings
+
+    def borrows(self, factory: Any) -> bool:
+        return (isinstance(factory, CleanTask) and factory.analyzes_like(self._language, self._model)
+                and pool_shape(factory.settings)[1:] == pool_shape(self._limits)[1:])  # the same limits
 
     def token(self, article: Article) -> Article:
         return article  # kept while a helper works on it: a failed analysis still writes the article

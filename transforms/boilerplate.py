@@ -250,8 +250,20 @@ class CleanTask:
         detector, model = LanguageDetector(self.language), self.model
         compile_model(model)
 
-        def clean_and_analyze(doc: RawDocument) -> Article | Reject | Analyzed:
-            result = clean(doc)
+        def clean_and_analyze(item: RawDocument | Article) -> Article | Reject | Analyzed:
+            if isinstance(item, Article):  # lent to re-analysis (transforms/analyze.py): as AnalyzeTask does
+                return analyze_article(item, detector, model)
+            result = clean(item)
             return result if isinstance(result, Reject) else analyze_article(result, detector, model)
 
         return clean_and_analyze
+
+    def analyzes_like(self, language: LanguageSettings, model: EventModel) -> bool:
+        """Whether this task's helpers analyse an Article exactly as ``AnalyzeTask(language, model)``."""
+        if self.language != language or self.model is None:
+            return False
+        if self.model is model:
+            return True
+        if self.model.fingerprint and model.fingerprint:  # both went through a pickler: compare cheaply
+            return self.model.fingerprint == model.fingerprint
+        return self.model == model

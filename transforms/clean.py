@@ -60,6 +60,8 @@ class CleanFn(PooledFn):
     spin past ``parse_timeout_seconds``, crash or raise becomes a ``parse/...`` reject.
     """
 
+    lends = True  # between bundles its helpers (models loaded) re-analyse articles (transforms/analyze.py)
+
     def __init__(self, task: CleanTask) -> None:
         super().__init__(task, task.settings)
 

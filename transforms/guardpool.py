@@ -1,4 +1,5 @@
-"""Several guarded helpers at once (``GuardedPool``), and helpers started ahead of their pool.
+"""Several guarded helpers at once (``GuardedPool``), helpers started ahead of their pool, and idle
+pools lent to other stages of the same process.
 
 The pool keeps one element in flight per helper (``transforms/guard.py`` runs each helper and
 enforces the per-element limits) and returns outcomes as they finish, so the caller keeps
@@ -8,6 +9,7 @@ reading while the helpers compute. Beam-free, like the guard.
 from __future__ import annotations
 
 import pickle
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import wait as wait_connections
@@ -112,3 +114,46 @@ def _adopt(factory: Callable[[], Callable[[Any], Any]], size: int, timeout_secon
     for entry in adopted:
         _PRESTARTED.remove(entry)
     return [worker for _, worker in adopted]
+
+
+# Idle pools lent to other stages of this process: the re-analysis of articles that lost learned
+# boilerplate (transforms/analyze.py) borrows the cleaning helpers, which already hold the models,
+# instead of starting a helper of its own and working through those articles on one core.
+_LENT: dict[int, tuple[Any, GuardedPool, int | None]] = {}  # id(pool) -> (factory, pool, borrowing thread)
+_LENDING = threading.Condition()
+
+
+def lend(factory: Any, pool: GuardedPool) -> None:
+    """Offer an idle pool (nothing in flight) to other stages until its owner ``withdraw``s it."""
+    with _LENDING:
+        _LENT[id(pool)] = (factory, pool, None)
+        _LENDING.notify_all()
+
+
+def withdraw(pool: GuardedPool) -> None:
+    """The owner takes its pool back; waits while a borrower's bundle (on another thread) uses it."""
+    with _LENDING:
+        while id(pool) in _LENT and (borrower := _LENT[id(pool)][2]) is not None:
+            if borrower == threading.get_ident():  # owner and borrower in one bundle: waiting would hang
+                raise RuntimeError("a pool's owner and its borrower run in the same bundle")
+            _LENDING.wait()
+        _LENT.pop(id(pool), None)
+
+
+def borrow(accepts: Callable[[Any], bool]) -> GuardedPool | None:
+    """An offered pool whose factory ``accepts`` (for this caller alone until ``give_back``), or None."""
+    with _LENDING:
+        for key, (factory, pool, borrower) in _LENT.items():
+            if borrower is None and accepts(factory):
+                _LENT[key] = (factory, pool, threading.get_ident())
+                return pool
+    return None
+
+
+def give_back(pool: GuardedPool) -> None:
+    """Return a borrowed pool, with nothing in flight, to its owner's offer."""
+    with _LENDING:
+        if id(pool) in _LENT:
+            factory, _, _ = _LENT[id(pool)]
+            _LENT[id(pool)] = (factory, pool, None)
+        _LENDING.notify_all()
