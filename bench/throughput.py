@@ -56,6 +56,12 @@ WARMUP_PAGES_PER_LANGUAGE = 10  # both languages' lemma dictionaries get cached
 DATE_SPREAD_DAYS = 60
 FIRST_DATE = dt.datetime(2024, 3, 1, 8, 0, tzinfo=dt.timezone.utc)
 _SNIPPET = re.compile(r"[A-Za-zÄÖÜäöüß ,]{30,}")
+# --one-site: in a crawl of one outlet a paragraph recurs on most pages (a series note, a promo
+# line no rule knows); the learned-boilerplate pass removes it and those articles are analysed again
+RECURRING = {
+    "de": "Dieser Beitrag erscheint in unserer Reihe über internationale Politik und die Diplomatie der Gegenwart.",
+    "en": "This article is part of our series on international politics and the diplomacy of our time.",
+}
 MARKER = {
     "de": "Anmerkung zu Kopie {copy} von Seite {page}: dieser Absatz macht die Kopie zu einem eigenen Artikel.",
     "en": "Note on copy {copy} of page {page}: this paragraph makes the copy an article of its own.",
@@ -102,9 +108,11 @@ def _marker(page_index: int, copy: int, language: str) -> str:
     return MARKER.get(language, MARKER["en"]).format(copy=copy, page=page_index)
 
 
-def _insert(page: Page, copy: int) -> str:
+def _insert(page: Page, copy: int, one_site: bool = False) -> str:
     marker = _marker(page.index, copy, page.language)
     piece = f" {marker}" if page.inline else f"<p>{marker}</p>"
+    if one_site and not page.inline:  # a paragraph of its own that every page of the site carries
+        piece += f"<p>{RECURRING.get(page.language, RECURRING['en'])}</p>"
     return page.html[: page.insert_at] + piece + page.html[page.insert_at :]
 
 
@@ -153,21 +161,23 @@ def _copy_url(url: str, copy: int) -> str:
     return f"{base}{'&' if '?' in base else '?'}copy={copy}"
 
 
-def record(page: Page, copy: int) -> dict[str, str]:
+def record(page: Page, copy: int, one_site: bool = False) -> dict[str, str]:
     host = re.sub(r"^https?://(www\.)?", "", page.url).split("/")[0]
     published = FIRST_DATE + dt.timedelta(days=(page.index * 7 + copy * 3) % DATE_SPREAD_DAYS)
-    return {"url": _copy_url(page.url, copy), "html": _insert(page, copy), "published_at": published.isoformat(),
-            "source": f"{host} (bench copy {copy})"}
+    return {"url": _copy_url(page.url, copy), "html": _insert(page, copy, one_site),
+            "published_at": published.isoformat(),
+            "source": f"bench site (copy {copy})" if one_site else f"{host} (bench copy {copy})"}
 
 
-def write_input(folder: Path, pages: list[Page], copies: range) -> int:
-    """The pages x copies as gzipped JSON Lines shards; returns the number of records."""
+def write_input(folder: Path, pages: list[Page], copies: range, one_site: bool = False) -> int:
+    """The pages x copies as gzipped JSON Lines shards; returns the number of records. ``one_site``:
+    each copy is one site whose pages all carry one recurring paragraph (learned boilerplate)."""
     folder.mkdir(parents=True, exist_ok=True)
     records = [(page, copy) for copy in copies for page in pages]
     for shard, first in enumerate(range(0, len(records), SHARD_RECORDS)):
         with gzip.open(folder / f"pages-{shard:04d}.jsonl.gz", "wt", encoding="utf-8", compresslevel=1) as handle:
             for page, copy in records[first : first + SHARD_RECORDS]:
-                handle.write(json.dumps(record(page, copy), ensure_ascii=False) + "\n")
+                handle.write(json.dumps(record(page, copy, one_site), ensure_ascii=False) + "\n")
     count = len(records)
     return count
 
@@ -317,6 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--add", type=int, default=50, help="articles added in the incremental case (0: skip it)")
     parser.add_argument("--workdir", type=Path, default=None, help="keep inputs, outputs and logs here")
     parser.add_argument("--pipeline-args", default="", help="extra arguments for eventwire run (e.g. Beam options)")
+    parser.add_argument("--one-site", action="store_true",
+                        help="each copy is one site whose pages all carry one recurring paragraph: most articles "
+                             "lose it as learned boilerplate and are analysed again, as in a crawl of one outlet")
     parser.add_argument("--floor-loop", type=Path, default=None, help=argparse.SUPPRESS)  # internal: the loop
     return parser
 
@@ -352,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     for scale in scales:
         copies = range(scale * args.copies)
         inputs = work / f"input-{scale}x"
-        count = write_input(inputs, pages, copies)
+        count = write_input(inputs, pages, copies, args.one_site)
         loop = run_measured([sys.executable, str(Path(__file__).resolve()), "--floor-loop", str(inputs)],
                             logs / f"loop-{scale}x.log")
         detail = json.loads(loop.stdout.strip().splitlines()[-1])
@@ -365,7 +378,8 @@ def main(argv: list[str] | None = None) -> int:
               f"(load average at start: loop {loop.load:.1f}, pipeline {pipe.load:.1f})", flush=True)
 
     print()
-    print(f"== eventwire throughput: {cores} cores; pipeline args: {' '.join(extra) or 'defaults'} ==")
+    print(f"== eventwire throughput: {cores} cores; pipeline args: {' '.join(extra) or 'defaults'}"
+          f"{'; input: one site per copy, with a recurring paragraph' if args.one_site else ''} ==")
     print(f"{'scale':>5} {'pages':>6} {'loop s':>7} {'loop cpu':>8} {'loop RSS':>9} {'run s':>7} {'run cpu':>8} "
           f"{'articles':>8} {'art/s':>6} {'run RSS':>9} {'R':>5} {'load':>5}")
     for scale, count, loop, _, pipe, written in rows:
@@ -389,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         base_output = work / f"output-{scale}x"
         new = work / "input-add"
         add_pages = pages[: args.add]
-        write_input(new, add_pages, range(scale * args.copies, scale * args.copies + 1))
+        write_input(new, add_pages, range(scale * args.copies, scale * args.copies + 1), args.one_site)
         empty, empty_written = run_pipeline(new, work / "output-add-empty", logs, "add-empty", extra)
         into, into_written = run_pipeline(new, base_output, logs, "add-existing", extra)
         print(f"incremental: {len(add_pages)} new articles into an empty output {empty.seconds:.1f} s "

@@ -98,3 +98,18 @@ def test_benchmark_splits_each_measurement_into_a_fixed_cost_and_a_cost_per_page
     line = throughput.cost_split(loop, pipeline)
     assert "pipeline 3.0 s + 20.0 ms per page" in line and "loop 1.0 s + 40.0 ms per page" in line
     assert line.endswith("R for each page past the first scale 2.00")
+
+
+@pytest.mark.skipif(not (CORPUS / "fundus").is_dir(), reason="../shared/corpus is not beside the repository")
+def test_one_site_benchmark_input_carries_a_recurring_paragraph_that_survives_extraction(tmp_path: Path) -> None:
+    from bench import throughput
+    from transforms.boilerplate import extract_html
+
+    pages = [p for p in throughput.load_pages(CORPUS, 6) if not p.inline][:3]
+    throughput.write_input(tmp_path, pages, range(1), one_site=True)
+    records = [json.loads(line) for shard in sorted(tmp_path.glob("*.jsonl.gz"))
+               for line in gzip.decompress(shard.read_bytes()).decode("utf-8").splitlines()]
+    assert len({rec["source"] for rec in records}) == 1  # one site: its recurring paragraph is learned boilerplate
+    for page, rec in zip(pages, records, strict=True):
+        paragraphs = extract_html(rec["html"], rec["url"]).text.split("\n")
+        assert throughput.RECURRING[page.language] in paragraphs  # a paragraph of its own, kept by trafilatura
