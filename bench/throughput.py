@@ -355,7 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     pages = load_pages(args.corpus, args.pages)
     # What a run pays once per machine (simplemma's dictionaries decoded into the lemma cache,
     # transforms/lemmas.py) is paid here, so that every measured run is a later run, as most are
-    warmup_pages = [p for lang in ("de", "en") for p in [q for q in pages if q.language == lang][:WARMUP_PAGES_PER_LANGUAGE]]
+    warmup_pages = []
+    for language in ("de", "en"):
+        warmup_pages += [page for page in pages if page.language == language][:WARMUP_PAGES_PER_LANGUAGE]
     write_input(work / "input-warmup", warmup_pages, range(1))
     warm, _ = run_pipeline(work / "input-warmup", work / "output-warmup", logs, "warmup", extra)
     print(f"warm-up run ({len(warmup_pages)} pages, pays one-time per-machine costs such as the "

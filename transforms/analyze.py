@@ -43,11 +43,11 @@ class AnalyzeFn(PooledFn):
         # Its own pool, started only where none can be borrowed, has one helper: the cleaning
         # helpers keep their memory (~300 MB each) until the run ends.
         super().__init__(AnalyzeTask(language, model), dataclasses.replace(settings, parse_processes=1))
-        self._language, self._model, self._limits = language, model, settings
+        self._language, self._model = language, model
 
     def borrows(self, factory: Any) -> bool:
         return (isinstance(factory, CleanTask) and factory.analyzes_like(self._language, self._model)
-                and pool_shape(factory.settings)[1:] == pool_shape(self._limits)[1:])  # the same limits
+                and pool_shape(factory.settings)[1:] == pool_shape(self._settings)[1:])  # the same limits
 
     def token(self, article: Article) -> Article:
         return article  # kept while a helper works on it: a failed analysis still writes the article
