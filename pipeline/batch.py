@@ -18,6 +18,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
 from pipeline.graph import ArticlesToTables
+from pipeline.localrunner import prompt_bundle_ends
 from pipeline.options import (
     EventwireOptions,
     pipeline_options_last,
@@ -194,7 +195,7 @@ def run(argv: list[str]) -> RunSummary:
         if in_process:  # the cleaning helpers start while the runner builds the graph
             prestart_helpers(settings.clean, ctx.started_at, settings.language, model)
         try:
-            with beam.Pipeline(options=options) as pipeline:
+            with prompt_bundle_ends(), beam.Pipeline(options=options) as pipeline:
                 read = pipeline | "ReadFiles" >> ReadFiles(patterns, settings.read, split=not in_process)
                 _ = read | "ToTables" >> ArticlesToTables(settings, model, ctx, reprocess=opts.reprocess)
         finally:

@@ -25,6 +25,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
 from pipeline.batch import new_run_id
 from pipeline.graph import ArticlesToTables
+from pipeline.localrunner import prompt_bundle_ends
 from pipeline.options import (
     EventwireOptions,
     pipeline_options_last,
@@ -181,7 +182,7 @@ def run_once(job: Job) -> FeedRun:
         if any(p.entries or p.reject for p in run.polls):
             log.info("run %s: %d new entries from %d feed(s)", ctx.run_id, sum(len(p.entries) for p in run.polls),
                      len(run.polls))
-            with beam.Pipeline(options=job.options) as pipeline:
+            with prompt_bundle_ends(), beam.Pipeline(options=job.options) as pipeline:
                 _graph(pipeline, job, ctx, run.polls)
             counters.update(counters_from(pipeline.result))
             run.summary.written = written_partitions(ctx)
