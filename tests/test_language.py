@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from transforms.language import LanguageDetector
@@ -25,12 +27,22 @@ def test_seeded_detection_is_deterministic_across_detectors() -> None:
     assert [DETECTOR.detect(text) for _ in range(3)] == [again.detect(text)] * 3
 
 
+@functools.cache
+def _stock_factory():  # type: ignore[no-untyped-def]
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+    factory = DetectorFactory()
+    factory.load_profile(PROFILES_DIRECTORY)  # langdetect's own loader, from its JSON files
+    factory.set_seed(LanguageSettings().seed)
+    return factory
+
+
 def _stock_probabilities(text: str) -> list[tuple[str, float]] | str:
-    """What langdetect's own Detector answers, with the same profiles and seed."""
+    """What langdetect's own Detector answers, with its own profiles and the same seed."""
     from langdetect.detector import Detector
     from langdetect.lang_detect_exception import LangDetectException
 
-    detector = Detector(DETECTOR._factory)
+    detector = Detector(_stock_factory())
     detector.append(text)
     try:
         return [(lang.lang, lang.prob) for lang in detector.get_probabilities()]
@@ -41,7 +53,7 @@ def _stock_probabilities(text: str) -> list[tuple[str, float]] | str:
 def _our_probabilities(text: str) -> list[tuple[str, float]] | str:
     from langdetect.lang_detect_exception import LangDetectException
 
-    detector = DETECTOR._detector_class(DETECTOR._factory, DETECTOR._vectors)
+    detector = DETECTOR._detector_class(DETECTOR._factory)
     detector.append(text)
     try:
         return [(lang.lang, lang.prob) for lang in detector.get_probabilities()]
@@ -61,9 +73,10 @@ SCRIPTS = [
 
 
 def test_detection_is_langdetects_own_answer_to_the_last_digit(corpus) -> None:
-    """The faster detector changes how langdetect's arithmetic runs, not its result: the same
-    languages with bit-identical probabilities as langdetect's Detector, on every corpus article
-    (German, English) at the sampled length and at full length, and on other scripts."""
+    """The faster detector and its cached profiles change how langdetect's arithmetic runs, not
+    its result: the same languages with bit-identical probabilities as langdetect's Detector on
+    its own profiles, on every corpus article (German, English) at the sampled length and at full
+    length, and on other scripts."""
     import json
 
     texts = [f"{page.get('title') or ''}\n{page.get('body') or ''}"
@@ -74,3 +87,28 @@ def test_detection_is_langdetects_own_answer_to_the_last_digit(corpus) -> None:
     differing = [s[:60] for s in samples if _our_probabilities(s) != _stock_probabilities(s)]
     assert differing == []
     assert _our_probabilities(SCRIPTS[0])[0][0] == "ja" and _our_probabilities("") == "No features in text."
+
+
+def test_profiles_cache_is_langdetects_profiles_and_a_bad_one_is_rebuilt(tmp_path) -> None:
+    import numpy as np
+
+    from transforms import langprofiles
+
+    stock = _stock_factory()
+    langprofiles.load_profiles.cache_clear()
+    try:
+        built = langprofiles.load_profiles(tmp_path)  # computed by langdetect, then cached
+        (cached_file,) = tmp_path.iterdir()
+        langprofiles.load_profiles.cache_clear()
+        loaded = langprofiles.load_profiles(tmp_path)  # from the cache
+        for profiles in (built, loaded):
+            assert list(profiles.languages) == stock.langlist
+            assert list(profiles.rows) == list(stock.word_lang_prob_map)
+            assert all(profiles.matrix[row].tolist() == stock.word_lang_prob_map[word]
+                       for word, row in profiles.rows.items())
+        cached_file.write_bytes(cached_file.read_bytes()[:5000])  # a crash mid-write, a full disk
+        langprofiles.load_profiles.cache_clear()
+        again = langprofiles.load_profiles(tmp_path)
+        assert np.array_equal(again.matrix, built.matrix) and cached_file.stat().st_size > 5000  # rebuilt
+    finally:
+        langprofiles.load_profiles.cache_clear()

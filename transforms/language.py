@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import types
 from typing import Any
 
 from transforms.records import Article
@@ -25,14 +26,14 @@ class LanguageDetector:
     """A langdetect factory of our own (not the module global), profiles loaded once."""
 
     def __init__(self, settings: LanguageSettings) -> None:
-        from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+        from transforms.langprofiles import load_profiles
 
         self._settings = settings
-        self._factory = DetectorFactory()
-        self._factory.load_profile(PROFILES_DIRECTORY)
-        self._factory.set_seed(settings.seed)
+        profiles = load_profiles()
+        # what langdetect's Detector reads of its factory; the probabilities come as a matrix
+        self._factory = types.SimpleNamespace(word_lang_prob_map=profiles.rows, langlist=list(profiles.languages),
+                                              seed=settings.seed, matrix=profiles.matrix)
         self._detector_class = _exact_fast_detector()
-        self._vectors: dict[str, Any] = {}
 
     def detect(self, text: str) -> tuple[str, float | None]:
         """(ISO 639-1 code, probability), or ("und", None) when the text is too short to tell."""
@@ -41,16 +42,13 @@ class LanguageDetector:
         sample = text[: self._settings.sample_chars]
         if count_letters(sample) < self._settings.min_letters:
             return UNDETERMINED, None
-        detector = self._detector_class(self._factory, self._vectors)
+        detector = self._detector_class(self._factory)
         detector.append(sample)
         try:
             best = detector.get_probabilities()[0]
         except (LangDetectException, IndexError):
             return UNDETERMINED, None
         return best.lang.split("-")[0], round(float(best.prob), 4)
-
-
-_CACHED_VECTORS = 50_000  # n-grams whose probabilities are kept as arrays (~0.5 KB each)
 
 
 @functools.cache
@@ -69,17 +67,12 @@ def _exact_fast_detector() -> type[Any]:
     normalized = functools.cache(NGram.normalize)  # a pure function of one character
 
     class ExactFastDetector(Detector):  # type: ignore[misc]
-        def __init__(self, factory: Any, vectors: dict[str, Any]) -> None:
-            super().__init__(factory)
-            self._vectors = vectors  # n-gram -> its probabilities as an array, shared by detections
+        def __init__(self, factory: Any) -> None:
+            super().__init__(factory)  # its word_lang_prob_map: n-gram -> row of the matrix
+            self._matrix = factory.matrix
 
         def _vector(self, word: str) -> Any:
-            vector = self._vectors.get(word)
-            if vector is None:
-                vector = np.array(self.word_lang_prob_map[word])
-                if len(self._vectors) < _CACHED_VECTORS:
-                    self._vectors[word] = vector
-            return vector
+            return self._matrix[self.word_lang_prob_map[word]]
 
         def _detect_block(self) -> None:
             self.cleaning_text()
