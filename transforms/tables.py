@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
@@ -101,6 +102,12 @@ def list_parquet(folder: str) -> list[str]:
     A listing error is raised, never read as "empty": an empty listing would make the writer
     replace a partition's committed rows with only the new ones.
     """
+    if is_local(folder):  # one directory read: FileSystems.match compiles a regex per folder (~0.4 ms)
+        try:
+            names = os.listdir(folder)
+        except FileNotFoundError:
+            return []
+        return sorted(join(folder, name) for name in names if name.endswith(".parquet"))
     result = FileSystems.match([join(folder, "*.parquet")])[0]
     return sorted(m.path for m in result.metadata_list)
 
@@ -144,7 +151,7 @@ def write_rows(path: str, rows: Iterable[Mapping[str, Any]], table: str) -> int:
     buffer = pa.BufferOutputStream()
     pq.write_table(arrow, buffer, compression="zstd", write_statistics=True)
     if is_local(path):
-        FileSystems.mkdirs(posixpath.dirname(path)) if not FileSystems.exists(posixpath.dirname(path)) else None
+        os.makedirs(posixpath.dirname(path), exist_ok=True)
     with FileSystems.create(path, mime_type="application/octet-stream") as handle:
         handle.write(buffer.getvalue().to_pybytes())
     return arrow.num_rows
