@@ -248,7 +248,7 @@ class CleanTask:
         from transforms.language import LanguageDetector
 
         detector, model = LanguageDetector(self.language), self.model
-        compile_model(model)
+        compile_model(model).load_lemmas()
 
         def clean_and_analyze(item: RawDocument | Article) -> Article | Reject | Analyzed:
             if isinstance(item, Article):  # lent to re-analysis (transforms/analyze.py): as AnalyzeTask does

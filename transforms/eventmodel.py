@@ -83,6 +83,12 @@ class CompiledModel:
         self.gates = {lang: SentenceGate(lexicon, self.gazetteer.anchors, self.lemmatizers[lang])
                       for lang, lexicon in self.lexicons.items()}
 
+    def load_lemmas(self) -> None:
+        """Load each language's lemma dictionary now instead of inside the first article of that
+        language (~0.3 s for German): a helper does it at set-up, while it waits for its first page."""
+        for lang, lemmatizer in self.lemmatizers.items():
+            lemmatizer.lemmatize("x", lang)  # any word: simplemma loads a dictionary on first lookup
+
 
 _COMPILED: dict[str, CompiledModel] = {}
 

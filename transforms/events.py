@@ -307,7 +307,7 @@ class AnalyzeTask:
 
     def __call__(self) -> Callable[[Article], Analyzed]:
         detector, model = LanguageDetector(self.language), self.model
-        compile_model(model)
+        compile_model(model).load_lemmas()
 
         def analyze(article: Article) -> Analyzed:
             return analyze_article(article, detector, model)
