@@ -130,7 +130,22 @@ def test_gzip_is_detected_by_magic_bytes_not_by_name(tmp_path: Path) -> None:
         assert isinstance(doc, RawDocument) and doc.title == "Titel"
 
 
-def test_truncated_gzip_is_a_reject_not_half_an_article(tmp_path: Path) -> None:
+@pytest.fixture(params=["isal", "zlib"])
+def inflater(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every gzip case with python-isal (the default) and with the standard library's zlib (the
+    fallback where isal has no wheel): the same documents and the same rejects."""
+    import zlib
+
+    if request.param == "zlib":
+        monkeypatch.setattr(payload, "inflate_library", zlib)
+    else:
+        from isal import isal_zlib
+
+        assert payload.inflate_library is isal_zlib  # installed with eventwire: the default
+    return request.param
+
+
+def test_truncated_gzip_is_a_reject_not_half_an_article(tmp_path: Path, inflater: str) -> None:
     data = gzip.compress(("Titel\n" + "Wort " * 3000).encode())
     path = tmp_path / "cut.txt.gz"
     path.write_bytes(data[: len(data) // 2])
@@ -138,13 +153,22 @@ def test_truncated_gzip_is_a_reject_not_half_an_article(tmp_path: Path) -> None:
     assert isinstance(item, Reject) and item.reason == "read/truncated_gzip"
 
 
-def test_multi_member_gzip_is_read_whole(tmp_path: Path) -> None:
+def test_corrupt_gzip_is_a_reject(tmp_path: Path, inflater: str) -> None:
+    data = bytearray(gzip.compress(("Titel\n" + "Wort Satz Absatz " * 3000).encode(), mtime=0))
+    data[40:60] = b"\xff" * 20  # inside the deflate stream
+    path = tmp_path / "broken.txt.gz"
+    path.write_bytes(bytes(data))
+    [item] = read_path(path)
+    assert isinstance(item, Reject) and item.reason == "read/corrupt_gzip"
+
+
+def test_multi_member_gzip_is_read_whole(tmp_path: Path, inflater: str) -> None:
     path = tmp_path / "multi.jsonl.gz"
-    path.write_bytes(gzip.compress(b'{"text": "eins"}\n') + gzip.compress(b'{"text": "zwei"}\n'))
+    path.write_bytes(gzip.compress(b'{"text": "eins"}\n') + gzip.compress(b'{"text": "zwei"}\n') + b"\x00" * 16)
     assert [d.body for d in read_path(path)] == ["eins", "zwei"]
 
 
-def test_decompression_bomb_is_capped(tmp_path: Path) -> None:
+def test_decompression_bomb_is_capped(tmp_path: Path, inflater: str) -> None:
     path = tmp_path / "bomb.html.gz"
     path.write_bytes(gzip.compress(b"<p>" + b"A" * 5_000_000))
     [item] = read_path(path, ReadSettings(max_decompressed_bytes=1_000_000, max_document_bytes=10_000_000))

@@ -11,7 +11,13 @@ from typing import Any, BinaryIO
 
 from transforms.settings import ReadSettings
 
+try:  # python-isal inflates the same gzip streams ~2.5x faster than zlib: the launcher reads every page
+    from isal import isal_zlib as inflate_library
+except ImportError:  # no wheel for this platform: the standard library
+    inflate_library = zlib
+
 GZIP_MAGIC = b"\x1f\x8b"
+_INFLATE_ERRORS = (zlib.error, inflate_library.error)
 
 
 class ReadError(Exception):
@@ -33,7 +39,7 @@ class GuardedGunzip(io.RawIOBase):
         self._raw = raw
         self._max_output = max_output
         self._chunk = chunk
-        self._inflater = zlib.decompressobj(wbits=31)
+        self._inflater = inflate_library.decompressobj(wbits=31)
         self._pending = b""
         self._offset = 0
         self._produced = 0
@@ -53,7 +59,7 @@ class GuardedGunzip(io.RawIOBase):
         while data and not data.strip(b"\x00"):  # zero padding after the last member is harmless
             data = self._raw.read(self._chunk)
         if data:
-            self._inflater = zlib.decompressobj(wbits=31)  # multi-member gzip: the next member
+            self._inflater = inflate_library.decompressobj(wbits=31)  # multi-member gzip: the next member
         return data
 
     def _fill(self) -> None:
@@ -64,7 +70,7 @@ class GuardedGunzip(io.RawIOBase):
                 return
             try:
                 out = self._inflater.decompress(data, self._chunk)
-            except zlib.error as exc:
+            except _INFLATE_ERRORS as exc:
                 raise ReadError("read/corrupt_gzip", str(exc)) from exc
             self._produced += len(out)
             if self._produced > self._max_output:
