@@ -357,3 +357,25 @@ def test_reprocess_moves_mentions_and_articles_and_keeps_first_ingestion(tmp_pat
     assert sorted((r["url"], str(r["date"])) for r in articles) == [
         ("https://news.example/1", "2024-06-10"), ("https://news.example/2", "2024-06-03")]
     assert {r["url"]: r["ingested_at"] for r in articles} == first_ingestion
+
+
+def test_categorical_columns_are_dictionary_encoded_and_free_text_is_not(clean: dict[str, Path]) -> None:
+    """Each table's few-valued columns carry a dictionary (small, fast to filter); free text does
+    not (a dictionary of unique sentences only costs write time). Every file is still plain Parquet."""
+    from transforms.schema import TABLES as SPECS
+
+    seen: dict[str, set[str]] = {"dictionary": set(), "plain": set()}
+    for table in ("articles", "mentions", "events", "rejects"):
+        for path in sorted((clean["both"] / table).rglob("*.parquet")):
+            metadata = pq.ParquetFile(path).metadata
+            for group in range(metadata.num_row_groups):
+                for index in range(metadata.num_columns):
+                    column = metadata.row_group(group).column(index)
+                    name = column.path_in_schema
+                    if "." in name:
+                        continue  # nested fields (participants, removed) follow their own defaults
+                    kind = "dictionary" if column.has_dictionary_page else "plain"
+                    assert (kind == "dictionary") == (name in SPECS[table].dictionary), (table, name, kind)
+                    seen[kind].add(f"{table}.{name}")
+    assert {"mentions.event_type", "rejects.reason", "articles.source"} <= seen["dictionary"]
+    assert {"mentions.sentence", "articles.text", "articles.title"} <= seen["plain"]

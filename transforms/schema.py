@@ -124,6 +124,11 @@ class Table:
     partition: str  # the first Hive partition key in the path
     sort: tuple[str, ...]  # row order inside a file, so reruns give identical bytes
     in_path: tuple[str, ...] = ()  # schema columns stored only in the partition path (Hive style)
+    # Columns with few distinct values, dictionary-encoded in the files. Free text is not: trying a
+    # dictionary on it was most of the write time (1x benchmark output, zstd: 1.22 ms per file with
+    # every column, 1.02 with these, 0.81 with none; a 464-row articles file 47 ms against 19 ms),
+    # and zstd compresses it as small without one.
+    dictionary: tuple[str, ...] = ()
 
     @property
     def file_schema(self) -> pa.Schema:
@@ -132,11 +137,16 @@ class Table:
 
 
 TABLES: dict[str, Table] = {
-    "articles": Table("articles", ARTICLES, ("article_id",), "date", ("article_id",), ("language",)),
-    "mentions": Table("mentions", MENTIONS, ("mention_id",), "event_date", ("mention_id",), ("event_date",)),
-    "events": Table("events", EVENTS, ("event_id",), "event_date", ("event_id",), ("event_date",)),
+    "articles": Table("articles", ARTICLES, ("article_id",), "date", ("article_id",), ("language",),
+                      ("source", "published_basis", "site_name", "encoding", "fetch_status")),
+    "mentions": Table("mentions", MENTIONS, ("mention_id",), "event_date", ("mention_id",), ("event_date",),
+                      ("source", "language", "event_type", "event_mode", "cameo_code", "date_basis",
+                       "location_country")),
+    "events": Table("events", EVENTS, ("event_id",), "event_date", ("event_id",), ("event_date",),
+                    ("event_type", "event_mode", "cameo_code", "location_country")),
     "rejects": Table(
-        "rejects", REJECTS, ("source_uri", "stage", "reason"), "date", ("source_uri", "stage", "reason")
+        "rejects", REJECTS, ("source_uri", "stage", "reason"), "date", ("source_uri", "stage", "reason"),
+        dictionary=("stage", "reason"),
     ),
 }
 

@@ -149,7 +149,8 @@ def write_rows(path: str, rows: Iterable[Mapping[str, Any]], table: str) -> int:
     """Write rows as one Parquet file with the table's fixed schema; returns the row count."""
     arrow = to_arrow(rows, table)
     buffer = pa.BufferOutputStream()
-    pq.write_table(arrow, buffer, compression="zstd", write_statistics=True)
+    pq.write_table(arrow, buffer, compression="zstd", write_statistics=True,
+                   use_dictionary=list(TABLES[table].dictionary) or False)
     if is_local(path):
         os.makedirs(posixpath.dirname(path), exist_ok=True)
     with FileSystems.create(path, mime_type="application/octet-stream") as handle:
