@@ -86,7 +86,9 @@ def _stage(ctx: RunContext, table: str, partition: str, rows: list[dict[str, Any
            stale: tuple[str, ...]) -> StagedPartition:
     if not rows:
         return StagedPartition(table, partition, None, final, 0, stale)
-    staged = tables.join(ctx.staging_root, table, *partition.split("/"), tables.DATA_FILE)
+    # one folder per table, not per partition: staging is read only through the journal, and a
+    # few hundred folders made and removed again cost ~0.1 s of a 1x benchmark run
+    staged = tables.join(ctx.staging_root, table, partition.replace("/", ",") + ".parquet")
     count = tables.write_rows(staged, rows, table)
     return StagedPartition(table, partition, staged, final, count, stale)
 
