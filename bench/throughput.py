@@ -269,6 +269,12 @@ def floor_loop(folder: Path) -> None:
                       "extract_ms": 1000 * extract_s / max(pages, 1), "detect_ms": 1000 * detect_s / max(pages, 1)}))
 
 
+def median_run(runs: list[Timed]) -> Timed:
+    """The run of median wall time (the lower of the two middle ones for an even count), whole:
+    its CPU time and peak RSS come from the same run."""
+    return sorted(runs, key=lambda t: t.seconds)[(len(runs) - 1) // 2]
+
+
 def _articles_written(stdout: str) -> int:
     match = re.search(r"articles written\s+(\d+)", stdout)
     return int(match.group(1)) if match else -1
@@ -330,6 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--one-site", action="store_true",
                         help="each copy is one site whose pages all carry one recurring paragraph: most articles "
                              "lose it as learned boilerplate and are analysed again, as in a crawl of one outlet")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure each scale N times, loop and pipeline alternating, and report the median run "
+                             "of each (this machine's speed drifts: a single 1x run varied R by +-0.1)")
     parser.add_argument("--floor-loop", type=Path, default=None, help=argparse.SUPPRESS)  # internal: the loop
     return parser
 
@@ -368,10 +377,22 @@ def main(argv: list[str] | None = None) -> int:
         copies = range(scale * args.copies)
         inputs = work / f"input-{scale}x"
         count = write_input(inputs, pages, copies, args.one_site)
-        loop = run_measured([sys.executable, str(Path(__file__).resolve()), "--floor-loop", str(inputs)],
-                            logs / f"loop-{scale}x.log")
+        loops, pipes = [], []
+        for attempt in range(max(1, args.repeat)):
+            suffix = f"-{attempt + 1}" if attempt else ""  # the first run's output serves the incremental case
+            loops.append(run_measured([sys.executable, str(Path(__file__).resolve()), "--floor-loop", str(inputs)],
+                                      logs / f"loop-{scale}x{suffix}.log"))
+            pipe, written = run_pipeline(inputs, work / f"output-{scale}x{suffix}", logs, f"run-{scale}x{suffix}", extra)
+            pipes.append(pipe)
+            if attempt:
+                shutil.rmtree(work / f"output-{scale}x{suffix}", ignore_errors=True)
+        if len(pipes) > 1:
+            ratios = sorted(lo.seconds / pi.seconds for lo, pi in zip(loops, pipes, strict=True))
+            print(f"{scale}x, {len(pipes)} runs each: loop {', '.join(f'{t.seconds:.1f}' for t in loops)} s; "
+                  f"pipeline {', '.join(f'{t.seconds:.1f}' for t in pipes)} s; R of each pair "
+                  f"{', '.join(f'{r:.2f}' for r in ratios)}", flush=True)
+        loop, pipe = median_run(loops), median_run(pipes)
         detail = json.loads(loop.stdout.strip().splitlines()[-1])
-        pipe, written = run_pipeline(inputs, work / f"output-{scale}x", logs, f"run-{scale}x", extra)
         rows.append((scale, count, loop, detail, pipe, written))
         print(f"{scale}x: {count} pages; loop {loop.seconds:.1f} s (cpu {loop.cpu_seconds:.1f} s; "
               f"{detail['extract_ms']:.1f} ms trafilatura + {detail['detect_ms']:.1f} ms langdetect per page), "
@@ -388,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{scale:>4}x {count:>6} {loop.seconds:>7.1f} {loop.cpu_seconds:>8.1f} {_gib(loop.peak_rss):>9} "
               f"{pipe.seconds:>7.1f} {pipe.cpu_seconds:>8.1f} {written:>8} {written / pipe.seconds:>6.1f} "
               f"{_gib(pipe.peak_rss):>9} {loop.seconds / pipe.seconds:>5.2f} {max(loop.load, pipe.load):>5.1f}")
+    if args.repeat > 1:
+        print(f"each row: the median of {args.repeat} runs of the loop and of the pipeline (wall time), each whole")
     print("R = loop wall time / pipeline wall time. cpu = user+system seconds of the process tree; a load average")
     print(f"above {cores} at start means other work shared the cores and wall times (and R) are pessimistic.")
     if len(rows) >= 2:

@@ -100,6 +100,16 @@ def test_benchmark_splits_each_measurement_into_a_fixed_cost_and_a_cost_per_page
     assert line.endswith("R for each page past the first scale 2.00")
 
 
+def test_repeated_measurements_report_the_median_run_whole() -> None:
+    from bench import throughput
+
+    runs = [throughput.Timed(seconds, cpu, rss, "", 0.5) for seconds, cpu, rss in
+            [(13.0, 22.0, 900), (11.0, 20.5, 950), (12.0, 21.0, 910), (19.0, 23.0, 990)]]
+    middle = throughput.median_run(runs)
+    assert (middle.seconds, middle.cpu_seconds, middle.peak_rss) == (12.0, 21.0, 910)  # one run, not a mix
+    assert throughput.median_run(runs[:3]).seconds == 12.0 and throughput.median_run(runs[:1]) is runs[0]
+
+
 @pytest.mark.skipif(not (CORPUS / "fundus").is_dir(), reason="../shared/corpus is not beside the repository")
 def test_one_site_benchmark_input_carries_a_recurring_paragraph_that_survives_extraction(tmp_path: Path) -> None:
     from bench import throughput
