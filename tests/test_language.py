@@ -37,28 +37,28 @@ def _stock_factory():  # type: ignore[no-untyped-def]
     return factory
 
 
+def _probabilities(detector) -> list[tuple[str, float]] | str:  # type: ignore[no-untyped-def]
+    from langdetect.lang_detect_exception import LangDetectException
+
+    try:
+        return [(lang.lang, lang.prob) for lang in detector.get_probabilities()]
+    except LangDetectException as exc:
+        return str(exc)
+
+
 def _stock_probabilities(text: str) -> list[tuple[str, float]] | str:
     """What langdetect's own Detector answers, with its own profiles and the same seed."""
     from langdetect.detector import Detector
-    from langdetect.lang_detect_exception import LangDetectException
 
     detector = Detector(_stock_factory())
     detector.append(text)
-    try:
-        return [(lang.lang, lang.prob) for lang in detector.get_probabilities()]
-    except LangDetectException as exc:
-        return str(exc)
+    return _probabilities(detector)
 
 
 def _our_probabilities(text: str) -> list[tuple[str, float]] | str:
-    from langdetect.lang_detect_exception import LangDetectException
-
     detector = DETECTOR._detector_class(DETECTOR._factory)
     detector.append(text)
-    try:
-        return [(lang.lang, lang.prob) for lang in detector.get_probabilities()]
-    except LangDetectException as exc:
-        return str(exc)
+    return _probabilities(detector)
 
 
 SCRIPTS = [
@@ -106,6 +106,12 @@ def test_profiles_cache_is_langdetects_profiles_and_a_bad_one_is_rebuilt(tmp_pat
             assert list(profiles.rows) == list(stock.word_lang_prob_map)
             assert all(profiles.matrix[row].tolist() == stock.word_lang_prob_map[word]
                        for word, row in profiles.rows.items())
+        import pickle
+
+        cached = pickle.loads(cached_file.read_bytes())
+        cached_file.write_bytes(pickle.dumps({**cached, "words": cached["words"][:10]}))  # rows point past it
+        langprofiles.load_profiles.cache_clear()
+        assert np.array_equal(langprofiles.load_profiles(tmp_path).matrix, built.matrix)  # rebuilt, not a crash
         cached_file.write_bytes(cached_file.read_bytes()[:5000])  # a crash mid-write, a full disk
         langprofiles.load_profiles.cache_clear()
         again = langprofiles.load_profiles(tmp_path)

@@ -63,12 +63,17 @@ def _sparse(profiles: Profiles) -> dict[str, Any]:
 
 
 def _dense(cached: Any) -> Profiles | None:
+    """The cached profiles, or None for anything that is not a whole cache of this format (it is
+    then rebuilt: a bad cache costs the slow load, never the run)."""
     if not isinstance(cached, dict) or cached.get("format") != _FORMAT:
         return None
-    words, languages = cached["words"], cached["languages"]
-    matrix = np.zeros((len(words), len(languages)), dtype=np.float64)
-    matrix[cached["rows"], cached["columns"]] = cached["values"]
-    return Profiles(tuple(languages), {w: i for i, w in enumerate(words)}, matrix)
+    try:
+        words, languages = list(cached["words"]), tuple(cached["languages"])
+        matrix = np.zeros((len(words), len(languages)), dtype=np.float64)
+        matrix[cached["rows"], cached["columns"]] = cached["values"]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    return Profiles(languages, {w: i for i, w in enumerate(words)}, matrix)
 
 
 @functools.cache
