@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from transforms import ids
+from transforms.jsonld import without_oversized_jsonld
 from transforms.records import Article, RawDocument, Reject, Removed
 from transforms.settings import CleanSettings, LanguageSettings, PublisherRule
 
@@ -168,7 +169,7 @@ def clean_document(doc: RawDocument, rules: CompiledRules, settings: CleanSettin
     published_at, basis = doc.published_at, doc.published_basis
     title, authors, site_name = doc.title, (), None
     if doc.kind == "html":
-        extract = extract_html(doc.body, doc.url)
+        extract = extract_html(without_oversized_jsonld(doc.body, settings.max_jsonld_chars), doc.url)
         text = extract.text
         title = title or extract.title
         authors, site_name = extract.authors, extract.site_name

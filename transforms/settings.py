@@ -150,6 +150,9 @@ class CleanSettings:
     # Helper processes per Clean DoFn, working at once. 0 = decided at launch: one per core when the
     # local runner executes the graph in-process (the helpers are then the run's parallelism), else 1.
     parse_processes: int = 0
+    # A JSON-LD block longer than this (characters) is removed before extraction: trafilatura's
+    # fallback parser is quadratic in it (transforms/jsonld.py). 0: no limit.
+    max_jsonld_chars: int = 262144
 
 
 @dataclasses.dataclass(frozen=True)
