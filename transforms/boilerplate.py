@@ -197,12 +197,14 @@ def clean_document(doc: RawDocument, rules: CompiledRules, settings: CleanSettin
     )
 
 
-def paragraph_keys(article: Article, min_chars: int) -> set[tuple[str, str]]:
-    """(source, paragraph hash) pairs an article contributes to the learned-boilerplate count."""
+def paragraph_hashes(article: Article, min_chars: int) -> tuple[str, frozenset[str]] | None:
+    """(source, hashes of its paragraphs) an article contributes to the learned-boilerplate count;
+    None for an article of no known source or without such a paragraph."""
     key = source_key(article.source, article.url)
     if key is None:
-        return set()
-    return {(key, ids.stable_hash(p.casefold())) for p in article.text.split("\n\n") if len(p) >= min_chars}
+        return None
+    hashes = frozenset(ids.stable_hash(p.casefold()) for p in article.text.split("\n\n") if len(p) >= min_chars)
+    return (key, hashes) if hashes else None
 
 
 def relearned(article: Article) -> bool:

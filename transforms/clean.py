@@ -8,15 +8,16 @@ import no Beam: the helper processes that run them (``transforms/guard.py``) sta
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import apache_beam as beam
 
 from transforms.boilerplate import (
     CleanTask,
-    paragraph_keys,
+    paragraph_hashes,
     remove_learned,
 )
 from transforms.eventmodel import EventModel
@@ -141,9 +142,31 @@ class RemoveRecurring(beam.PTransform):
         settings = self._settings
         recurring = (
             articles
-            | "ParagraphKeys" >> beam.FlatMap(lambda a: paragraph_keys(a, settings.learned_min_chars))
-            | "CountParagraphs" >> beam.combiners.Count.PerElement()
-            | "Recurring" >> beam.Filter(lambda kv: kv[1] >= settings.learned_min_articles)
-            | "Keys" >> beam.Keys()
+            # one element per article (its paragraphs' hashes), not one per paragraph: the runner's
+            # cost is per element, and an article counts each of its paragraphs once either way
+            | "ParagraphHashes" >> beam.FlatMap(lambda a: filter(None, [paragraph_hashes(a, settings.learned_min_chars)]))
+            | "CountParagraphs" >> beam.CombinePerKey(_ArticlesPerParagraph())
+            | "Recurring" >> beam.FlatMap(lambda kv: [(kv[0], paragraph) for paragraph, articles in kv[1].items()
+                                                      if articles >= settings.learned_min_articles])
         )
         return articles | "RemoveLearned" >> beam.ParDo(_RemoveLearnedFn(), recurring=beam.pvalue.AsList(recurring))
+
+
+class _ArticlesPerParagraph(beam.CombineFn):
+    """Per source: in how many of its articles each paragraph hash occurs."""
+
+    def create_accumulator(self) -> collections.Counter[str]:
+        return collections.Counter()
+
+    def add_input(self, counts: collections.Counter[str], hashes: frozenset[str]) -> collections.Counter[str]:
+        counts.update(hashes)
+        return counts
+
+    def merge_accumulators(self, accumulators: Iterable[collections.Counter[str]]) -> collections.Counter[str]:
+        merged: collections.Counter[str] = collections.Counter()
+        for counts in accumulators:
+            merged.update(counts)
+        return merged
+
+    def extract_output(self, counts: collections.Counter[str]) -> collections.Counter[str]:
+        return counts
