@@ -141,15 +141,16 @@ class ReadFiles(beam.PTransform):
         self._split = split and not settings.max_records_per_file
 
     def expand(self, pbegin: Any) -> dict[str, beam.PCollection]:
+        split = self._split
         files = (
             pbegin
             | "Patterns" >> beam.Create(self._patterns)
             | "Match" >> fileio.MatchAll()
-            | "NoSidecars" >> beam.Filter(lambda m: not read_stage.is_sidecar(m.path))
-            | "ByPath" >> beam.Map(lambda m: (m.path, m.size_in_bytes))
-            | "DistinctFiles" >> beam.Distinct()  # overlapping patterns name a file once
-            | "SplitBigFiles" >> beam.FlatMap(_work_items, split=self._split)
-            | "SpreadFiles" >> beam.Reshuffle()
+            | "WorkItems" >> beam.FlatMap(
+                lambda m: [] if read_stage.is_sidecar(m.path) else _work_items((m.path, m.size_in_bytes), split))
+            # One shuffle does both: a file named by overlapping patterns is read once (its work items
+            # are the same), and the work items spread over the workers (no fusion into the match)
+            | "DistinctWorkItems" >> beam.Distinct()
         )
         read = files | "Read" >> beam.ParDo(ReadFilesFn(self._settings)).with_outputs("rejects", main="docs")
         docs = read.docs | "Progress" >> beam.ParDo(Progress("documents"))

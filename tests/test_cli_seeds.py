@@ -96,3 +96,13 @@ def test_running_again_changes_nothing(seeds_output: tuple[Path, str], tmp_path:
     assert {t: len(read_table(copy, t)) for t in before} == before
     assert {p.relative_to(copy): p.read_bytes() for p in copy.rglob("*.parquet")} == files
     assert len(list((copy / "_runs").glob("*.json"))) == 2  # one manifest per run
+
+
+def test_a_file_named_by_overlapping_inputs_is_read_once(tmp_path: Path) -> None:
+    seeds = sorted(str(p) for p in (REPO / "seeds").glob("*.txt"))
+    result = run_cli("run", str(REPO / "seeds"), seeds[0], str(REPO / "seeds" / "*.txt"),
+                     "--output", str(tmp_path / "output"), *FAST_BEAM)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "documents read           2" in result.stdout  # not 4 (or 6) documents, 2 (or 4) of them duplicates
+    assert "duplicates               0" in result.stdout
+    assert len(read_table(tmp_path / "output", "articles")) == 2
