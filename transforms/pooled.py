@@ -96,9 +96,12 @@ class PooledFn(beam.DoFn):
                 self._fn = self._task()  # on the first element: some stages get none in most runs
             yield from self.outputs(self.token(element), self.run_inline(self._fn, element), lambda value: value)
             return
-        if not pool.has_capacity():
-            yield from self._emit(*pool.next_outcome())
+        finished = None if pool.has_capacity() else pool.next_outcome()
+        # the freed helper gets its next element before the finished one's outputs run through the
+        # later (fused) stages: otherwise it idles for as long as they take
         pool.submit(element, (self.token(element), timestamp, window))
+        if finished is not None:
+            yield from self._emit(*finished)
 
     def finish_bundle(self) -> Iterator[Any]:
         if self._active is not None:
