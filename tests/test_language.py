@@ -68,7 +68,8 @@ SCRIPTS = [
     "Đây là tiếng Việt có dấu, Bộ trưởng Ngoại giao đã đến Hà Nội.",
     "Ministrul de externe a vizitat Chișinăul și Bucureștiul săptămâna trecută.",
     "ABC DEF GHI ministère des AFFAIRES étrangères",
-    "!!!", "",
+    "  Leerzeichen   am Anfang,  doppelte\u2019 und der NATO-Gipfel (EU–USA) in WASHINGTON.  ",
+    "!!!", "", "a", " A B ",
 ]
 
 

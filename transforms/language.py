@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import types
 from typing import Any
 
@@ -16,6 +17,7 @@ from transforms.records import Article
 from transforms.settings import LanguageSettings
 
 UNDETERMINED = "und"
+_SPACES = re.compile(" {2,}")
 
 
 def count_letters(text: str) -> int:
@@ -99,33 +101,23 @@ def _exact_fast_detector() -> type[Any]:
             self.langprob = langprob
 
         def _extract_ngrams(self) -> list[str]:
-            # NGram.add_char and the 1- to 3-gram lookups of Detector._extract_ngrams, unrolled
+            # NGram.add_char and the 1- to 3-gram lookups of Detector._extract_ngrams, over the text
+            # as NGram sees it: normalized, one space before it and runs of spaces as one (NGram
+            # restarts at a space). At each character: its 1-gram (not a space), the 2-gram ending
+            # there, and the 3-gram unless it would span a space; none inside an upper-case run.
             known, result = self.word_lang_prob_map, []
-            grams, capital_word = " ", False
-            for ch in self.text:
-                ch = normalized(ch)
-                last = grams[-1]
-                if last == " ":
-                    grams, capital_word = " ", False
-                    if ch == " ":
-                        continue
-                elif len(grams) >= 3:
-                    grams = grams[1:]
-                grams += ch
-                if ch.isupper():
-                    if last.isupper():
-                        capital_word = True
-                else:
-                    capital_word = False
-                if capital_word:
+            append = result.append
+            text = _SPACES.sub(" ", " " + self.text.translate({ord(c): normalized(c) for c in set(self.text)}))
+            for before, last, ch in zip(" " + text, text, text[1:], strict=False):  # from the 2nd character on
+                if ch.isupper() and last.isupper():
                     continue
                 if ch != " " and ch in known:
-                    result.append(ch)
-                if len(grams) >= 2:
-                    if grams[-2:] in known:
-                        result.append(grams[-2:])
-                    if len(grams) >= 3 and grams in known:
-                        result.append(grams)
+                    append(ch)
+                pair = last + ch
+                if pair in known:
+                    append(pair)
+                if last != " " and (triple := before + pair) in known:
+                    append(triple)
             return result
 
     return ExactFastDetector
