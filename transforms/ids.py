@@ -82,9 +82,13 @@ def simhash(text: str, shingle: int = 3) -> int:
     import numpy as np  # only where texts are hashed (the cleaning helpers), not everywhere ids are
 
     words = _SIMHASH_WORD.findall(text.casefold())
-    grams = [" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))]
-    values = np.array([int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big") for g in grams],
-                      dtype="<u8")
+    if shingle == 3 and len(words) >= 3:  # the common case, without a slice and a join per shingle
+        grams = [f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:], strict=False)]
+    else:
+        grams = [" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))]
+    blake2b = hashlib.blake2b
+    digests = b"".join([blake2b(g.encode(), digest_size=8).digest() for g in grams])
+    values = np.frombuffer(digests, dtype=">u8").astype("<u8")  # each digest read big-endian, as before
     set_counts = np.unpackbits(values.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little").sum(axis=0)
     # bit i of the little-endian value is column i; a bit is set where most shingles set it
     return sum(1 << bit for bit in range(64) if 2 * int(set_counts[bit]) > len(grams))
