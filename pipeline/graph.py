@@ -141,11 +141,8 @@ class ArticlesToTables(beam.PTransform):
         if known is not None:
             fresh = articles | "SkipKnownArticles" >> beam.ParDo(
                 _SkipKnownArticleFn(self._reprocess), known=known).with_outputs("touch", "reprocessed", main="articles")
-            existing = (
-                known.pvalue
-                | "ComparableExisting" >> beam.Filter(lambda kv: kv[1].simhash is not None)
-                | "ExistingSimhashes" >> beam.Map(lambda kv: (kv[0], kv[1].simhash, kv[1].partition))
-            )
+            existing = known.pvalue | "ExistingSimhashes" >> beam.FlatMap(
+                lambda kv: [] if kv[1].simhash is None else [(kv[0], kv[1].simhash, kv[1].partition)])
             near = {"articles": fresh.articles, "existing": existing} | "NearDuplicates" >> FlagNearDuplicates()
             articles = near["articles"]
             touches += [fresh.touch, near["patches"] | "PatchRows" >> beam.Map(_patch)]

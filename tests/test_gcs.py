@@ -78,3 +78,13 @@ def test_fresh_process_skips_the_credential_probe(gcs_prefix):
     assert result.stdout.strip() == "1"
     assert time.monotonic() - started < 15, "google.auth probing (about 36 s) was not avoided"
     assert "Retry with exponential backoff" not in result.stderr
+
+
+def test_removing_staging_that_was_never_written_is_a_no_op(gcs_prefix):
+    """A run that stages nothing (every input already in the output) writes no journal and no staging."""
+    from transforms.commit import remove_staging_root
+
+    upload(f"{gcs_prefix}/out/articles/date=2024-01-01/language=de/data.parquet", b"x")
+    remove_staging_root(f"{gcs_prefix}/out")
+    assert [m.path for m in FileSystems.match([f"{gcs_prefix}/**"])[0].metadata_list] == [
+        f"{gcs_prefix}/out/articles/date=2024-01-01/language=de/data.parquet"]

@@ -194,8 +194,8 @@ class FlagNearDuplicates(beam.PTransform):
     def expand(self, pcolls: Mapping[str, beam.PCollection]) -> dict[str, beam.PCollection]:
         articles = pcolls["articles"]  # each carries its SimHash since cleaning (ids.text_simhash)
         new_ids = articles | "NewIds" >> beam.Map(lambda a: a.article_id)
-        new = (articles | "Comparable" >> beam.Filter(lambda a: a.simhash is not None)
-               | "NewEntries" >> beam.Map(lambda a: NearEntry(a.article_id, int(a.simhash, 16), True)))
+        new = articles | "NewEntries" >> beam.FlatMap(  # the comparable ones: a text too short has no SimHash
+            lambda a: [] if a.simhash is None else [NearEntry(a.article_id, int(a.simhash, 16), True)])
         old = pcolls["existing"] | "OldEntries" >> beam.Map(lambda e: NearEntry(e[0], int(e[1], 16), False, e[2]))
         links = (
             (new, old)
@@ -204,8 +204,7 @@ class FlagNearDuplicates(beam.PTransform):
             | "GroupByBand" >> beam.GroupByKey()
             | "Links" >> beam.ParDo(_NearLinksFn(), new_ids=beam.pvalue.AsList(new_ids))
         )
-        canonical = (links | "NewLinks" >> beam.Filter(lambda link: link[0].new)
-                     | "ByArticle" >> beam.Map(lambda link: (link[0].article_id, link[1])))
+        canonical = links | "NewLinks" >> beam.FlatMap(lambda link: [(link[0].article_id, link[1])] if link[0].new else [])
         flagged = (
             {"article": articles | "KeyArticles" >> beam.Map(lambda a: (a.article_id, a)), "canonical": canonical}
             | "JoinFlags" >> beam.CoGroupByKey()
@@ -213,8 +212,8 @@ class FlagNearDuplicates(beam.PTransform):
         )
         patches = (
             links
-            | "OldLinks" >> beam.Filter(lambda link: not link[0].new)
-            | "ByOldArticle" >> beam.Map(lambda link: ((link[0].article_id, link[0].partition), link[1]))
+            | "OldLinks" >> beam.FlatMap(
+                lambda link: [] if link[0].new else [((link[0].article_id, link[0].partition), link[1])])
             | "Lowest" >> beam.CombinePerKey(min)
             | "Patches" >> beam.Map(lambda kv: (kv[0][0], kv[0][1], kv[1]))
         )

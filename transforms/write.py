@@ -157,7 +157,8 @@ class _CommitFn(beam.DoFn):
     def __init__(self, ctx: RunContext) -> None:
         self._ctx = ctx
 
-    def process(self, staged: list[StagedPartition]) -> Iterator[StagedPartition]:
+    def process(self, gathered: tuple[None, Iterable[StagedPartition]]) -> Iterator[StagedPartition]:
+        staged = list(gathered[1])
         write_journal(self._ctx, staged)
         fault("commit:0")
         done = commit(staged)
@@ -210,7 +211,11 @@ class WriteTables(beam.PTransform):
             | "AllRows" >> beam.Flatten()
             | "ByPartition" >> beam.GroupByKey()
             | "Stage" >> beam.ParDo(_StagePartitionFn(self._ctx), rerun_ids=beam.pvalue.AsList(rerun_ids))
-            | "Gather" >> beam.combiners.ToList()
+            # All staged partitions to the one commit. A plain GroupByKey, not ToList: a run that
+            # stages nothing has nothing to commit (no journal; the manifest still says so), and the
+            # runner is spared ToList's default-value branch (a stage and six transforms)
+            | "OneCommit" >> beam.Map(lambda staged: (None, staged))
+            | "Gather" >> beam.GroupByKey()
             | "Commit" >> beam.ParDo(_CommitFn(self._ctx))
         )
 
