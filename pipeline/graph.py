@@ -94,8 +94,10 @@ def _count_article(article: Article) -> Article:
 
 
 def _kept_mentions(keyed: tuple[str, Mapping[str, list[Any]]]) -> list[Mention]:
-    """The mentions found at cleaning of a document whose article survived deduplication."""
-    return keyed[1]["mention"] if keyed[1]["article"] else []
+    """The mentions found at cleaning of a document whose article survived deduplication and was
+    not analysed again (``article``: whether it was, for the one article of that document)."""
+    reanalyzed = keyed[1]["article"]
+    return keyed[1]["mention"] if reanalyzed and not any(reanalyzed) else []
 
 
 def _count(name: str) -> Any:
@@ -150,12 +152,11 @@ class ArticlesToTables(beam.PTransform):
             articles = articles | "StampIngested" >> beam.ParDo(_StampWindowFn("ingested_at"))
         # An article whose text lost learned boilerplate after its analysis is analysed again; every
         # other surviving article keeps the mentions found at cleaning (duplicates' are dropped).
-        by_change = articles | "ChangedSinceAnalysis" >> beam.Partition(lambda a, _: int(relearned(a)), 2)
-        reanalyzed = by_change[1] | "Reanalyze" >> Analyze(self._settings.language, self._model, self._settings.clean)
-        articles = ((by_change[0], reanalyzed["articles"]) | "AllArticles" >> beam.Flatten()
-                    | "CountArticles" >> beam.Map(_count_article))
+        reanalyzed = articles | "Reanalyze" >> Analyze(self._settings.language, self._model, self._settings.clean,
+                                                       only=relearned)
+        articles = reanalyzed["articles"] | "CountArticles" >> beam.Map(_count_article)
         kept = (
-            {"article": by_change[0] | "ArticleKeys" >> beam.Map(lambda a: (a.source_uri, None)),
+            {"article": articles | "ArticleKeys" >> beam.Map(lambda a: (a.source_uri, relearned(a))),
              "mention": cleaned["mentions"]}
             | "JoinMentions" >> beam.CoGroupByKey()
             | "KeptMentions" >> beam.FlatMap(_kept_mentions)

@@ -37,13 +37,21 @@ class AnalyzeFn(PooledFn):
     """Article -> the article with its language (main), its Mentions (``mentions``) and, when
     extraction failed, a Reject (``rejects``; the article is still written)."""
 
-    def __init__(self, language: LanguageSettings, model: EventModel, settings: CleanSettings) -> None:
+    def __init__(self, language: LanguageSettings, model: EventModel, settings: CleanSettings,
+                 only: Callable[[Article], bool] | None = None) -> None:
         # In a run, this stage borrows the idle cleaning helpers of its process (their models are
         # loaded, every core is used: on a one-site crawl most articles lose a recurring paragraph).
         # Its own pool, started only where none can be borrowed, has one helper: the cleaning
         # helpers keep their memory (~300 MB each) until the run ends.
         super().__init__(AnalyzeTask(language, model), dataclasses.replace(settings, parse_processes=1))
-        self._language, self._model = language, model
+        self._language, self._model, self._only = language, model, only
+
+    def process(self, article: Article, timestamp: Any = beam.DoFn.TimestampParam,
+                window: Any = beam.DoFn.WindowParam) -> Iterator[Any]:
+        if self._only is not None and not self._only(article):
+            yield article  # already analysed: passes as it is (a stage of its own would cost a shuffle)
+            return
+        yield from super().process(article, timestamp, window)
 
     def borrows(self, factory: Any) -> bool:
         return (isinstance(factory, CleanTask) and factory.analyzes_like(self._language, self._model)
@@ -72,11 +80,13 @@ class AnalyzeFn(PooledFn):
 class Analyze(beam.PTransform):
     """PCollection[Article] -> {"articles", "mentions", "rejects"}; ``settings`` gives the helper
     processes and their limits (``clean.parse_isolation``, ``parse_processes``, ``parse_timeout_seconds``;
-    the defaults when not given)."""
+    the defaults when not given). With ``only``, the articles it rejects pass through unchanged
+    (without mentions on "mentions": the caller has them)."""
 
-    def __init__(self, language: LanguageSettings, model: EventModel, settings: CleanSettings | None = None) -> None:
+    def __init__(self, language: LanguageSettings, model: EventModel, settings: CleanSettings | None = None,
+                 only: Callable[[Article], bool] | None = None) -> None:
         super().__init__()
-        self._fn = AnalyzeFn(language, model, settings or CleanSettings())
+        self._fn = AnalyzeFn(language, model, settings or CleanSettings(), only)
 
     def expand(self, articles: beam.PCollection) -> dict[str, beam.PCollection]:
         results = articles | "LanguageAndEvents" >> beam.ParDo(self._fn).with_outputs("mentions", "rejects",
