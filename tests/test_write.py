@@ -82,6 +82,17 @@ def test_tables_round_trip_with_schema_version_and_hive_layout(tmp_path: Path) -
     assert len(read_table(tmp_path, "articles")) == 2 and len(read_table(tmp_path, "events")) == 2
 
 
+def test_small_partitions_are_snappy_and_big_ones_zstd(tmp_path: Path) -> None:
+    rows = [to_row(reject(i), "rejects") for i in range(tables.ZSTD_MIN_ROWS)]
+    for count in (1, tables.ZSTD_MIN_ROWS - 1, tables.ZSTD_MIN_ROWS):
+        path = tmp_path / f"{count}.parquet"
+        assert tables.write_rows(str(path), rows[:count], "rejects") == count
+        meta = pq.ParquetFile(path).metadata
+        codecs = {meta.row_group(0).column(i).compression for i in range(meta.num_columns)}
+        assert codecs == {"ZSTD" if count >= tables.ZSTD_MIN_ROWS else "SNAPPY"}
+        assert pq.read_table(path).num_rows == count
+
+
 def test_rerun_is_byte_identical_and_incremental_run_recomputes_event_counts(tmp_path: Path) -> None:
     a1, a2 = article(1), article(2, source="Zweite Zeitung")
     write(tmp_path, [a1], [mention(a1, 0)], [reject(1)])
