@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import unicodedata
 import zlib
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from importlib import metadata
 from pathlib import Path
 
+from transforms.cachefiles import cache_dir, content_digest, read_pickle, write_pickle
 from transforms.gazetteer import CompiledGazetteer, GazetteerSpec, load_gazetteer
 from transforms.lemmas import make_lemmatizer
 from transforms.lexicon import CompiledLexicon, TriggerSpec, load_lexicon
@@ -55,17 +58,41 @@ def _restore_model(fingerprint: str, packed: bytes) -> EventModel:
 
 
 def load_event_model(settings: Settings) -> EventModel:
+    """The validated model of ``settings``' lexicons and gazetteers. Parsing their YAML takes ~0.1 s
+    at every run's start; the result is cached per machine (``transforms/cachefiles.py``) under
+    a name made from everything it depends on: those files, this package's code, pycountry's
+    version and Python's Unicode tables."""
+
     def path(relative: str) -> Path:
         if settings.config_dir:
             return resolve_config_path(settings, relative)
         return packaged_config_dir() / relative
 
     events = settings.events
-    lexicons = tuple((lang, load_lexicon(path(p))) for lang, p in sorted(events.lexicons.items()))
-    gazetteer = load_gazetteer([path(p) for p in events.gazetteers])
-    model = EventModel(tuple(events.languages), lexicons, gazetteer)
+    lexicon_paths = [(lang, path(p)) for lang, p in sorted(events.lexicons.items())]
+    gazetteer_paths = [path(p) for p in events.gazetteers]
+    cache = _cache_file(events.languages, [p for _, p in lexicon_paths] + gazetteer_paths)
+    cached = read_pickle(cache, "event model") if cache else None
+    if isinstance(cached, tuple) and len(cached) == 4 and isinstance(cached[3], str):
+        return EventModel(*cached[:3], fingerprint=cached[3])
+    lexicons = tuple((lang, load_lexicon(p)) for lang, p in lexicon_paths)
+    model = EventModel(tuple(events.languages), lexicons, load_gazetteer(gazetteer_paths))
     digest = hashlib.sha256(pickle.dumps((model.languages, model.lexicons, model.gazetteer))).hexdigest()[:16]
+    if cache:
+        write_pickle(cache, (model.languages, model.lexicons, model.gazetteer, digest), "event model")
     return replace(model, fingerprint=digest)
+
+
+def _cache_file(languages: tuple[str, ...], sources: list[Path]) -> Path | None:
+    """None when a source cannot be read: then loading reports it as it always did."""
+    code = sorted(Path(__file__).parent.glob("*.py"))  # the parsers and whatever they import of ours
+    try:
+        digest = content_digest([*sources, *code])
+    except OSError:
+        return None
+    versions = f"{'-'.join(languages)}|{metadata.version('pycountry')}|{unicodedata.unidata_version}"
+    tag = hashlib.blake2b(f"{digest}|{versions}".encode(), digest_size=12).hexdigest()
+    return cache_dir() / f"event-model-{tag}.pickle"
 
 
 @dataclass
