@@ -17,8 +17,6 @@ import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import simplemma
-
 from transforms.cachefiles import cache_dir, content_digest, read_pickle, write_pickle
 
 Lemmatize = Callable[[str, str], str]
@@ -27,6 +25,8 @@ Lemmatize = Callable[[str, str], str]
 def _cache_file(folder: Path, source: Path, lang: str) -> Path:
     """Named by the source's content (hashing the German one takes ~2 ms), not its file time: every
     venv and reinstall of the same simplemma shares one cache file instead of adding one (~25 MB)."""
+    import simplemma
+
     version = getattr(simplemma, "__version__", "unknown")
     return folder / f"simplemma-{version}-{lang}-{content_digest([source])}.pickle"
 
@@ -39,6 +39,8 @@ def make_lemmatizer(folder: Path | None = None) -> Lemmatize:
     Falls back to simplemma's own loader if its dictionary internals are not what this module
     knows (a future simplemma): slower to start, same lemmas.
     """
+    import simplemma  # here, not at import: the launcher compiles no model and never lemmatizes
+
     try:
         from simplemma.strategies import DefaultStrategy
         from simplemma.strategies.dictionaries.dictionary_factory import (

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 
-import simplemma
-
 from transforms.lemmas import Lemmatize
 from transforms.lexicon import CompiledLexicon
 
@@ -22,7 +20,11 @@ CACHE_LIMIT = 200_000  # per cache: a long-running worker's memory stays bounded
 class Lemmatizer:
     """simplemma's lemma of a word, lowercased (a word not starting with a letter is its own lemma)."""
 
-    def __init__(self, lang: str, lemmatize: Lemmatize = simplemma.lemmatize) -> None:
+    def __init__(self, lang: str, lemmatize: Lemmatize | None = None) -> None:
+        if lemmatize is None:
+            import simplemma  # here, not at import: only the processes that lemmatize load it
+
+            lemmatize = simplemma.lemmatize
         self.lang = lang
         self.lemmatize = lemmatize  # transforms.lemmas.make_lemmatizer(): the same lemmas, loaded faster
         self.known: dict[str, str] = {}
