@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -130,7 +131,7 @@ class Table:
     # and zstd compresses it as small without one.
     dictionary: tuple[str, ...] = ()
 
-    @property
+    @functools.cached_property  # built once per table, not once per file written
     def file_schema(self) -> pa.Schema:
         """The schema inside the files: Hive readers (BigQuery, Spark) reject a key in both places."""
         return pa.schema([f for f in self.schema if f.name not in self.in_path], metadata=METADATA)

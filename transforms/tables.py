@@ -33,7 +33,11 @@ class UnsafePartition(ValueError):
 
 
 def join(root: str, *parts: str) -> str:
-    return FileSystems.join(root.rstrip("/"), *parts) if parts else root.rstrip("/")
+    if not parts:
+        return root.rstrip("/")
+    if is_local(root):  # what Beam's LocalFileSystem.join does, without finding the filesystem each time
+        return posixpath.join(root.rstrip("/"), *parts)
+    return FileSystems.join(root.rstrip("/"), *parts)
 
 
 def is_local(path: str) -> bool:
@@ -158,11 +162,14 @@ def compression_for(rows: int) -> str:
 def write_rows(path: str, rows: Iterable[Mapping[str, Any]], table: str) -> int:
     """Write rows as one Parquet file with the table's fixed schema; returns the row count."""
     arrow = to_arrow(rows, table)
-    buffer = pa.BufferOutputStream()
-    pq.write_table(arrow, buffer, compression=compression_for(arrow.num_rows), write_statistics=True,
-                   use_dictionary=list(TABLES[table].dictionary) or False)
-    if is_local(path):
+    options: dict[str, Any] = {"compression": compression_for(arrow.num_rows), "write_statistics": True,
+                               "use_dictionary": list(TABLES[table].dictionary) or False}
+    if is_local(path):  # straight into the file (staging: a file cut short by a crash is never committed)
         os.makedirs(posixpath.dirname(path), exist_ok=True)
+        pq.write_table(arrow, path, **options)
+        return arrow.num_rows
+    buffer = pa.BufferOutputStream()
+    pq.write_table(arrow, buffer, **options)
     with FileSystems.create(path, mime_type="application/octet-stream") as handle:
         handle.write(buffer.getvalue().to_pybytes())
     return arrow.num_rows
