@@ -109,3 +109,38 @@ def test_only_pipeline_options_move_and_each_keeps_its_value() -> None:
         ["--interval", "60", "--output", "o", "https://e.org/feed", "--allow-private-networks"], watch))
     assert (args.feeds, args.interval, args.allow_private_networks, beam_args) == (
         ["https://e.org/feed"], 60.0, True, ["--output", "o"])
+
+
+def test_local_runs_skip_beams_construction_type_check_unless_asked() -> None:
+    from apache_beam.options.pipeline_options import TypeOptions
+
+    assert _options([]).view_as(TypeOptions).pipeline_type_check is False
+    assert _options(["--type-check"]).view_as(TypeOptions).pipeline_type_check is True
+    dataflow = ["--runner=DataflowRunner", "--project=p", "--region=r", "--temp_location=gs://b/t"]
+    assert _options(dataflow).view_as(TypeOptions).pipeline_type_check is True  # Beam's default there
+
+
+def test_the_batch_graph_passes_beams_type_check(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Local runs leave Beam's construction-time type check off (it costs ~0.1 s per run): this keeps
+    the graph checked. The feeds graph is checked below; the watcher's is built by TestPipeline
+    (checked by default) in tests/test_streaming.py."""
+    from pipeline.batch import run
+    from tests.conftest import FAST_BEAM, REPO
+
+    summary = run([str(REPO / "seeds"), "--output", str(tmp_path / "out"), "--type-check", *FAST_BEAM])
+    assert summary.get("articles") == 2
+
+
+def test_the_feeds_graph_passes_beams_type_check(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import TypeOptions
+
+    from pipeline.feeds import _graph, prepare
+    from transforms.commit import RunContext
+
+    job, _ = prepare(["https://example.org/feed.xml", "--output", str(tmp_path / "out"), "--type-check"])
+    assert job.options.view_as(TypeOptions).pipeline_type_check
+    pipeline = beam.Pipeline(options=job.options)
+    _graph(pipeline, job, RunContext(str(tmp_path / "out"), "r", dt.datetime.now(dt.timezone.utc)), polls=[])
