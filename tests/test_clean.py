@@ -83,34 +83,6 @@ def test_generic_rules_apply_without_any_publisher() -> None:
     assert [r.rule for r in removed] == ["generic:de", "generic:en", "generic:*"]
 
 
-def test_generic_rules_joined_decide_each_paragraph_as_the_rules_one_by_one(corpus) -> None:
-    """apply_rules asks one joined pattern first; the rules one by one must decide the same for every
-    paragraph: the corpus pages' must-keep and must-remove snippets, the seeds, edge cases."""
-    import dataclasses
-
-    assert RULES.any_generic is not None
-    one_by_one = dataclasses.replace(RULES, any_generic=None)
-    evaldata = json.loads((corpus / "trafilatura-eval" / "evaldata.subset.json").read_text(encoding="utf-8"))
-    paragraphs = [snippet for entry in evaldata.values() for snippet in entry["with"] + entry["without"]]
-    paragraphs += [p for name in ("000", "003") for p in seed(name).body.split("\n") if p.strip()]
-    paragraphs += ["", "©", "(c) 2024", "Copyright", "alle Rechte vorbehalten", "Mehr zum Thema: x", "READ MORE - x"]
-    assert len(paragraphs) > 100
-    for paragraph in paragraphs:
-        assert apply_rules([paragraph], RULES, None, None) == apply_rules([paragraph], one_by_one, None, None)
-
-
-def test_a_rule_that_refers_to_a_group_is_not_joined_and_still_applies() -> None:
-    import dataclasses
-
-    from transforms.settings import FrozenDict
-
-    settings = dataclasses.replace(SETTINGS.clean, generic=FrozenDict({"*": (r"^(\w+) \1$", "^Anzeige$")}))
-    rules = compile_rules(settings)
-    assert rules.any_generic is None  # joined, its \1 would name another pattern's group
-    kept, removed = apply_rules(["Text.", "wieder wieder", "Anzeige"], rules, None, None)
-    assert kept == ["Text."] and [r.text for r in removed] == ["wieder wieder", "Anzeige"]
-
-
 def test_publisher_rule_matches_by_url_host() -> None:
     kept, removed = apply_rules(["Text.", "Our Standards: The Thomson Reuters Trust Principles."], RULES, None,
                                 "https://www.reuters.com/article/x")

@@ -40,9 +40,6 @@ class CompiledRules:
     generic: tuple[tuple[str, re.Pattern[str]], ...]
     publishers: tuple[tuple[PublisherRule, tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...],
                             tuple[re.Pattern[str], ...]], ...]
-    # every generic rule in one alternation: most paragraphs match none, and one search tells
-    # (None when the rules cannot be joined, see _joined)
-    any_generic: re.Pattern[str] | None = None
 
 
 def compile_rules(settings: CleanSettings) -> CompiledRules:
@@ -55,22 +52,7 @@ def compile_rules(settings: CleanSettings) -> CompiledRules:
          tuple(re.compile(p, re.I) for p in rule.drop))
         for rule in settings.publishers
     )
-    return CompiledRules(generic, publishers, _joined([pattern for _, pattern in generic]))
-
-
-_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
-
-
-def _joined(patterns: list[re.Pattern[str]]) -> re.Pattern[str] | None:
-    """One pattern that matches where any of ``patterns`` does. Not for a pattern that refers to a
-    group by number or name (joined, the numbers move) or one that sets flags for the whole
-    expression (joined, they would no longer be at its start: an error)."""
-    if not patterns or any(_GROUP_REFERENCE.search(p.pattern) for p in patterns):
-        return None
-    try:
-        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), re.I)
-    except re.error:
-        return None
+    return CompiledRules(generic, publishers)
 
 
 # --- pure text functions --------------------------------------------------------------------
@@ -129,9 +111,6 @@ def apply_rules(
         kept = still
     final = []
     for paragraph in kept:
-        if rules.any_generic is not None and not rules.any_generic.search(paragraph):
-            final.append(paragraph)
-            continue
         rule_name = next((name for name, pattern in rules.generic if pattern.search(paragraph)), None)
         if rule_name:
             removed.append(Removed(paragraph, rule_name))
