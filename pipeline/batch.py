@@ -17,6 +17,7 @@ from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
+from pipeline.early import EarlyRun
 from pipeline.graph import ArticlesToTables
 from pipeline.localrunner import prompt_bundle_ends
 from pipeline.options import (
@@ -30,7 +31,7 @@ from pipeline.options import (
 from pipeline.progress import Progress
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from transforms import read as read_stage
-from transforms.clean import prestart_helpers
+from transforms.boilerplate import prestart_helpers
 from transforms.commit import RunContext, recover, remove_staging, written_partitions
 from transforms.eventmodel import load_event_model
 from transforms.guardpool import discard_prestarted
@@ -168,22 +169,29 @@ def build_parser(for_help: bool = False) -> argparse.ArgumentParser:
     return parser
 
 
-def run(argv: list[str]) -> RunSummary:
-    """Build and run the batch pipeline; returns the summary. Raises on configuration errors."""
+def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
+    """Build and run the batch pipeline; returns the summary. Raises on configuration errors.
+
+    ``early``: what ``pipeline.early.start_helpers`` fixed before Beam's import (settings, model,
+    start time); the run uses them, and its cleaning step adopts the helpers started with them."""
     parser = build_parser()
     args, beam_args = parser.parse_known_args(pipeline_options_last(argv, parser))
     reject_unknown_options(beam_args)
     options = with_local_defaults(PipelineOptions(beam_args), beam_args)
     opts = options.view_as(EventwireOptions)
     options.view_as(SetupOptions).save_main_session = False
-    settings = with_parallelism(load_settings(opts.config), options)
+    in_process = runs_in_process(options)
+    if early is not None and (early.config != opts.config or not in_process):
+        discard_prestarted()  # started for another run than this one turned out to be
+        early = None
+    settings = early.settings if early else with_parallelism(load_settings(opts.config), options)
     if opts.max_records:
         import dataclasses
 
         settings = dataclasses.replace(settings, read=dataclasses.replace(settings.read, max_records_per_file=opts.max_records))
-    model = load_event_model(settings)
+    model = early.model if early else load_event_model(settings)
     patterns = expand_inputs(args.inputs)
-    started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    started = early.started_at if early else dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     ctx = RunContext(output=opts.output.rstrip("/"), run_id=new_run_id(started), started_at=started)
     summary = RunSummary(ctx.run_id, ctx.output, list(args.inputs))
     clock = time.monotonic()
@@ -192,8 +200,7 @@ def run(argv: list[str]) -> RunSummary:
         # We hold the lock, so nobody else is writing.
         summary.recovered = recover(ctx.output)
         log.info("run %s: reading %s into %s", ctx.run_id, ", ".join(args.inputs), ctx.output)
-        in_process = runs_in_process(options)
-        if in_process:  # the cleaning helpers start while the runner builds the graph
+        if in_process and early is None:  # the cleaning helpers start while the runner builds the graph
             prestart_helpers(settings.clean, ctx.started_at, settings.language, model)
         try:
             with prompt_bundle_ends(), beam.Pipeline(options=options) as pipeline:
@@ -210,12 +217,12 @@ def run(argv: list[str]) -> RunSummary:
     return summary
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], early: EarlyRun | None = None) -> int:
     if "-h" in argv or "--help" in argv:
         build_parser(for_help=True).print_help()
         return 0
     try:
-        summary = run(argv)
+        summary = run(argv, early)
     except (NoInput, ConfigError, OutputLocked) as exc:
         print(f"eventwire run: {exc}", file=sys.stderr)
         return 2

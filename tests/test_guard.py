@@ -157,8 +157,8 @@ def test_the_clean_step_adopts_the_helpers_the_launcher_prestarted() -> None:
 
     from apache_beam.internal import pickler
 
-    from transforms.boilerplate import CleanTask
-    from transforms.clean import CleanFn, prestart_helpers
+    from transforms.boilerplate import CleanTask, prestart_helpers
+    from transforms.clean import CleanFn
     from transforms.eventmodel import load_event_model
     from transforms.guardpool import _PRESTARTED
     from transforms.settings import load_settings

@@ -22,7 +22,8 @@ from transforms.boilerplate import CleanTask
 from transforms.eventmodel import EventModel
 from transforms.events import Analyzed, AnalyzeTask
 from transforms.guard import Outcome
-from transforms.pooled import PooledFn, pool_shape
+from transforms.guardpool import pool_shape
+from transforms.pooled import PooledFn
 from transforms.records import Article, Reject
 from transforms.settings import CleanSettings, LanguageSettings
 

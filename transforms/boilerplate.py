@@ -271,3 +271,15 @@ class CleanTask:
         if self.model.fingerprint and model.fingerprint:  # both went through a pickler: compare cheaply
             return self.model.fingerprint == model.fingerprint
         return self.model == model
+
+
+def prestart_helpers(settings: CleanSettings, ingested_at: dt.datetime, language: LanguageSettings | None = None,
+                     model: EventModel | None = None) -> None:
+    """Start the cleaning helpers of ``Clean(settings, ingested_at, language, model)`` now, for a
+    graph that runs in this process: they load their models while the launcher imports Beam and
+    builds the graph, and its ``CleanFn`` adopts them (``guardpool.discard_prestarted`` stops
+    them if it never does). Beam-free, so the launcher can call it before Beam's import."""
+    from transforms.guardpool import pool_shape, prestart
+
+    if settings.parse_isolation:
+        prestart(CleanTask(settings, ingested_at, language, model), *pool_shape(settings))

@@ -23,8 +23,7 @@ from transforms.boilerplate import (
 from transforms.eventmodel import EventModel
 from transforms.events import Analyzed
 from transforms.guard import GuardedWorker, Outcome
-from transforms.guardpool import prestart
-from transforms.pooled import PooledFn, pool_shape
+from transforms.pooled import PooledFn
 from transforms.records import Article, RawDocument, Reject
 from transforms.settings import CleanSettings, LanguageSettings
 
@@ -42,15 +41,6 @@ def outcome_to_result(source_uri: str, outcome: Outcome) -> Article | Reject | A
 def guarded_clean(doc: RawDocument, worker: GuardedWorker) -> Article | Reject:
     """``clean_document`` in a helper process; a spinning or crashing parser becomes a reject."""
     return outcome_to_result(doc.source_uri, worker.call(doc))
-
-
-def prestart_helpers(settings: CleanSettings, ingested_at: dt.datetime, language: LanguageSettings | None = None,
-                     model: EventModel | None = None) -> None:
-    """Start the cleaning helpers of ``Clean(settings, ingested_at, language, model)`` now, for a
-    graph that runs in this process: they load their models while the runner builds the graph,
-    and its ``CleanFn`` adopts them (``guardpool.discard_prestarted`` stops them if it never does)."""
-    if settings.parse_isolation:
-        prestart(CleanTask(settings, ingested_at, language, model), *pool_shape(settings))
 
 
 class CleanFn(PooledFn):

@@ -13,9 +13,17 @@ import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import wait as wait_connections
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from transforms.guard import GuardedWorker, Outcome
+
+if TYPE_CHECKING:
+    from transforms.settings import CleanSettings
+
+
+def pool_shape(settings: CleanSettings) -> tuple[int, float, int]:
+    """(helpers, seconds per element, bytes of address space per helper) of the cleaning settings."""
+    return max(1, settings.parse_processes), settings.parse_timeout_seconds, settings.parse_memory_mb << 20
 
 
 class GuardedPool:

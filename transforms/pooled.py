@@ -17,13 +17,8 @@ import apache_beam as beam
 from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.guard import Outcome
-from transforms.guardpool import GuardedPool, borrow, give_back, lend, withdraw
+from transforms.guardpool import GuardedPool, borrow, give_back, lend, pool_shape, withdraw
 from transforms.settings import CleanSettings
-
-
-def pool_shape(settings: CleanSettings) -> tuple[int, float, int]:
-    """(helpers, seconds per element, bytes of address space per helper)."""
-    return max(1, settings.parse_processes), settings.parse_timeout_seconds, settings.parse_memory_mb << 20
 
 
 class PooledFn(beam.DoFn):
