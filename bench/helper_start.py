@@ -7,7 +7,13 @@ then the same for a second page (the steady state). The two pages are German and
 so both languages' models load. It does so with an empty lemma cache
 (as on a fresh machine) and again with the cache the first round wrote (every later run).
 
-    python bench/helper_start.py [--corpus ../shared/corpus] [--rounds 3]
+Then a pool of two helpers, as a local run on two cores has, with each helper setting itself up
+and with both forked from one template (transforms/guardfork.py): the wall time until both have
+answered a first page, the helpers' CPU for all the pages (set-up included), and their memory
+after the pages, as summed RSS (what bench/throughput.py sums) and as PSS (pages shared between
+processes counted once: what the machine really holds).
+
+    python bench/helper_start.py [--corpus ../shared/corpus] [--rounds 3] [--pool-pages 40]
 """
 
 from __future__ import annotations
@@ -30,22 +36,27 @@ from transforms.boilerplate import CleanTask  # noqa: E402
 from transforms.decoding import declared_charset, decode_bytes  # noqa: E402
 from transforms.eventmodel import load_event_model  # noqa: E402
 from transforms.guard import GuardedWorker  # noqa: E402
+from transforms.guardpool import GuardedPool  # noqa: E402
 from transforms.records import RawDocument  # noqa: E402
 from transforms.settings import load_settings  # noqa: E402
 
 
-def _pages(corpus: Path) -> list[RawDocument]:
-    """The first German and the first English page of the fundus corpus (both dictionaries load)."""
+def _manifest(corpus: Path) -> list[dict[str, str]]:
     with open(corpus / "fundus" / "MANIFEST.tsv", encoding="utf-8") as handle:
         header = handle.readline().rstrip("\n").split("\t")
-        rows = [dict(zip(header, line.rstrip("\n").split("\t"), strict=True)) for line in handle]
-    pages = []
-    for language in ("de", "en"):
-        row = next(r for r in rows if r["language"] == language)
-        data = gzip.decompress((corpus / "fundus" / row["file"]).read_bytes())
-        pages.append(RawDocument(source_uri=row["file"], kind="html", url=row["url"],
-                                 body=decode_bytes(data, declared_charset(data))[0]))
-    return pages
+        return [dict(zip(header, line.rstrip("\n").split("\t"), strict=True)) for line in handle]
+
+
+def _page(corpus: Path, row: dict[str, str]) -> RawDocument:
+    data = gzip.decompress((corpus / "fundus" / row["file"]).read_bytes())
+    return RawDocument(source_uri=row["file"], kind="html", url=row["url"],
+                       body=decode_bytes(data, declared_charset(data))[0])
+
+
+def _pages(corpus: Path) -> list[RawDocument]:
+    """The first German and the first English page of the fundus corpus (both dictionaries load)."""
+    rows = _manifest(corpus)
+    return [_page(corpus, next(r for r in rows if r["language"] == language)) for language in ("de", "en")]
 
 
 def _children_cpu() -> float:
@@ -71,6 +82,42 @@ def one_round(task: CleanTask, pages: list[RawDocument]) -> tuple[float, float, 
     return first_wall, _children_cpu() - cpu_before, second_wall
 
 
+def _memory_mib(pid: int) -> tuple[float, float]:
+    """(RSS, PSS) of one process in MiB: PSS splits each shared page among the processes sharing it."""
+    values = {}
+    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+        for line in handle:
+            key, *rest = line.split()
+            if key in ("Rss:", "Pss:"):
+                values[key] = int(rest[0]) / 1024
+    return values["Rss:"], values["Pss:"]
+
+
+def pool_round(task: CleanTask, pages: list[RawDocument], fork: bool) -> tuple[float, float, float, float]:
+    """A pool of two helpers, as a local run has: (wall until both answered their first page, helper
+    CPU for all ``pages`` set-up included, summed RSS and summed PSS of the helpers and the template
+    after them)."""
+    cpu_before, started = _children_cpu(), time.perf_counter()
+    pool = GuardedPool(task, size=2, timeout_seconds=120, fork=fork)
+    try:
+        for token, page in enumerate(pages[:2]):
+            pool.submit(page, token)
+        first = pool.drain()
+        ready = time.perf_counter() - started
+        for token, page in enumerate(pages[2:], start=2):
+            if not pool.has_capacity():
+                first.append(pool.next_outcome())
+            pool.submit(page, token)
+        first += pool.drain()
+        pids = [w.pid for w in pool._workers] + ([pool._template._proc.pid] if pool._template else [])
+        memory = [_memory_mib(pid) for pid in pids if pid is not None]
+    finally:
+        pool.close()  # every helper reaped (by us or by the template we reap): its CPU counts in os.times()
+    if any(outcome.status != "ok" for _, outcome in first):
+        raise SystemExit(f"helper failed: {[o for _, o in first if o.status != 'ok'][:1]}")
+    return ready, _children_cpu() - cpu_before, sum(m[0] for m in memory), sum(m[1] for m in memory)
+
+
 def dictionary_load(cache: Path) -> None:
     """The German dictionary alone: simplemma decoding it, against loading the cached copy."""
     from simplemma.strategies.dictionaries.dictionary_factory import _load_dictionary_from_disk
@@ -92,6 +139,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
     parser.add_argument("--rounds", type=int, default=3, help="helpers started per cache state (median shown)")
+    parser.add_argument("--pool-pages", type=int, default=40, help="pages through the pool of two (memory after them)")
     args = parser.parse_args()
     settings = load_settings()
     task = CleanTask(settings.clean, dt.datetime.now(dt.timezone.utc), settings.language, load_event_model(settings))
@@ -111,6 +159,15 @@ def main() -> None:
             first, cpu, second = (statistics.median(r[i] for r in rounds) for i in range(3))
             print(f"{state:<12} {first:>13.2f} {cpu:>13.2f} {second:>12.3f}")
         dictionary_load(Path(warm))
+        os.environ["EVENTWIRE_CACHE_DIR"] = warm
+        pool_pages = pages + [_page(args.corpus, row) for row in _manifest(args.corpus)[2:args.pool_pages]]
+        print(f"pool of 2 helpers (a local run's), {len(pool_pages)} pages, warm cache, median of {args.rounds}:")
+        print(f"{'helpers':<22} {'both ready s':>12} {'helper cpu s':>13} {'summed RSS MiB':>15} {'PSS MiB':>8}")
+        for fork in (False, True):
+            rounds = [pool_round(task, pool_pages, fork) for _ in range(args.rounds)]
+            ready, cpu, rss, pss = (statistics.median(r[i] for r in rounds) for i in range(4))
+            label = "forked from a template" if fork else "each sets up"
+            print(f"{label:<22} {ready:>12.2f} {cpu:>13.2f} {rss:>15.0f} {pss:>8.0f}")
     finally:
         shutil.rmtree(warm, ignore_errors=True)
 

@@ -33,3 +33,27 @@ class Behave:
 class BrokenFactory:
     def __call__(self) -> Callable[[Any], Any]:
         raise RuntimeError("cannot set up")
+
+
+class SlowSetUp:
+    """A factory whose set-up takes a while (as loading models does); its function is ``_behave``."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __call__(self) -> Callable[[Any], Any]:
+        import time
+
+        time.sleep(self.seconds)
+        return _behave
+
+
+def parent_pid(item: Any) -> int:
+    return os.getppid()
+
+
+class ParentPid:
+    """A factory whose function returns the helper's parent pid."""
+
+    def __call__(self) -> Callable[[Any], Any]:
+        return parent_pid

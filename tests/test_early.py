@@ -27,12 +27,16 @@ def test_the_command_line_decides_in_process_as_the_options_do(argv: list[str]) 
     assert early.runs_in_process(argv) == runs_in_process(with_local_defaults(PipelineOptions(argv), argv))
 
 
-def _children() -> set[int]:
+def _children(pid: int | str = "self") -> set[int]:
+    """Every living descendant: the helpers are the template's children (transforms/guardfork.py)."""
     pids: set[int] = set()
-    for task in os.listdir("/proc/self/task"):
-        with open(f"/proc/self/task/{task}/children") as handle:
-            pids.update(int(pid) for pid in handle.read().split())
-    return pids
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                pids.update(int(child) for child in handle.read().split())
+    except FileNotFoundError:  # it ended meanwhile
+        return set()
+    return pids.union(*(_children(child) for child in pids))
 
 
 def test_the_early_helpers_are_the_ones_the_run_would_start(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -41,7 +45,9 @@ def test_the_early_helpers_are_the_ones_the_run_would_start(monkeypatch: pytest.
     started = early.start_helpers(argv)
     try:
         assert started is not None and len(guardpool._PRESTARTED) == started.settings.clean.parse_processes
-        assert len(_children() - before) == started.settings.clean.parse_processes
+        helpers = {worker.pid for _, worker in guardpool._PRESTARTED}  # known once forked
+        assert None not in helpers and len(helpers) == started.settings.clean.parse_processes
+        assert helpers <= _children() - before
         # what batch.run computes for the same command line: an equal task, so CleanFn adopts them
         options = with_local_defaults(PipelineOptions(argv), argv)
         settings = with_parallelism(load_settings(None), options)

@@ -28,6 +28,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from transforms import guardfork
+
 _MEMORY_ERROR_EXIT = 70  # the child's exit status after a MemoryError (its state is not trusted after one)
 _STARTUP_SECONDS = 120.0
 _BIG_STRING = 1 << 16
@@ -96,6 +98,21 @@ def _describe_exit(code: int | None) -> str:
     return f"helper process exited with status {code}"
 
 
+def start_process(args: list[str], pass_fds: tuple[int, ...]) -> subprocess.Popen[bytes]:
+    """``python -m transforms.guard ARGS``, started from the spawner thread (see ``_SPAWNER``)."""
+    env = {**os.environ, "PYTHONPATH": _search_path()}
+    return _SPAWNER.submit(subprocess.Popen, [sys.executable, "-m", "transforms.guard", *args],
+                           stdin=subprocess.DEVNULL, pass_fds=pass_fds, env=env).result()
+
+
+def start_template(factory: Callable[[], Callable[[Any], Any]], memory_bytes: int = 0) -> guardfork.Template | None:
+    """A template process for helpers of ``factory`` (``transforms/guardfork.py``); None where
+    helpers cannot be forked (not Linux)."""
+    if not guardfork.available():
+        return None
+    return guardfork.Template(start_process, pickle.dumps(factory, protocol=pickle.HIGHEST_PROTOCOL), memory_bytes)
+
+
 class GuardedWorker:
     """Calls ``factory()(item)`` in a helper process with a wall-clock limit per call.
 
@@ -105,11 +122,13 @@ class GuardedWorker:
     """
 
     def __init__(self, factory: Callable[[], Callable[[Any], Any]], timeout_seconds: float,
-                 memory_bytes: int = 0) -> None:
+                 memory_bytes: int = 0, template: guardfork.Template | None = None) -> None:
+        """``template``: fork the helper from it (``start_template``) instead of starting one that sets up."""
         self._factory = pickle.dumps(factory, protocol=pickle.HIGHEST_PROTOCOL)
+        self.template = template
         self._timeout = timeout_seconds
         self._memory = memory_bytes
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: subprocess.Popen[bytes] | guardfork.ForkedProcess | None = None
         self._send: Connection | None = None
         self._recv: Connection | None = None
         self.restarts = 0
@@ -121,25 +140,30 @@ class GuardedWorker:
     # --- lifecycle ------------------------------------------------------------------------
 
     def _spawn(self) -> None:
-        """Start the helper and hand it the factory, without waiting for it to be ready: its imports
-        and set-up then overlap with the caller's work (and with the other helpers' start)."""
+        """Start the helper (forked from the template, else a new process that is handed the factory),
+        without waiting for it to be ready: its set-up overlaps with the caller's work."""
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         _widen(to_child_w)
         _widen(from_child_w)
-        args = [sys.executable, "-m", "transforms.guard", str(to_child_r), str(from_child_w), str(os.getpid()),
-                str(self._memory)]
-        env = {**os.environ, "PYTHONPATH": _search_path()}
+        forked = False
         try:
-            self._proc = _SPAWNER.submit(
-                subprocess.Popen, args, stdin=subprocess.DEVNULL, pass_fds=(to_child_r, from_child_w), env=env,
-            ).result()
+            if self.template is not None and self.template.alive:
+                try:
+                    self._proc = self.template.fork(to_child_r, from_child_w)
+                    forked = True
+                except OSError:  # the template is gone: this helper sets up on its own
+                    pass
+            if not forked:
+                self._proc = start_process(["worker", str(to_child_r), str(from_child_w), str(os.getpid()),
+                                            str(self._memory)], (to_child_r, from_child_w))
         finally:
             os.close(to_child_r)
             os.close(from_child_w)
         self._send = Connection(to_child_w, readable=False)
         self._recv = Connection(from_child_r, writable=False)
-        self._send.send_bytes(self._factory)
+        if not forked:
+            self._send.send_bytes(self._factory)
         self._starting = True
 
     def start(self) -> None:
@@ -289,13 +313,17 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(0)
 
 
-def _serve(inbox: Connection, outbox: Connection) -> None:
+def _set_up(inbox: Connection) -> Callable[[Any], Any] | str:
+    """The factory's function, or why it could not be made (sent instead of "ready")."""
     try:
         fn = pickle.loads(inbox.recv_bytes())()
     except Exception as exc:  # report why the helper cannot work, then stop
-        outbox.send_bytes(pickle.dumps(f"{type(exc).__name__}: {exc}"))
-        return
+        return f"{type(exc).__name__}: {exc}"
     gc.freeze()  # the models live as long as the helper: full collections need not walk them
+    return fn
+
+
+def _serve(fn: Callable[[Any], Any], inbox: Connection, outbox: Connection) -> None:
     outbox.send_bytes(pickle.dumps("ready"))
     while True:
         try:
@@ -313,15 +341,33 @@ def _serve(inbox: Connection, outbox: Connection) -> None:
         outbox.send_bytes(reply)
 
 
+def _serve_forked(fn: Callable[[Any], Any], inbox: Connection, outbox: Connection, template_pid: int) -> None:
+    _die_with_parent(template_pid)
+    _serve(fn, inbox, outbox)
+
+
 def main(argv: list[str]) -> None:
-    inbox_fd, outbox_fd, parent_pid, memory = (int(a) for a in argv)
+    """``worker INBOX OUTBOX PARENT MEMORY`` (a helper) or ``template INBOX SOCKET PARENT MEMORY``."""
+    mode, first_fd, second_fd, parent_pid, memory = argv[0], *(int(a) for a in argv[1:])
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the parent decides
-    if memory > 0:
+    if memory > 0:  # a template's limit is its helpers' too: they inherit it
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    _serve(Connection(inbox_fd, writable=False), Connection(outbox_fd, readable=False))
+    inbox = Connection(first_fd, writable=False)
+    made = _set_up(inbox)
+    if mode == "template":
+        inbox.close()
+        import socket
+
+        guardfork.serve_template(made, socket.socket(fileno=second_fd), _serve_forked)
+        return
+    outbox = Connection(second_fd, readable=False)
+    if isinstance(made, str):
+        outbox.send_bytes(pickle.dumps(made))
+        return
+    _serve(made, inbox, outbox)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from multiprocessing.connection import wait as wait_connections
 from typing import TYPE_CHECKING, Any
 
-from transforms.guard import GuardedWorker, Outcome
+from transforms.guard import GuardedWorker, Outcome, start_template
 
 if TYPE_CHECKING:
     from transforms.settings import CleanSettings
@@ -35,10 +35,20 @@ class GuardedPool:
     """
 
     def __init__(self, factory: Callable[[], Callable[[Any], Any]], size: int, timeout_seconds: float,
-                 memory_bytes: int = 0) -> None:
+                 memory_bytes: int = 0, fork: bool | None = None) -> None:
+        """``fork``: the helpers are forked from one template process that sets up once
+        (``transforms/guardfork.py``), and so are their replacements after a timeout or a crash.
+        By default only for several helpers: one helper and its template need ~55 MB more
+        physical memory than one helper alone, for cheaper restarts only."""
         size = max(1, size)
         warm = _adopt(factory, size, timeout_seconds, memory_bytes)
-        self._workers = warm + [GuardedWorker(factory, timeout_seconds, memory_bytes) for _ in range(size - len(warm))]
+        self._factory, self._memory = factory, memory_bytes
+        self._fork = size > 1 if fork is None else fork
+        self._template = warm[0].template if warm else None  # else started with the first helper
+        if self._template is not None:
+            self._template.owned = True
+        self._workers = warm + [GuardedWorker(factory, timeout_seconds, memory_bytes, self._template)
+                                for _ in range(size - len(warm))]
         self._busy: dict[int, Any] = {}  # worker index -> token of its element
         self._done: list[tuple[Any, Outcome]] = []  # outcomes known at submission (the helper could not take it)
 
@@ -50,6 +60,8 @@ class GuardedPool:
 
     def submit(self, item: Any, token: Any) -> None:
         index = next(i for i in range(len(self._workers)) if i not in self._busy)
+        if self._fork and self._template is None:  # not before: a pool that is only set up starts nothing
+            self._start_template()
         outcome = self._workers[index].submit(item)
         if outcome is None:
             self._busy[index] = token
@@ -69,6 +81,14 @@ class GuardedPool:
         index = by_connection[ready[0]] if ready else earliest  # nothing ready: the earliest has timed out
         return self._busy.pop(index), self._workers[index].result()
 
+    def _start_template(self) -> None:
+        self._template = start_template(self._factory, self._memory)
+        self._fork = self._template is not None
+        if self._template is not None:
+            self._template.owned = True
+            for worker in self._workers:
+                worker.template = self._template
+
     def drain(self) -> list[tuple[Any, Outcome]]:
         out = []
         while self.pending():
@@ -78,6 +98,8 @@ class GuardedPool:
     def close(self) -> None:
         for worker in self._workers:
             worker.close()
+        if self._template is not None:
+            self._template.close()
         self._busy.clear()
 
     @property
@@ -92,10 +114,12 @@ _PRESTARTED: list[tuple[Callable[[], Callable[[Any], Any]], GuardedWorker]] = []
 
 def prestart(factory: Callable[[], Callable[[Any], Any]], size: int, timeout_seconds: float,
              memory_bytes: int = 0) -> None:
-    """Start ``size`` helpers now for a ``GuardedPool`` of an equal factory and the same limits,
-    created later in this process (it adopts them). Only useful where that pool runs in this process."""
+    """Start ``size`` helpers now (forked from one template) for a ``GuardedPool`` of an equal
+    factory and the same limits, created later in this process (it adopts them and their template).
+    Only useful where that pool runs in this process."""
+    template = start_template(factory, memory_bytes) if size > 1 else None  # as GuardedPool decides
     for _ in range(max(1, size)):
-        worker = GuardedWorker(factory, timeout_seconds, memory_bytes)
+        worker = GuardedWorker(factory, timeout_seconds, memory_bytes, template)
         worker.start()
         _PRESTARTED.append((factory, worker))
 
@@ -106,6 +130,9 @@ def discard_prestarted() -> int:
     _PRESTARTED.clear()
     for worker in left:
         worker.close()
+    for template in {id(w.template): w.template for w in left if w.template is not None}.values():
+        if not template.owned:  # a pool that adopted some of its helpers closes it
+            template.close()
     return len(left)
 
 
