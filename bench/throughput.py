@@ -25,8 +25,11 @@ straight line through the first and the last).
 Then the incremental case: 50 new articles into an output that already holds the 4x run
 (~2,000 articles), against the same 50 into an empty output.
 
-Memory is the peak of the summed RSS of the whole process tree (the runner spawns worker
-processes), sampled from /proc every 50 ms.
+Memory is the peak of the summed RSS of the whole process tree (the helper processes, and
+whatever worker processes a runner starts), sampled from /proc every 50 ms; a page that several
+processes share (the cleaning helpers are forked from one template) counts in each. So the peak
+PSS is shown too (shared pages split among their processes: what the machine holds), sampled
+every 0.5 s because reading it walks the page tables.
 """
 
 from __future__ import annotations
@@ -185,8 +188,8 @@ def write_input(folder: Path, pages: list[Page], copies: range, one_site: bool =
 # --- measuring ---------------------------------------------------------------------------------
 
 
-def _tree_rss(root: int) -> int:
-    """Summed RSS (bytes) of ``root`` and all its descendants, from /proc."""
+def _tree_pids(root: int) -> list[int]:
+    """``root`` and all its descendants, from /proc."""
     children: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -197,15 +200,34 @@ def _tree_rss(root: int) -> int:
         except (OSError, ValueError, IndexError):
             continue
         children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0, [root]
-    page = os.sysconf("SC_PAGE_SIZE")
+    pids, todo = [], [root]
     while todo:
         pid = todo.pop()
+        pids.append(pid)
         todo += children.get(pid, [])
+    return pids
+
+
+def _tree_rss(pids: list[int]) -> int:
+    """Summed RSS (bytes) of the processes: a page that several share counts in each."""
+    total, page = 0, os.sysconf("SC_PAGE_SIZE")
+    for pid in pids:
         try:
             with open(f"/proc/{pid}/statm", encoding="ascii") as handle:
                 total += int(handle.read().split()[1]) * page
         except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def _tree_pss(pids: list[int]) -> int:
+    """Summed PSS (bytes): a shared page counts once, split among its processes (what the machine holds)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+                total += next(int(line.split()[1]) for line in handle if line.startswith("Pss:")) * 1024
+        except (OSError, ValueError, IndexError, StopIteration):
             continue
     return total
 
@@ -215,6 +237,7 @@ class Timed:
     seconds: float
     cpu_seconds: float  # user + system of the whole tree: robust when other work shares the machine
     peak_rss: int
+    peak_pss: int  # sampled every 0.5 s only: reading it walks every page table of the tree
     stdout: str
     load: float  # 1-minute load average when it started
 
@@ -222,7 +245,7 @@ class Timed:
 def run_measured(argv: list[str], log_path: Path) -> Timed:
     """Run a command from the repo root; wall time and the peak RSS of its process tree."""
     env = {**os.environ, "EVENTWIRE_LOG_LEVEL": os.environ.get("EVENTWIRE_LOG_LEVEL", "WARNING")}
-    peak = 0
+    peak = peak_pss = 0
     load = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(log_path, "w", encoding="utf-8") as log:
@@ -231,8 +254,13 @@ def run_measured(argv: list[str], log_path: Path) -> Timed:
         out: list[str] = []
         reader = threading.Thread(target=lambda: out.append(proc.stdout.read()), daemon=True)  # type: ignore[union-attr]
         reader.start()
-        while proc.poll() is None:
-            peak = max(peak, _tree_rss(proc.pid))
+        for sample in itertools.count():
+            if proc.poll() is not None:
+                break
+            pids = _tree_pids(proc.pid)
+            peak = max(peak, _tree_rss(pids))
+            if sample % 10 == 0:
+                peak_pss = max(peak_pss, _tree_pss(pids))
             time.sleep(0.05)
         seconds = time.monotonic() - start
         reader.join()
@@ -240,7 +268,7 @@ def run_measured(argv: list[str], log_path: Path) -> Timed:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed with {proc.returncode}; see {log_path}")
-    return Timed(seconds, cpu, peak, "".join(out), load)
+    return Timed(seconds, cpu, peak, peak_pss, "".join(out), load)
 
 
 def floor_loop(folder: Path) -> None:
@@ -397,18 +425,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{scale}x: {count} pages; loop {loop.seconds:.1f} s (cpu {loop.cpu_seconds:.1f} s; "
               f"{detail['extract_ms']:.1f} ms trafilatura + {detail['detect_ms']:.1f} ms langdetect per page), "
               f"peak RSS {_gib(loop.peak_rss)}; pipeline {pipe.seconds:.1f} s (cpu {pipe.cpu_seconds:.1f} s), "
-              f"{written} articles, peak RSS {_gib(pipe.peak_rss)}; R = {loop.seconds / pipe.seconds:.2f} "
+              f"{written} articles, peak RSS {_gib(pipe.peak_rss)} (PSS {_gib(pipe.peak_pss)}); "
+              f"R = {loop.seconds / pipe.seconds:.2f} "
               f"(load average at start: loop {loop.load:.1f}, pipeline {pipe.load:.1f})", flush=True)
 
     print()
     print(f"== eventwire throughput: {cores} cores; pipeline args: {' '.join(extra) or 'defaults'}"
           f"{'; input: one site per copy, with a recurring paragraph' if args.one_site else ''} ==")
     print(f"{'scale':>5} {'pages':>6} {'loop s':>7} {'loop cpu':>8} {'loop RSS':>9} {'run s':>7} {'run cpu':>8} "
-          f"{'articles':>8} {'art/s':>6} {'run RSS':>9} {'R':>5} {'load':>5}")
+          f"{'articles':>8} {'art/s':>6} {'run RSS':>9} {'run PSS':>9} {'R':>5} {'load':>5}")
     for scale, count, loop, _, pipe, written in rows:
         print(f"{scale:>4}x {count:>6} {loop.seconds:>7.1f} {loop.cpu_seconds:>8.1f} {_gib(loop.peak_rss):>9} "
               f"{pipe.seconds:>7.1f} {pipe.cpu_seconds:>8.1f} {written:>8} {written / pipe.seconds:>6.1f} "
-              f"{_gib(pipe.peak_rss):>9} {loop.seconds / pipe.seconds:>5.2f} {max(loop.load, pipe.load):>5.1f}")
+              f"{_gib(pipe.peak_rss):>9} {_gib(pipe.peak_pss):>9} {loop.seconds / pipe.seconds:>5.2f} "
+              f"{max(loop.load, pipe.load):>5.1f}")
     if args.repeat > 1:
         print(f"each row: the median of {args.repeat} runs of the loop and of the pipeline (wall time), each whole")
     print("R = loop wall time / pipeline wall time. cpu = user+system seconds of the process tree; a load average")
@@ -417,7 +447,8 @@ def main(argv: list[str] | None = None) -> int:
         (s1, n1, _, _, p1, _), (sk, nk, _, _, pk, _) = rows[0], rows[-1]
         print(f"growth {s1}x -> {sk}x: input x{nk / n1:.2f}, time x{pk.seconds / p1.seconds:.2f} "
               f"({(pk.seconds / p1.seconds) / (nk / n1):.2f} of linear; cpu x{pk.cpu_seconds / p1.cpu_seconds:.2f}), "
-              f"peak RSS x{pk.peak_rss / p1.peak_rss:.2f} ({_gib(pk.peak_rss)} at {sk}x)")
+              f"peak RSS x{pk.peak_rss / p1.peak_rss:.2f} ({_gib(pk.peak_rss)} at {sk}x; "
+              f"PSS x{pk.peak_pss / p1.peak_pss:.2f}, {_gib(pk.peak_pss)})")
         print(cost_split([(count, loop.seconds) for _, count, loop, _, _, _ in rows],
                          [(count, pipe.seconds) for _, count, _, _, pipe, _ in rows]))
     if len(rows) >= 3:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -103,11 +106,36 @@ def test_benchmark_splits_each_measurement_into_a_fixed_cost_and_a_cost_per_page
 def test_repeated_measurements_report_the_median_run_whole() -> None:
     from bench import throughput
 
-    runs = [throughput.Timed(seconds, cpu, rss, "", 0.5) for seconds, cpu, rss in
-            [(13.0, 22.0, 900), (11.0, 20.5, 950), (12.0, 21.0, 910), (19.0, 23.0, 990)]]
+    runs = [throughput.Timed(seconds, cpu, rss, pss, "", 0.5) for seconds, cpu, rss, pss in
+            [(13.0, 22.0, 900, 700), (11.0, 20.5, 950, 720), (12.0, 21.0, 910, 690), (19.0, 23.0, 990, 800)]]
     middle = throughput.median_run(runs)
-    assert (middle.seconds, middle.cpu_seconds, middle.peak_rss) == (12.0, 21.0, 910)  # one run, not a mix
+    assert (middle.seconds, middle.cpu_seconds, middle.peak_rss, middle.peak_pss) == (12.0, 21.0, 910, 690)  # one run
     assert throughput.median_run(runs[:3]).seconds == 12.0 and throughput.median_run(runs[:1]) is runs[0]
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="needs Linux /proc")
+def test_benchmark_memory_counts_the_whole_tree_and_shared_pages_once_in_pss() -> None:
+    import subprocess
+    import sys
+
+    from bench import throughput
+
+    # a parent that fills 64 MiB and forks: the child shares those pages until it writes to them
+    script = "import os, time; data = b'x' * (64 << 20); os.fork(); time.sleep(30)"
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 10
+        while len(pids := throughput._tree_pids(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(pids) == 2 and pids[0] == proc.pid
+        rss, pss = throughput._tree_rss(pids), throughput._tree_pss(pids)
+        assert rss >= 2 * (64 << 20)  # each process counts the shared 64 MiB
+        assert (64 << 20) <= pss < rss - (48 << 20)  # PSS counts them about once
+    finally:
+        for pid in throughput._tree_pids(proc.pid)[1:]:
+            os.kill(pid, signal.SIGKILL)
+        proc.kill()
+        proc.wait()
 
 
 @pytest.mark.skipif(not (CORPUS / "fundus").is_dir(), reason="../shared/corpus is not beside the repository")

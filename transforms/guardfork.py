@@ -102,7 +102,11 @@ class Template:
         with self._lock:
             if not self.alive:
                 raise BrokenPipeError("the helper template has stopped")
-            socket.send_fds(self._socket, [_FORK], [inbox_fd, outbox_fd])
+            try:
+                socket.send_fds(self._socket, [_FORK], [inbox_fd, outbox_fd])
+            except OSError:
+                self._gone()  # it died since its last message: helpers are spawned from now on
+                raise
             child = ForkedProcess(self)
             self._awaiting.append(child)
         return child
