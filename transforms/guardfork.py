@@ -131,7 +131,9 @@ class Template:
     def _read_messages(self, timeout: float) -> None:
         """Read what the template reported (waiting up to ``timeout`` for the first message). Under the lock."""
         wait = max(0.0, timeout)
-        while select.select([self._socket], [], [], wait)[0]:
+        poller = select.poll()  # not select.select: the launcher may hold more than 1024 descriptors
+        poller.register(self._socket, select.POLLIN)
+        while poller.poll(wait * 1000):
             wait = 0.0
             try:
                 message = self._socket.recv(64)

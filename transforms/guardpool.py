@@ -128,11 +128,11 @@ def discard_prestarted() -> int:
     """Stop the prestarted helpers no pool adopted (the run failed before it needed them)."""
     left = [worker for _, worker in _PRESTARTED]
     _PRESTARTED.clear()
+    for template in {id(w.template): w.template for w in left if w.template is not None}.values():
+        if not template.owned:  # first: its helpers end with it, none is waited for (a pool that adopted some closes it)
+            template.close()
     for worker in left:
         worker.close()
-    for template in {id(w.template): w.template for w in left if w.template is not None}.values():
-        if not template.owned:  # a pool that adopted some of its helpers closes it
-            template.close()
     return len(left)
 
 
