@@ -130,6 +130,8 @@ class Template:
 
     def _read_messages(self, timeout: float) -> None:
         """Read what the template reported (waiting up to ``timeout`` for the first message). Under the lock."""
+        if not self.alive:
+            return  # closed, or it went away: nothing more will come
         wait = max(0.0, timeout)
         poller = select.poll()  # not select.select: the launcher may hold more than 1024 descriptors
         poller.register(self._socket, select.POLLIN)
