@@ -7,9 +7,11 @@ that exceeds its deadline gets the child killed (SIGKILL) and the next element a
 A child that dies (segfault, MemoryError under its address-space cap) is reported the same
 way. The round trip costs a pickle and two pipe writes per element (see bench/guard_overhead.py).
 
-The child is a plain ``python -m transforms.guard`` (not ``multiprocessing``), so it starts
-the same under pytest, Beam's worker processes and Dataflow, whatever their ``__main__`` is.
-This module imports nothing of ours and never imports Beam.
+The child is a plain ``python -m transforms.guard worker ...`` (not ``multiprocessing``), so it
+starts the same under pytest, Beam's worker processes and Dataflow, whatever their ``__main__``
+is; or, given a template (``start_template``), a fork of ``python -m transforms.guard template
+...``, which has set up already (``transforms/guardfork.py``). This module imports nothing of
+ours but that one and never imports Beam.
 """
 
 from __future__ import annotations
