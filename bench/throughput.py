@@ -196,8 +196,8 @@ def _children(pid: int) -> list[int] | None:
         for task in os.listdir(f"/proc/{pid}/task"):
             with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
                 found += [int(child) for child in handle.read().split()]
-    except FileNotFoundError:
-        return None if not os.path.exists(f"/proc/{pid}") else found
+    except FileNotFoundError:  # it ended meanwhile, or the kernel has no children files
+        return None if os.path.exists(f"/proc/{pid}") else found
     except (OSError, ValueError):
         return found
     return found
