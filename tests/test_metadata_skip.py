@@ -9,7 +9,7 @@ import trafilatura
 from trafilatura import metadata
 
 from tests.conftest import FIXTURES
-from transforms.boilerplate import extract_html, skip_unused_metadata
+from transforms.boilerplate import REPLACED_METADATA, extract_html, skip_unused_metadata
 
 PAGES = sorted((FIXTURES / "clean").glob("*.html.gz")) + sorted((FIXTURES / "feeds" / "pages").glob("*.html"))
 
@@ -21,9 +21,10 @@ def _html(path) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def restored(monkeypatch: pytest.MonkeyPatch) -> None:
-    """trafilatura's own functions are put back after the test (the skip is for a helper's lifetime)."""
-    monkeypatch.setattr(metadata, "extract_catstags", metadata.extract_catstags)
-    monkeypatch.setattr(metadata, "extract_license", metadata.extract_license)
+    """trafilatura's own functions for the test (a test that cleaned inline may have replaced them
+    in this process), and whatever was there after it."""
+    for name in ("extract_catstags", "extract_license"):
+        monkeypatch.setattr(metadata, name, REPLACED_METADATA.get(name, getattr(metadata, name)))
 
 
 def test_without_categories_tags_and_licence_every_kept_field_is_the_same(restored: None) -> None:

@@ -153,11 +153,17 @@ def skip_unused_metadata() -> bool:
     speed is the old one."""
     from trafilatura import metadata
 
-    if not all(callable(getattr(metadata, name, None)) for name in ("extract_catstags", "extract_license")):
+    replacements = {"extract_catstags": _no_categories_or_tags, "extract_license": _no_license}
+    if not all(callable(getattr(metadata, name, None)) for name in replacements):
         return False
-    metadata.extract_catstags = _no_categories_or_tags
-    metadata.extract_license = _no_license
+    for name, replacement in replacements.items():
+        REPLACED_METADATA.setdefault(name, getattr(metadata, name))
+        setattr(metadata, name, replacement)
     return True
+
+
+# trafilatura's functions that ``skip_unused_metadata`` replaced in this process, by name
+REPLACED_METADATA: dict[str, Callable[..., Any]] = {}
 
 
 def _no_categories_or_tags(_kind: str, _tree: Any) -> list[str]:
