@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 from apache_beam.options.pipeline_options import DebugOptions, DirectOptions, PipelineOptions, StandardOptions
 
 from pipeline.options import DATAFLOW_THREADS, runs_in_process, with_local_defaults, with_parallelism
@@ -143,4 +145,7 @@ def test_the_feeds_graph_passes_beams_type_check(tmp_path) -> None:  # type: ign
     job, _ = prepare(["https://example.org/feed.xml", "--output", str(tmp_path / "out"), "--type-check"])
     assert job.options.view_as(TypeOptions).pipeline_type_check
     pipeline = beam.Pipeline(options=job.options)
-    _graph(pipeline, job, RunContext(str(tmp_path / "out"), "r", dt.datetime.now(dt.timezone.utc)), polls=[])
+    try:
+        _graph(pipeline, job, RunContext(str(tmp_path / "out"), "r", dt.datetime.now(dt.timezone.utc)), polls=[])
+    finally:
+        shutil.rmtree(pipeline.local_tempdir, ignore_errors=True)  # Beam removes it in run(); this graph never runs

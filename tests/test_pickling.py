@@ -8,6 +8,7 @@ real graph, without running it, and round-trips every transform.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import apache_beam as beam
 from apache_beam.internal import pickler
@@ -28,7 +29,7 @@ class _Collect(beam.pipeline.PipelineVisitor):
         self.transforms.append(node.transform)
 
 
-def test_every_transform_and_dofn_of_the_batch_graph_pickles(tmp_path):
+def test_every_transform_and_dofn_of_the_batch_graph_pickles(tmp_path, request):
     from pipeline.batch import ReadFiles
     from pipeline.graph import ArticlesToTables
     from transforms.commit import RunContext
@@ -39,6 +40,8 @@ def test_every_transform_and_dofn_of_the_batch_graph_pickles(tmp_path):
     ctx = RunContext(output=str(tmp_path / "out"), run_id="pickle-test",
                      started_at=dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc))
     pipeline = beam.Pipeline(runner="FnApiRunner", options=PipelineOptions([]))
+    # Beam removes the pipeline's temporary folder in run(); this graph is only built
+    request.addfinalizer(lambda: shutil.rmtree(pipeline.local_tempdir, ignore_errors=True))
     read = pipeline | "ReadFiles" >> ReadFiles([str(REPO / "seeds" / "*")], settings.read)
     _ = read | "ToTables" >> ArticlesToTables(settings, load_event_model(settings), ctx)
     visitor = _Collect()
