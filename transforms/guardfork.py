@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import select
 import signal
 import socket
@@ -201,8 +202,6 @@ def _fork_helper(made: Callable[[Any], Any] | str, fds: list[int], control: sock
                  wake: tuple[int, int], serve_child: Callable[[Callable[[Any], Any], Connection, Connection, int], None]) -> int:
     inbox, outbox = (Connection(fds[0], writable=False), Connection(fds[1], readable=False))
     if isinstance(made, str):
-        import pickle
-
         outbox.send_bytes(pickle.dumps(made))
         inbox.close()
         outbox.close()

@@ -38,8 +38,8 @@ class GuardedPool:
                  memory_bytes: int = 0, fork: bool | None = None) -> None:
         """``fork``: the helpers are forked from one template process that sets up once
         (``transforms/guardfork.py``), and so are their replacements after a timeout or a crash.
-        By default only for several helpers: for one, a template would add its own memory
-        (~55 MB of PSS, scratch probe) for nothing but cheaper restarts."""
+        By default only for several helpers: for one, the template would be a second process
+        holding the models, for nothing but cheaper restarts."""
         size = max(1, size)
         warm = _adopt(factory, size, timeout_seconds, memory_bytes)
         self._factory, self._memory = factory, memory_bytes
