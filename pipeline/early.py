@@ -33,13 +33,31 @@ class EarlyRun:
     started_at: dt.datetime
 
 
+class _Unreadable(ValueError):
+    """The command line does not parse: no early start; the run's own parser reports it."""
+
+
+class _QuietParser(argparse.ArgumentParser):
+    """Reads a few options and never exits nor prints: the error is the run's to report, in its words."""
+
+    def __init__(self) -> None:
+        super().__init__(add_help=False, allow_abbrev=False)
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _Unreadable(message)
+
+
 def runs_in_process(argv: list[str]) -> bool:
-    """``pipeline.options.runs_in_process(with_local_defaults(...))``, from the command line alone."""
-    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    """``pipeline.options.runs_in_process(with_local_defaults(...))``, from the command line alone
+    (False when it does not parse)."""
+    parser = _QuietParser()
     parser.add_argument("--runner")
     parser.add_argument("--direct_num_workers", type=int)
     parser.add_argument("--direct_running_mode")
-    args, _ = parser.parse_known_args(argv)
+    try:
+        args, _ = parser.parse_known_args(argv)
+    except _Unreadable:
+        return False
     workers, mode = args.direct_num_workers, args.direct_running_mode
     if args.runner is None:  # with_local_defaults: FnApiRunner, one worker, in memory
         workers = workers or 1
@@ -53,9 +71,16 @@ def start_helpers(argv: list[str]) -> EarlyRun | None:
     reports that as it always did)."""
     if not runs_in_process(argv):
         return None
-    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser = _QuietParser()
     parser.add_argument("--config")
-    config = parser.parse_known_args(argv)[0].config
+    parser.add_argument("--wait-for-lock", dest="wait_for_lock", type=float, default=0.0)
+    try:
+        args = parser.parse_known_args(argv)[0]
+    except _Unreadable:
+        return None
+    if args.wait_for_lock:  # it may wait on another run: its helpers start once it holds the output
+        return None
+    config = args.config
     try:
         settings = load_settings(config)
         if settings.clean.parse_processes <= 0:  # pipeline.options.with_parallelism, in process

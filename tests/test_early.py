@@ -67,6 +67,20 @@ def test_no_early_helpers_for_a_graph_that_runs_elsewhere_or_a_config_that_does_
     assert guardpool._PRESTARTED == []
 
 
+def test_no_early_helpers_for_a_run_that_may_wait_for_the_output_lock() -> None:
+    assert early.start_helpers(["in/", "--wait-for-lock", "30"]) is None
+    assert early.start_helpers(["in/", "--wait-for-lock=0.5"]) is None
+    assert guardpool._PRESTARTED == []
+
+
+def test_a_command_line_that_does_not_parse_starts_nothing_and_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert early.runs_in_process(["in/", "--direct_num_workers", "two"]) is False
+    assert early.start_helpers(["in/", "--config"]) is None
+    assert early.start_helpers(["in/", "--wait-for-lock", "soon"]) is None
+    assert guardpool._PRESTARTED == []
+    assert capsys.readouterr() == ("", "")  # the run's own parser reports the error, in its words
+
+
 def test_a_run_that_fails_before_its_cleaning_step_leaves_no_helper(tmp_path: Path) -> None:
     from pipeline.cli import main
 
