@@ -1,14 +1,15 @@
 """``eventwire run``'s cleaning helpers, started before Beam is imported.
 
 A local run spends ~0.6 s importing Beam and ~0.6 s building its graph, on one core. Its cleaning
-helpers need ~0.9 s of CPU each to load their models (trafilatura, langdetect's profiles, the
-lemma dictionaries); started only after Beam's import, they were what the first page waited
-for. ``start_helpers`` starts them first, with the settings, the event model and the start time
+helpers need ~0.9 s of CPU to load their models (trafilatura, langdetect's profiles, the lemma
+dictionaries; once, in the template they are forked from); started only after Beam's import,
+they were what the first page waited for. ``start_helpers`` starts them first, with the settings, the event model and the start time
 the run then uses (``pipeline.batch.run(argv, early)``), so ``CleanFn`` adopts them.
 
 Beam-free by design: whether the graph will run in this process is read from the command line
 the way ``pipeline.options`` decides it. A wrong guess costs time, never a result: helpers that
-are not adopted are stopped, and the run starts its own.
+are not adopted are stopped, and the run starts its own. A run that may wait for its output
+(``--wait-for-lock``) starts them once it holds it, as without the early start.
 """
 
 from __future__ import annotations
