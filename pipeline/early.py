@@ -3,8 +3,9 @@
 A local run spends ~0.6 s importing Beam and ~0.6 s building its graph, on one core. Its cleaning
 helpers need ~0.9 s of CPU to load their models (trafilatura, langdetect's profiles, the lemma
 dictionaries; once, in the template they are forked from); started only after Beam's import,
-they were what the first page waited for. ``start_helpers`` starts them first, with the settings, the event model and the start time
-the run then uses (``pipeline.batch.run(argv, early)``), so ``CleanFn`` adopts them.
+they were what the first page waited for. ``start_helpers`` starts them first, with the settings,
+the event model and the start time the run then uses (``pipeline.batch.run(argv, early)``), so
+``CleanFn`` adopts them.
 
 Beam-free by design: whether the graph will run in this process is read from the command line
 the way ``pipeline.options`` decides it. A wrong guess costs time, never a result: helpers that

@@ -29,6 +29,8 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 _FORK = b"F"
+# what a forked helper runs: (the factory's function, its inbox, its outbox, the template's pid)
+ServeChild = Callable[[Callable[[Any], Any], Connection, Connection, int], None]
 _PID_WAIT_SECONDS = 120.0  # the template answers a fork once its own set-up is done
 
 
@@ -172,7 +174,7 @@ class Template:
 
 
 def serve_template(made: Callable[[Any], Any] | str, control: socket.socket,
-                   serve_child: Callable[[Callable[[Any], Any], Connection, Connection, int], None]) -> None:
+                   serve_child: ServeChild) -> None:
     """The template's loop: fork a helper per request until the launcher closes the socket.
 
     ``made`` is the factory's function, or why the factory failed (each helper asked for then
@@ -199,7 +201,7 @@ def serve_template(made: Callable[[Any], Any] | str, control: socket.socket,
 
 
 def _fork_helper(made: Callable[[Any], Any] | str, fds: list[int], control: socket.socket,
-                 wake: tuple[int, int], serve_child: Callable[[Callable[[Any], Any], Connection, Connection, int], None]) -> int:
+                 wake: tuple[int, int], serve_child: ServeChild) -> int:
     inbox, outbox = (Connection(fds[0], writable=False), Connection(fds[1], readable=False))
     if isinstance(made, str):
         outbox.send_bytes(pickle.dumps(made))

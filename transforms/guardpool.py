@@ -129,8 +129,8 @@ def discard_prestarted() -> int:
     left = [worker for _, worker in _PRESTARTED]
     _PRESTARTED.clear()
     for template in {id(w.template): w.template for w in left if w.template is not None}.values():
-        if not template.owned:  # first: its helpers end with it, none is waited for (a pool that adopted some closes it)
-            template.close()
+        if not template.owned:  # a pool that adopted some of its helpers closes it
+            template.close()  # before the helpers: they end with it, and nothing waits for a pending fork
     for worker in left:
         worker.close()
     return len(left)
