@@ -80,6 +80,25 @@ class Score:
         return (tp / p if p else 0.0), (tp / g if g else 0.0)
 
 
+def _codes(side: object) -> frozenset[str]:
+    actors = [a for a in (side or []) if isinstance(a, dict)] if isinstance(side, list) else []
+    return frozenset("IGO" if c in IGO_CODES else c for c in (GOLD_CODE_FIX.get(a.get("code"), a.get("code")) for a in actors) if c)
+
+
+def side_countries(mention, keys) -> frozenset[str]:
+    by_key = {p.key: p.country for p in mention.participants}
+    return frozenset("IGO" if by_key.get(k) in IGO_CODES else by_key.get(k) for k in keys if by_key.get(k))
+
+
+def direction_right(mention, source: frozenset[str], target: frozenset[str]) -> bool:
+    """The mention's source countries are the gold source's (and its targets the gold target's)."""
+    src, tgt = side_countries(mention, mention.source_keys), side_countries(mention, mention.target_keys)
+    return src == source and (not target or tgt == target)
+
+
+DIRECTION = Counter()  # records with a directed gold (source and target differ): scored, right
+
+
 def eval_plover(model: EventModel, corpus: Path, verbose: bool = False) -> tuple[Score, dict[str, list[int]]]:
     records = json.loads((corpus / "plover" / "PLOVER_GSR_CAMEO.json").read_text(encoding="utf-8"))
     score, per_type = Score(), {}
@@ -98,6 +117,10 @@ def eval_plover(model: EventModel, corpus: Path, verbose: bool = False) -> tuple
         row[1] += bool(typed)
         actors_ok = any(countries(m) == gold_set for m in typed)
         row[2] += actors_ok
+        source, target = _codes(rec.get("source")), _codes(rec.get("target"))
+        if actors_ok and source and target and not source & target:  # a directed act with its actors right
+            DIRECTION["scored"] += 1
+            DIRECTION["right"] += any(countries(m) == gold_set and direction_right(m, source, target) for m in typed)
         if verbose and not actors_ok:
             got = "; ".join(f"{m.event_type}/{m.cameo_code} {sorted(countries(m))} [{m.trigger}]" for m in mentions) or "-"
             print(f"MISS {rec['id']} gold {gold_type} {sorted(gold_set)}\n  {rec['text']}\n  got: {got}")
@@ -237,6 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     type_acc = sum(v[1] for v in per_type.values()) / n
     actor_acc = sum(v[2] for v in per_type.values()) / n
     print(f"  {'ALL':<10} {n:>4} {type_acc:>6.0%} {actor_acc:>6.0%}")
+    if DIRECTION["scored"]:
+        print(f"  direction (source and target as in the gold, where type + actor set are right and the gold's"
+              f" sides differ): {DIRECTION['right']}/{DIRECTION['scored']} = {DIRECTION['right'] / DIRECTION['scored']:.0%}")
 
     petrarch, skipped = eval_petrarch(corpus)
     by_lang["en (PETRARCH)"] = petrarch

@@ -349,3 +349,20 @@ def participant_label(participant: Row) -> str:
     key = participant.get("key") or participant.get("country") or "?"
     name = (participant.get("name") or "").strip()
     return f"{key} ({name})" if name and name.lower() not in key.lower() else key
+
+
+def side_of(event: dict[str, Any], key: str | None) -> str:
+    """``source`` or ``target`` for a directed act; empty for a symmetric one (every party both) or
+    a row written before schema 2 (no direction)."""
+    source, target = set(event.get("source_keys") or ()), set(event.get("target_keys") or ())
+    if key in source and key not in target:
+        return "source"
+    if key in target and key not in source:
+        return "target"
+    return ""
+
+
+def ordered_participants(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """Sources first, then the rest: 'who did what to whom' reads left to right."""
+    order = {"source": 0, "": 1, "target": 2}
+    return sorted(event.get("participants") or (), key=lambda p: order[side_of(event, p.get("key"))])

@@ -102,9 +102,9 @@ def header_html(root: str, scope: aggregate.Scope) -> str:
 
 def participants_html(event: Row) -> str:
     people = []
-    for p in event.get("participants") or ():
+    for p in aggregate.ordered_participants(event):
         key = p.get("key") or p.get("country") or "?"
-        extra = [x for x in (p.get("name"), p.get("role") if p.get("role") not in key else None) if x]
+        extra = [x for x in (p.get("name"), p.get("role") if p.get("role") not in key else None, aggregate.side_of(event, key)) if x]
         people.append(f"<div class='who'>{escape(key)} <small>{escape(' · '.join(extra))}</small></div>")
     return "".join(people) or "<small>none</small>"
 

@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--country", metavar="ISO3", help="only events with a participant of this country / IGO (e.g. RUS, EU)")
     parser.add_argument("--type", dest="event_type", metavar="TYPE", help="only this PLOVER type (e.g. CONSULT)")
     parser.add_argument("--limit", type=int, default=50, metavar="N", help="show at most N events (default 50; 0 = all)")
+    parser.add_argument("--min-confidence", type=float, default=0.0, metavar="C",
+                        help="only events whose confidence is at least C (0-1; README: what each threshold gives)")
     return parser
 
 
@@ -46,13 +48,14 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
-def participant_line(participant: dict[str, Any]) -> str:
-    """``RUS:foreign_minister (Sergei Lawrow)``; the role is added when the key does not carry it."""
+def participant_line(participant: dict[str, Any], side: str = "") -> str:
+    """``RUS:foreign_minister (Sergei Lawrow)``; the role is added when the key does not carry it, the
+    side (``source``: did it, ``target``: it was done to) when the act has a direction."""
     label = aggregate.participant_label(participant)
     role = participant.get("role")
     if role and role not in (participant.get("key") or ""):
         label += f" [{role}]"
-    return label
+    return f"{label} ({side})" if side else label
 
 
 def render_event(event: dict[str, Any], width: int, style: Style) -> list[str]:
@@ -64,7 +67,7 @@ def render_event(event: dict[str, Any], width: int, style: Style) -> list[str]:
     colour = GREEN if event.get("quad_class") in (1, 2) else RED if event.get("quad_class") in (3, 4) else ""
     counts = f"{event.get('num_mentions') or 0}/{event.get('num_articles') or 0}/{event.get('num_sources') or 0}"
     people_w = max(10, width - DATE_W - TYPE_W - COUNT_W - 3)
-    people = [participant_line(p) for p in event.get("participants") or ()] or ["(no participants)"]
+    people = [participant_line(p, aggregate.side_of(event, p.get("key"))) for p in aggregate.ordered_participants(event)] or ["(no participants)"]
     wrapped = [line for p in people for line in textwrap.wrap(p, people_w, subsequent_indent="  ") or [""]]
     lines = []
     for i, person in enumerate(wrapped):
@@ -131,6 +134,8 @@ def main(argv: list[str] | None = None, stream: TextIO | None = None) -> int:
         print(f"no events yet in {args.output}", file=out)
         return 0
     matched = aggregate.filter_events(events, args.since, args.until, args.country, args.event_type)
+    if args.min_confidence > 0:  # rows of schema 1 have no confidence: they do not pass a threshold
+        matched = [e for e in matched if (e.get("confidence") or 0.0) >= args.min_confidence]
     if not matched:
         print(f"no events match the filters ({len(events)} events in {args.output})", file=out)
         return 0

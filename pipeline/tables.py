@@ -29,7 +29,8 @@ VIEW_COLUMNS: dict[str, tuple[str, ...]] = {
     "events": (
         "event_id", "event_date", "event_type", "event_mode", "cameo_code", "quad_class", "goldstein",
         "participants", "num_mentions", "num_articles", "num_sources", "location_country",
-        "location_name", "example_sentence", "example_url", "article_ids",
+        "location_name", "example_sentence", "example_url", "article_ids", "source_keys", "target_keys",
+        "confidence",
     ),
     "mentions": ("mention_id", "event_id", "article_id", "url", "source", "language", "sentence"),
     "articles": ("article_id", "url", "source_uri", "source", "title", "language", "published_at", "ingested_at"),

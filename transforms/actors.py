@@ -139,6 +139,10 @@ def _spans(tokens: list[Token], gaz: CompiledGazetteer) -> list[tuple[int, int, 
     return spans
 
 
+# Two state names in a row are two parties, never one noun phrase.
+_STATE_NAMES = frozenset({"country", "capital"})
+
+
 def _chunks(tokens: list[Token], spans: list[tuple[int, int, Label]]) -> list[list[tuple[int, int, Label]]]:
     chunks: list[list[tuple[int, int, Label]]] = []
     for span in spans:
@@ -149,7 +153,8 @@ def _chunks(tokens: list[Token], spans: list[tuple[int, int, Label]]) -> list[li
             joinable = all(
                 t.lower in _CONNECTORS or (names_ok and t.text[:1].isupper() and t.text.isalpha()) for t in gap
             )
-            if joinable and len(gap) <= 3 and tokens[span[0]].clause == tokens[last[0]].clause:
+            two_states = last[2].kind in _STATE_NAMES and span[2].kind in _STATE_NAMES  # "verurteilte Frankreich den Iran"
+            if joinable and not two_states and len(gap) <= 3 and tokens[span[0]].clause == tokens[last[0]].clause:
                 chunks[-1].append(span)
                 continue
         chunks.append([span])

@@ -126,6 +126,7 @@ def merge_event(mentions: list[Mention]) -> Event:
     mentions = sorted(mentions, key=lambda m: m.mention_id)
     first = mentions[0]
     example = min(mentions, key=lambda m: (len(m.sentence) > 400, m.url is None, m.mention_id))
+    lead = _most_confident(mentions)
     return Event(
         event_id=first.event_id, event_date=first.event_date, event_type=first.event_type,
         event_mode=_most_common(m.event_mode for m in mentions), cameo_code=_most_common(m.cameo_code for m in mentions),
@@ -136,7 +137,18 @@ def merge_event(mentions: list[Mention]) -> Event:
         location_name=_most_common(m.location_name for m in mentions),
         example_sentence=example.sentence, example_url=example.url,
         article_ids=tuple(sorted({m.article_id for m in mentions})),
+        source_keys=tuple(lead.source_keys or ()), target_keys=tuple(lead.target_keys or ()),
+        confidence=lead.confidence,
     )
+
+
+def _most_confident(mentions: list[Mention]) -> Mention:
+    """The mention whose direction the event takes: the most confident, then the direction most
+    mentions give, then the first by id (so the row never depends on the order mentions arrive in)."""
+    directions = Counter((tuple(m.source_keys or ()), tuple(m.target_keys or ())) for m in mentions)
+    return min(mentions, key=lambda m: (-(m.confidence or 0.0),
+                                        -directions[(tuple(m.source_keys or ()), tuple(m.target_keys or ()))],
+                                        m.mention_id))
 
 
 def events_from_mentions(mentions: Iterable[Mention]) -> list[Event]:
@@ -151,6 +163,8 @@ def mention_from_row(row: Mapping[str, Any]) -> Mention:
     fields = {f.name for f in dataclasses.fields(Mention)}
     values = {k: v for k, v in row.items() if k in fields}
     values["participants"] = tuple(Participant(**p) for p in row.get("participants") or ())
+    for column in ("source_keys", "target_keys"):  # lists come back as lists; a file of schema 1 has none
+        values[column] = tuple(values.get(column) or ())
     return Mention(**values)
 
 

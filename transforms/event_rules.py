@@ -17,6 +17,8 @@ DYADIC = frozenset({"CONSULT", "COOPERATE", "AID", "SUPPORT", "SANCTION", "COERC
 # A single concrete agent is enough for these acts ("police arrested", "troops shelled").
 AGENT_ROLES = frozenset({"police", "military", "armed_group", "rebels", "judiciary", "government"})
 SINGLE_AGENT_TYPES = frozenset({"COERCE", "ASSAULT", "MOBILIZE"})
+# Modes of acts only a state does (an arrest, a deportation): one party named as done-to is enough.
+STATE_ACTS = frozenset({"arrest", "deport"})
 # An agreement or a request with one party only counts when that party comes before the trigger (its
 # subject): after it, the party is what the text is about ("an agreement with Brussels", "it calls on
 # the Office for Students", "a philosophy that insists ... Trump supporters"). Measured on real pages

@@ -20,12 +20,14 @@ from transforms.actors import (
     find_actors,
     resolve_counterparts,
 )
+from transforms.confidence import NO_EVIDENCE, Evidence, confidence, hedged, inside_quote
 from transforms.dates import DateGuess, parse_dateline, parse_ticker_heading, sentence_date, year_from_tenures
 from transforms.event_rules import (
     AGENT_ROLES,
     DYADIC,
     LONE_SUBJECT_TYPES,
     SINGLE_AGENT_TYPES,
+    STATE_ACTS,
     cameo_for,
     place_target,
 )
@@ -57,6 +59,8 @@ class _Candidate:
     location: Actor | None
     trigger_at: int = 0  # token index of the trigger
     clause: int = 0  # the trigger's clause
+    sources: frozenset[str] = frozenset()  # keys of the participants who did it
+    evidence: Evidence = NO_EVIDENCE
 
 
 def _sentence_candidates(
@@ -91,6 +95,11 @@ def _sentence_candidates(
         if hit is None:
             continue
         kept.append(hit)
+    spans = [(a.start, a.end) for a in actors if a.key]
+    named = [h for h in kept if any(s <= h.start and h.end <= e for s, e in spans)]
+    if named:  # "Kenyan protesters were arrested": a trigger word that names an actor yields to the clause's act
+        acts = {clauses[h.start] for h in kept if h not in named}
+        kept = [h for h in kept if h not in named or clauses[h.start] not in acts]
     own = date.basis not in ("publication", "none") and date is not context
     candidates: list[_Candidate] = []
     seen_clauses: set[int] = set()
@@ -105,14 +114,33 @@ def _sentence_candidates(
         same = [h for h in kept if clauses[h.start] == clause and h.spec.event_type == hit.spec.event_type]
         spec = next((h.spec for h in same if h.spec.mode), hit.spec)  # ... the most specific one the mode
         seen_clauses.add(clause)
-        participants = link_participants(hit, actors, forms, clauses)
-        if not participants:
+        verb = _verb_trigger(tokens, hit.start, lang)
+        linked = link_participants(hit, actors, forms, clauses, verb, lang)
+        if not linked:
             continue
         places = [a for a in actors if a.location and a.country]
         location = next((a for a in places if a.clause == clause), places[0] if places else None)
         trigger = " ".join(tokens[i].text for h in same for i in range(h.start, h.end))
-        candidates.append(_Candidate(index, text, spec, trigger, participants, date, own, location, hit.start, clause))
+        evidence = Evidence(
+            verb=verb, own_date=own,
+            subject_elsewhere=any(a.clause != clause for a in linked.actors if a.key in linked.sources),
+            hedged=hedged(forms, clauses, clause), quoted=inside_quote(text, tokens[hit.start].start),
+        )
+        candidates.append(_Candidate(index, text, spec, trigger, linked.actors, date, own, location, hit.start, clause,
+                                     linked.sources, evidence))
     return candidates
+
+
+# Words before an English noun: "the threat", "a request", "its attack", "Russia's invasion".
+_DETERMINERS = frozenset({"a", "an", "the", "this", "that", "these", "those", "its", "their", "his", "her", "our",
+                          "my", "your", "'s", "’s", "of", "any", "no", "new", "further", "fresh"})
+
+
+def _verb_trigger(tokens: list[Token], at: int, lang: str) -> bool:
+    """Is the trigger word a verb? German nouns are capitalized; an English noun follows a determiner."""
+    if lang == "de":
+        return tokens[at].text[:1].islower()
+    return at == 0 or tokens[at - 1].lower not in _DETERMINERS
 
 
 def _capitalized(token: Token) -> bool:
@@ -202,9 +230,15 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
         return []
     heads = _delegation_heads(compiled, lang, [s.text for s in sentences], published)
     mentions: list[Mention] = []
-    events: list[tuple[_Candidate, list[Actor], DateGuess, str | None]] = []
+    events: list[tuple[_Candidate, list[Actor], frozenset[str], DateGuess, str | None]] = []
     for cand in candidates:
-        actors = [heads.get(a.country, a) if a.role == "delegation" else a for a in cand.actors]
+        sources = set(cand.sources)
+        actors = []
+        for actor in cand.actors:
+            head = heads.get(actor.country, actor) if actor.role == "delegation" else actor
+            if actor.key in sources:
+                sources.add(head.key)
+            actors.append(head)
         actors = list({a.key: a for a in actors}.values())
         mode = cand.spec.mode
         host = cand.location
@@ -217,34 +251,52 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
         date = _finish_date(replace(cand, actors=actors), latest)
         countries = {a.country for a in actors}
         antecedent = None
-        for prev, prev_actors, prev_date, prev_mode in reversed(events):
+        for prev, prev_actors, prev_sources, prev_date, prev_mode in reversed(events):
             if prev.spec.event_type != cand.spec.event_type or (mode and prev_mode and mode != prev_mode):
                 continue
             if countries <= {a.country for a in prev_actors} and (not cand.own_date or date.date == prev_date.date):
-                antecedent = (prev_actors, prev_date, prev_mode)
+                antecedent = (prev_actors, prev_sources, prev_date, prev_mode)
                 break
         same_parties = antecedent and countries == {a.country for a in antecedent[0]}
         if antecedent and (len(actors) < 2 or (same_parties and not cand.own_date)
                            or {a.key for a in actors} == {a.key for a in antecedent[0]}):
-            actors, date, mode = antecedent[0], antecedent[1], antecedent[2] or mode
+            actors, sources, date, mode = antecedent[0], set(antecedent[1]), antecedent[2], antecedent[3] or mode
         elif antecedent and not cand.own_date:
-            date = antecedent[1]  # fewer parties of the same act: its own participants, the act's date
+            date = antecedent[2]  # fewer parties of the same act: its own participants, the act's date
         elif len(actors) < (2 if cand.spec.event_type in DYADIC else 1):
             lone_agent = cand.spec.event_type in SINGLE_AGENT_TYPES and actors and actors[0].role in AGENT_ROLES
-            if not lone_agent:
+            # "Twelve protesters were arrested": an arrest or deportation is done by the state; the lone
+            # party it names is the one it was done to (no doer is invented)
+            done_to = cand.spec.mode in STATE_ACTS and len(actors) == 1 and actors[0].key not in sources
+            if not (lone_agent or done_to):
                 continue
         elif len(actors) == 1 and cand.spec.event_type in LONE_SUBJECT_TYPES and actors[0].start > cand.trigger_at:
             continue  # a lone party after an agreement or a request is what it is about ("calls on the Office for Students")
         keys = {a.key for a in actors}
         if any(prev.sentence_index == cand.sentence_index and prev.spec.event_type == cand.spec.event_type
-               and {a.key for a in prev_actors} == keys for prev, prev_actors, _, _ in events):
+               and {a.key for a in prev_actors} == keys for prev, prev_actors, _, _, _ in events):
             continue  # "lud ... ein" and "der Einladung" in one sentence: one act, one mention
-        events.append((cand, actors, date, mode))
-        mentions.append(_mention(article, cand, actors, date, mode))
+        doers = frozenset(k for k in sources if k in keys)
+        symmetric = cand.spec.symmetric and len(keys) >= 2
+        evidence = replace(cand.evidence, both_sides=symmetric or (bool(doers) and bool(keys - doers)),
+                           no_source=not doers and not cand.spec.symmetric)
+        events.append((cand, actors, doers, date, mode))
+        mentions.append(_mention(article, cand, actors, doers, date, mode, confidence(evidence)))
     return mentions
 
 
-def _mention(article: Article, cand: _Candidate, actors: list[Actor], date: DateGuess, mode: str | None) -> Mention:
+_DIRECTED_CONSULT = frozenset({"042", "043"})  # making and hosting a visit have a visitor and a host
+
+
+def _sides(spec: TriggerSpec, keys: list[str], sources: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Who did it and to whom: a symmetric act (a call, a meeting, cooperation) makes every party both."""
+    if spec.symmetric and spec.cameo not in _DIRECTED_CONSULT and spec.mode != "visit":
+        return tuple(keys), tuple(keys)
+    return tuple(k for k in keys if k in sources), tuple(k for k in keys if k not in sources)
+
+
+def _mention(article: Article, cand: _Candidate, actors: list[Actor], sources: frozenset[str], date: DateGuess,
+             mode: str | None, score: float) -> Mention:
     participants = tuple(
         sorted(
             (Participant(a.name, a.key or "", a.country, a.role, actor_code(a.country or "", a.role)) for a in actors),
@@ -252,6 +304,7 @@ def _mention(article: Article, cand: _Candidate, actors: list[Actor], date: Date
         )
     )
     event_id = ids.event_id(date.date, cand.spec.event_type, [p.key for p in participants], article.article_id)
+    source_keys, target_keys = _sides(cand.spec, [p.key for p in participants], sources)
     location = None if mode == "phone" else cand.location
     return Mention(
         mention_id=ids.mention_id(article.article_id, cand.sentence_index, event_id),
@@ -273,6 +326,9 @@ def _mention(article: Article, cand: _Candidate, actors: list[Actor], date: Date
         date_text=date.text,
         location_country=location.country if location else None,
         location_name=location.name if location else None,
+        source_keys=source_keys,
+        target_keys=target_keys,
+        confidence=score,
     )
 
 

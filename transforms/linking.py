@@ -8,9 +8,16 @@ When nothing precedes the trigger in its clause, the subject is looked for in th
 first clause ("Lavrov, who arrived on Monday, met ..."; "Pakistan, a U.S. ally, has refused ...")
 or, with verb-second order ("Am Samstag telefonierte Lawrow mit ..."), it is the first group after
 the trigger. A passive ("was attacked by X") takes the agent after "by/von/durch".
+
+Direction: the subject side is the source (who did it), the rest the target (who it was done to).
+The first group before the trigger, an earlier clause's subject, the first group of a verb-second
+clause and a passive's agent are sources; a passive's subject is a target ("Ten protesters were
+arrested": no source). Symmetric acts make every party both (``Linked.sides``).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from transforms.actors import INSTITUTIONS, PERSONAL_OFFICES, Actor
 from transforms.lexicon import Hit
@@ -19,8 +26,15 @@ from transforms.negation import is_topic_word
 _SET_MARKERS = frozenset({"zwischen", "between"})
 _GLUE = frozenset({"and", "und", "or", "oder", "sowie", ",", "&", "as", "well", "the", "die", "der", "den", "dem", "its", "their",
                    "his", "her", "sein", "seinem", "seinen", "seiner", "ihrem", "ihren", "ihrer", "ihre", "seine"})
+_COORDINATORS = frozenset({"and", "und", "or", "oder", "sowie", ",", "&"})
 _PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "wurde", "wurden", "worden", "wird", "werden"})
 _AGENT_PREPS = frozenset({"by", "von", "durch"})
+# Participles that do not end in -ed: "was struck by", "were shot", "wurde ... getroffen" (German: ge-).
+_IRREGULAR_PARTICIPLES = frozenset({
+    "struck", "hit", "shot", "held", "sought", "caught", "fought", "led", "met", "sent", "kept", "taken", "seen",
+    "beaten", "bitten", "driven", "given", "thrown", "overthrown", "stolen", "slain", "hung", "built", "brought",
+})  # fmt: skip
+_GERMAN_PASSIVE_AUX = frozenset({"wurde", "wurden", "worden", "wurdest"})
 # A first clause opened by these is subordinate or relative: not where the sentence's subject is.
 _SUBORDINATORS = frozenset({
     "after", "before", "when", "while", "as", "if", "although", "because", "since", "who", "which", "whose", "where",
@@ -33,7 +47,9 @@ def _groups(actors: list[Actor], forms: list[str]) -> list[list[Actor]]:
     """Consecutive actors joined only by coordination words form one group."""
     groups: list[list[Actor]] = []
     for actor in sorted(actors, key=lambda a: a.start):
-        if groups and all(f in _GLUE for f in forms[groups[-1][-1].end : actor.start]):
+        between = forms[groups[-1][-1].end : actor.start] if groups else []
+        # "Russia and the US": glue words with a coordinator; "verurteilte Frankreich den Iran": no coordinator, two groups
+        if groups and all(f in _GLUE for f in between) and (not between or any(f in _COORDINATORS for f in between)):
             groups[-1].append(actor)
         else:
             groups.append([actor])
@@ -102,7 +118,42 @@ def _subject_from_earlier(pool: list[Actor], clauses: list[int], forms: list[str
     return []
 
 
-def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: list[int]) -> list[Actor]:
+@dataclass(frozen=True)
+class Linked:
+    """The participants of one act, in order, and the keys of those who did it."""
+
+    actors: list[Actor]
+    sources: frozenset[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.actors)
+
+
+def _linked(sources: list[Actor], targets: list[Actor]) -> Linked:
+    actors = _unique(sources + targets)
+    keys = {a.key for a in actors}
+    doers = {a.key for a in sources if a.key in keys}
+    # an institution that gave way to a person of its country passes its side on ("Moskau" -> Lawrow)
+    gone = {a.country for a in sources if a.key not in keys}
+    doers |= {a.key for a in actors if a.country in gone and a.key not in {t.key for t in targets}}
+    return Linked(actors, frozenset(k for k in doers if k))
+
+
+def _passive_voice(hit: Hit, forms: list[str], clauses: list[int]) -> bool:
+    """'was attacked', 'were shot', 'wurde ... angegriffen': the subject is done-to. Not 'is pushing'
+    (a progressive) nor 'is opposed to' (an adjective)."""
+    form, clause = forms[hit.start], clauses[hit.start]
+    if any(f in _GERMAN_PASSIVE_AUX for f, c in zip(forms[: hit.start], clauses[: hit.start], strict=True) if c == clause):
+        return True
+    if not any(f in _PASSIVE_AUX for f in forms[max(0, hit.start - 3) : hit.start]):
+        return False
+    participle = form.endswith("ed") or form in _IRREGULAR_PARTICIPLES
+    return participle and not (hit.start + 1 < len(forms) and forms[hit.start + 1] == "to")
+
+
+def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: list[int],
+                      verb: bool = False, lang: str = "en") -> Linked:
+    """The participants of the act at ``hit``, with who did it; ``verb``: the trigger is a verb."""
     clause = clauses[hit.start]
     pool = [a for a in actors if not a.location and a.key]
     in_clause = [a for a in pool if a.clause == clause]
@@ -115,10 +166,13 @@ def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: 
     if marker is not None:  # "ein Telefongespräch zwischen A und B": exactly the named set
         between = [a for a in after if a.start > marker]
         if len(between) >= 2:  # a mediator before "between" is a party of its own
-            return _unique((before if hit.spec.cameo == "045" else []) + between)
+            if hit.spec.cameo == "045" and before:
+                return _linked(before, between)
+            return _linked(between, [])
     passive = any(f in _PASSIVE_AUX for f in forms[max(0, hit.start - 3) : hit.start])
     agent_at = next((i for i in range(hit.end, len(forms)) if clauses[i] == clause and forms[i] in _AGENT_PREPS), None)
     groups = _groups(after, forms)
+    agents: list[list[Actor]] = []
     if passive and agent_at is not None:
         agents = [g for g in groups if g[0].start > agent_at]
         groups = agents[:1] if agents else groups
@@ -128,15 +182,32 @@ def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: 
             groups = [reason]
     if groups:
         groups[0] = groups[0] + _list_tail(pool, forms, clauses, groups[0][-1])
+    later = groups[0] if groups else []
+    passive = _passive_voice(hit, forms, clauses)
     if before:
-        linked = _list_head(pool, forms, clauses, before[0]) + before + (groups[0] if groups else [])
-    elif len(groups) >= 2 and not _possessor(forms, groups[0]):
-        linked = groups[0] + groups[1]
-    else:
-        linked = _subject_from_earlier(pool, clauses, forms, clause, hit.start) + (groups[0] if groups else [])
-    return _unique(linked)
+        subject, *rest = _groups(before, forms)
+        subject = _list_head(pool, forms, clauses, before[0]) + subject
+        while rest and rest[0][0].start == subject[-1].end and rest[0][0].country == subject[-1].country:
+            subject += rest.pop(0)  # "Palestinian leader Yasser Arafat": two names of one subject
+        rest_actors = [a for g in rest for a in g]
+        if passive:  # "X wurde von Y angegriffen", "X was attacked by Y": X is done-to
+            return _linked(later if agents else [], subject + rest_actors + ([] if agents else later))
+        return _linked(subject, rest_actors + later)  # German verb-final: the first group is the subject
+    if len(groups) >= 2 and not _possessor(forms, groups[0]):
+        return _linked(groups[0], groups[1])  # verb second: "Am Samstag telefonierte Lawrow mit Bairamow"
+    subject = _subject_from_earlier(pool, clauses, forms, clause, hit.start)
+    if subject:
+        return _linked(subject, later)
+    if (passive and not agents) or (later and _follows(forms, hit.end, later[0].start, _DONE_TO)):
+        return _linked([], later)  # "ten protesters were arrested", "the arrest of three protesters"
+    if verb and lang == "en" and later and not passive:
+        return _linked([], later)  # "a roadside bomb killed one U.S. soldier": an English verb's object
+    return _linked(later, [])
 
 
+# "the arrest of three protesters", "attacks against Israel": with no subject, the phrase after a
+# noun trigger names who the act was done to.
+_DONE_TO = frozenset({"of", "against", "on", "gegen", "auf"})
 # "complained to the UN over the raids": who is told, and what the complaint is about.
 _ADDRESSEE = frozenset({"to"})
 _GROUNDS = frozenset({"over", "against"})

@@ -93,6 +93,9 @@ class Mention:
     date_text: str | None
     location_country: str | None = None
     location_name: str | None = None
+    source_keys: tuple[str, ...] = ()  # participants who did it (every party of a symmetric act)
+    target_keys: tuple[str, ...] = ()  # participants it was done to (every party of a symmetric act)
+    confidence: float | None = None  # how sure the extractor is, in [0, 1] (docs/events.md); None: not scored
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,9 @@ class Event:
     example_sentence: str
     example_url: str | None
     article_ids: tuple[str, ...] = field(default=())
+    source_keys: tuple[str, ...] = ()  # the direction of its most confident mention
+    target_keys: tuple[str, ...] = ()
+    confidence: float | None = None  # the highest confidence of its mentions
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: mentions and events gained source_keys, target_keys, confidence
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # Hive's name for a null partition value (readers read it as NULL)
 METADATA = {b"eventwire.schema_version": SCHEMA_VERSION.encode()}
 
@@ -82,6 +82,9 @@ MENTIONS = _schema(
         ("date_text", pa.string()),
         ("location_country", pa.string()),
         ("location_name", pa.string()),
+        ("source_keys", pa.list_(pa.string())),
+        ("target_keys", pa.list_(pa.string())),
+        ("confidence", pa.float32()),
     ]
 )
 
@@ -103,6 +106,9 @@ EVENTS = _schema(
         ("example_sentence", pa.string()),
         ("example_url", pa.string()),
         ("article_ids", pa.list_(pa.string())),
+        ("source_keys", pa.list_(pa.string())),
+        ("target_keys", pa.list_(pa.string())),
+        ("confidence", pa.float32()),
     ]
 )
 
