@@ -126,8 +126,9 @@ def test_lifting_a_blockade_is_cameo_0872():
     ("text", "language", "expected"),
     [
         ("Feel free to send us your comments about the talks.", "en", []),
+        # an invitation is a promised meeting: PLOVER AGREE (GUIDE.md; this assertion said REQUEST before)
         ("Kim lud Trump schließlich nach Nordkorea ein, und Trump folgte der Einladung.", "de",
-         [("REQUEST", ["PRK", "USA"])]),
+         [("AGREE", ["PRK", "USA"])]),
         ("The new report calls on the European Union to act quickly.", "en", []),
         ("The European Union called for an immediate ceasefire on Monday.", "en", [("REQUEST", ["EU"])]),
         ("Officials in London must have expected the decision for weeks.", "en", []),

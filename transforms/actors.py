@@ -26,7 +26,16 @@ _ATTRIBUTION_NOUNS = frozenset({
     "zeitung", "sender", "fernsehen", "staatsfernsehen", "sources", "source", "media", "reports", "report",
     "news", "agency", "newspaper", "television", "radio", "tv", "press", "state", "language", "border", "grenze",
     "territory", "gebiet", "soil", "boden", "time", "zeit", "made", "backed", "led", "held", "occupied",
+    "airspace", "luftraum", "waters", "gewässer", "hoheitsgewässer",
 })  # fmt: skip
+# Private lives: a country adjective before a player, a star or a fan names no party ("der spanische
+# Basketball-Star", "a British backpacker"); GUIDE.md labels no event of private persons.
+_PRIVATE_HEADS = (
+    "star", "stars", "spieler", "spielerin", "player", "players", "trainer", "coach", "sportler", "athlete",
+    "athletes", "team", "mannschaft", "club", "verein", "fan", "fans", "singer", "sänger", "sängerin", "actor",
+    "actress", "schauspieler", "schauspielerin", "künstler", "artist", "tourist", "touristen", "tourists",
+    "backpacker", "backpackers", "urlauber", "skispringer", "fußballer", "footballer", "boxer", "tennisspieler",
+)
 # Nouns of a stance or proposal: the adjective then stands for the government ("Indian proposal").
 _ACT_NOUNS = frozenset({
     "proposal", "proposals", "plan", "offer", "ultimatum", "demand", "demands", "appeal", "request", "mediation",
@@ -120,6 +129,24 @@ def _in_german_name(tokens: list[Token], i: int, labels: list[Label]) -> bool:
     return i > 0 and tokens[i].text[:1].isupper() and tokens[i - 1].text not in _OPENERS and followed
 
 
+def _city_in_name(tokens: list[Token], i: int, labels: list[Label], spans: list[tuple[int, int, Label]]) -> bool:
+    """'Real Madrid', 'Partizan Belgrad', 'Dynamo Kyiv': a city after another capitalized word (not the
+    sentence's first, not a name we know, not 'Stadt' or 'capital') is part of a club's or firm's name."""
+    if i < 2 or not all(lab.kind in ("capital", "place") for lab in labels):
+        return False
+    before = tokens[i - 1]
+    known = bool(spans) and spans[-1][1] == i
+    return before.text[:1].isupper() and before.text.isalpha() and not known and before.lower not in _PLACE_NOUNS \
+        and before.lower not in _PLACE_MODIFIERS
+
+
+# "Greater Manchester", "New Delhi", "Groß-Gerau": words that make a place name of a place name.
+_PLACE_MODIFIERS = frozenset({
+    "greater", "new", "old", "upper", "lower", "central", "inner", "north", "south", "east", "west", "northern",
+    "southern", "eastern", "western", "metro", "groß", "alt", "neu", "ober", "unter", "nord", "süd", "ost",
+})  # fmt: skip
+
+
 def _spans(tokens: list[Token], gaz: CompiledGazetteer) -> list[tuple[int, int, Label]]:
     lowers = [t.lower for t in tokens]
     spans, i, index = [], 0, gaz.index
@@ -130,7 +157,8 @@ def _spans(tokens: list[Token], gaz: CompiledGazetteer) -> list[tuple[int, int, 
         length, labels = gaz.match(lowers, i)
         upper = tokens[i].text[:1].isupper() or _particle_name(tokens, i)
         labels = [lab for lab in labels if upper or (lab.kind in ("adj", "office") and tokens[i].lower not in _PRONOUNS)]
-        if length and labels and not _not_a_party(tokens, i, i + length) and not _in_german_name(tokens, i, labels):
+        if length and labels and not _not_a_party(tokens, i, i + length) and not _in_german_name(tokens, i, labels) \
+                and not _city_in_name(tokens, i, labels, spans):
             label = min(labels, key=lambda lab: _KIND_ORDER.index(lab.kind))
             spans.append((i, i + length, label))
             i += length
@@ -305,11 +333,20 @@ def _adjective_role(tokens: list[Token], start: int, end: int, nxt: list[tuple[i
         return "military"  # "Vietnamese-led forces": the leading state's forces
     if end >= len(tokens) or not tokens[end].text.isalpha() or tokens[end].lower in _ATTRIBUTION_NOUNS:
         return None
+    if _private_person(tokens, end):
+        return None
     if {t.lower for t in tokens[max(0, start - 2) : start]} & (_ATTRIBUTION_PREPS | _LOCATION_PREPS):
         return None
     if tokens[end].lower in _PLACE_NOUNS:
         return "location"
     return "government" if tokens[end].lower in _ACT_NOUNS else "people"
+
+
+def _private_person(tokens: list[Token], end: int) -> bool:
+    """The noun after the adjective is a private person ("Basketball-Star", "Skispringer", "backpacker")."""
+    words = [t.lower for t in tokens[end : end + 3]]
+    head = words[2] if len(words) == 3 and words[1] == "-" else words[0]
+    return head.endswith(_PRIVATE_HEADS)
 
 
 def _place_country(tokens: list[Token], end: int, nxt: list[tuple[int, int, Label]]) -> str | None:

@@ -54,6 +54,11 @@ def _may_be_relative(sentence: str) -> bool:
     lowered = sentence.lower()  # one character for one (only İ lowers to two)
     return any(word in lowered for word in _RELATIVE_WORDS)
 
+def may_name_a_day(sentence: str) -> bool:
+    """Cheap: can ``sentence_date`` find a day here (a digit, or a word of a relative day)?"""
+    return bool(_DIGIT.search(sentence)) or _may_be_relative(sentence)
+
+
 _RELATIVE_OFFSET = {"vorgestern": -2, "the day before yesterday": -2, "gestern": -1, "yesterday": -1}
 _DATELINE = re.compile(
     rf"^\s*([A-ZÄÖÜ][\w.' -]{{1,30}}?)\s*(?:\([^)]{{1,30}}\))?\s*,\s*"
@@ -98,7 +103,7 @@ def _explicit(sentence: str, anchor: dt.date | None) -> DateGuess | None:
         if date:
             return DateGuess(date, "explicit", m.group(0))
     for pattern, day_group, month_group in ((_DAY_MONTH, 1, 2), (_MONTH_DAY, 2, 1)):
-        m = pattern.search(sentence)
+        m = next((m for m in pattern.finditer(sentence) if not _deadline(sentence, m.start())), None)
         if not m:
             continue
         day, month = int(m.group(day_group)), MONTHS[m.group(month_group).lower()]
@@ -113,6 +118,47 @@ def _explicit(sentence: str, anchor: dt.date | None) -> DateGuess | None:
             date = _safe_date(year, month, day)
             return DateGuess(date, "explicit+publication_year", m.group(0).strip())
         return DateGuess(None, "explicit_no_year", m.group(0).strip(), (month, day))
+    return None
+
+
+# "taking effect July 1", "until 31 May", "ahead of the Oct. 27 election", "bis zum 1. Juli": a date
+# the act looks forward to, not the day it happened.
+_DEADLINE_WORDS = frozenset({
+    "effect", "effective", "until", "till", "by", "from", "starting", "beginning", "deadline", "ahead", "before",
+    "bis", "ab", "zum", "spätestens", "vor", "frist", "of",
+})  # fmt: skip
+
+
+def _deadline(sentence: str, at: int) -> bool:
+    words = re.findall(r"[\w.]+", sentence[max(0, at - 30) : at].lower())[-2:]
+    if words[-1:] == ["of"]:
+        return words[-2:-1] == ["ahead"]  # "ahead of the Oct. 27 election"; "the 3rd of May" stays
+    return bool(set(words[-1:]) & _DEADLINE_WORDS) or words[-2:] in (["bis", "zum"], ["ab", "dem"], ["ahead", "of"])
+
+
+# "the July 2021 riots", "in 2022", "im März", "since 2014": a month or a year only. GUIDE.md: such an
+# act has no date (null, with the words kept), and a past one is background, never the publication day.
+_MONTH_YEAR = re.compile(rf"\b({_MONTH})\.?\s+({_YEAR})\b", re.I)
+_YEAR_ONLY = re.compile(rf"\b(?:in|im|im\s+Jahr[e]?|since|seit|the|of|from|von|after|nach|during|until|bis)\s+({_YEAR})\b", re.I)
+_MONTH_STEMS = ("jan", "feb", "mär", "mar", "apr", "mai", "may", "jun", "jul", "aug", "sep", "okt", "oct", "nov", "dez", "dec")
+_MONTH_ONLY = re.compile(rf"\b(?:in|im|since|seit|early|late|mid|last|Anfang|Ende|Mitte|letzten)\s+({_MONTH})\b(?!\s*\d)", re.I)
+
+
+def vague_date(sentence: str, published: dt.date | None) -> DateGuess | None:
+    """A month or a year only, before the publication month: no date (``month_or_year``), the words kept."""
+    if published is None:
+        return None
+    lowered = sentence.lower()
+    if not _DIGIT.search(sentence) and not any(month in lowered for month in _MONTH_STEMS):
+        return None  # each pattern needs a year or a month name
+    if m := _MONTH_YEAR.search(sentence):
+        month, year = MONTHS[m.group(1).lower()], int(m.group(2))
+        if (year, month) < (published.year, published.month):
+            return DateGuess(None, "month_or_year", m.group(0))
+    if (m := _YEAR_ONLY.search(sentence)) and int(m.group(1)) < published.year:
+        return DateGuess(None, "month_or_year", m.group(0))
+    if (m := _MONTH_ONLY.search(sentence)) and m.group(1)[:1].isupper() and MONTHS[m.group(1).lower()] < published.month:
+        return DateGuess(None, "month_or_year", m.group(0))
     return None
 
 
@@ -204,6 +250,8 @@ def sentence_date(
     if guess := _explicit(sentence, anchor):
         return guess
     if guess := _relative(sentence, anchor, anchor_name):
+        return guess
+    if guess := vague_date(sentence, published):
         return guess
     if context is not None:
         return context

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -21,7 +22,14 @@ from transforms.actors import (
     resolve_counterparts,
 )
 from transforms.confidence import NO_EVIDENCE, Evidence, confidence, hedged, inside_quote
-from transforms.dates import DateGuess, parse_dateline, parse_ticker_heading, sentence_date, year_from_tenures
+from transforms.dates import (
+    DateGuess,
+    may_name_a_day,
+    parse_dateline,
+    parse_ticker_heading,
+    sentence_date,
+    year_from_tenures,
+)
 from transforms.event_rules import (
     AGENT_ROLES,
     DYADIC,
@@ -37,12 +45,24 @@ from transforms.lexicon import Hit, TriggerSpec
 from transforms.linking import link_participants
 from transforms.modality import interpret
 from transforms.records import Article, Mention, Participant, Reject
+from transforms.senses import HISTORY, criticism, other_sense, received_from_actor, verbal_attack
 from transforms.sentences import Token, is_question, split_sentences, tokenize
 from transforms.settings import LanguageSettings
 
 log = logging.getLogger(__name__)
 
 _OUT_OF_QUESTION = ("out", "of", "the", "question")
+# GUIDE.md: the day named for a session, rally or raid dates the acts reported after it until another
+# date appears; an explicit or relative day starts such a stretch, and carries over sentences dated only
+# by the dateline, the ticker heading or the publication day.
+DAY_BASES = ("explicit", "relative_to")
+CARRIED_OVER = frozenset({"publication", "dateline", "dateline+publication_year", "ticker_heading"})
+SESSIONS = re.compile(
+    r"\b(?:debates?|sessions?|meetings?|rall(?:y|ies)|raids?|hearings?|summits?|conferences?|talks|trial|vote|"
+    r"congress|convention|protests?|demonstrations?|march|operation|visit|"
+    r"debatte|sitzung|treffen|gipfel\w*|kundgebung|demonstration|demo|razzia|anhörung|verhandlung|parteitag|"
+    r"konferenz|besuch|abstimmung|prozess|einsatz|operation|protest\w*)\b", re.I)
+HISTORY_YEARS = 10  # an act dated more than this many years before publication is history, not news
 _LEAD_VERBS = frozenset({"leiten", "anführen", "führen", "vertreten", "lead", "head", "represent"})
 _DELEGATION_WORDS = frozenset({"delegation", "delegationen", "seite", "side", "delegations"})
 
@@ -63,12 +83,31 @@ class _Candidate:
     evidence: Evidence = NO_EVIDENCE
 
 
+class _Story:
+    """The dates an article has named so far, for the sentence being read: the dateline or the ticker
+    heading (``context``), and the day named for a session, rally or raid (``narrative``)."""
+
+    def __init__(self, published: dt.date | None, context: DateGuess | None) -> None:
+        self.published, self.context = published, context
+        self.narrative: DateGuess | None = None
+        self.last_read = -1
+
+    def read(self, index: int, text: str) -> DateGuess:
+        """The date of sentence ``index`` (read in order, once): its own, else the session's day, else the context's."""
+        self.last_read = index
+        own = sentence_date(text, self.published, self.context)
+        if own.date is not None and own.basis.startswith(DAY_BASES):
+            self.narrative = own if SESSIONS.search(text) else None
+            return own
+        if self.narrative is not None and own.basis in CARRIED_OVER:
+            return DateGuess(self.narrative.date, "carried", self.narrative.text)
+        return own
+
+
 def _sentence_candidates(
-    compiled: CompiledModel, lang: str, index: int, text: str, published: dt.date | None, context: DateGuess | None
+    compiled: CompiledModel, lang: str, index: int, text: str, published: dt.date | None, story: _Story,
 ) -> list[_Candidate]:
-    if not compiled.gates[lang].passes(text):
-        return []  # no actor can be named, or no word can start a trigger: skip tokens, lemmas, triggers
-    tokens = tokenize(text)
+    tokens = tokenize(text)  # the caller checked the gate: an actor can be named, a word can start a trigger
     if not tokens:
         return []
     forms = [t.lower for t in tokens]
@@ -77,7 +116,10 @@ def _sentence_candidates(
     hits = compiled.lexicons[lang].find(forms, lemmas, clauses)
     if not hits:
         return []
-    date = sentence_date(text, published, context)
+    date, context = story.read(index, text), story.context
+    if _historic(date, published):
+        return []  # history ("in der Nacht vom 9. zum 10. Mai 1940") is no news event
+    past = _history_hits(text, tokens, hits)
     actors = resolve_counterparts(find_actors(tokens, compiled.gazetteer, date.date))
     if not any(a.key for a in actors):
         return []
@@ -87,6 +129,11 @@ def _sentence_candidates(
     kept: list[Hit] = []
     for hit in sorted(hits, key=lambda h: (h.start, h.start - h.end)):  # at one word, the longest phrase first
         if lang == "en" and (_in_name(tokens, hit.start, hit.end) or _idiom(forms, hit.start, hit.end)):
+            continue
+        if hit.start in past:
+            continue  # "fought during the Second World War": the act a history phrase dates
+        sense = other_sense(hit, tokens, forms, lang)
+        if sense is not None and not (sense == "received" and received_from_actor(hit, forms, actors)):
             continue
         if any(k.spec.governs and clauses[k.start] == clauses[hit.start] and k.start < hit.start
                and not (lang == "de" and tokens[k.start].text[:1].isupper()) for k in kept):
@@ -100,7 +147,7 @@ def _sentence_candidates(
     if named:  # "Kenyan protesters were arrested": a trigger word that names an actor yields to the clause's act
         acts = {clauses[h.start] for h in kept if h not in named}
         kept = [h for h in kept if h not in named or clauses[h.start] not in acts]
-    own = date.basis not in ("publication", "none") and date is not context
+    own = date.basis not in ("publication", "none", "carried") and date is not context
     candidates: list[_Candidate] = []
     seen_clauses: set[int] = set()
     if lang == "de":  # German nouns are capitalized: a verb trigger is the clause's act, a noun one its object
@@ -118,6 +165,8 @@ def _sentence_candidates(
         linked = link_participants(hit, actors, forms, clauses, verb, lang)
         if not linked:
             continue
+        if verbal_attack(hit, forms, clauses, linked.actors):
+            spec = criticism(spec)  # "Habeck hatte Klöckner scharf attackiert": words, not weapons
         places = [a for a in actors if a.location and a.country]
         location = next((a for a in places if a.clause == clause), places[0] if places else None)
         trigger = " ".join(tokens[i].text for h in same for i in range(h.start, h.end))
@@ -141,6 +190,23 @@ def _verb_trigger(tokens: list[Token], at: int, lang: str) -> bool:
     if lang == "de":
         return tokens[at].text[:1].islower()
     return at == 0 or tokens[at - 1].lower not in _DETERMINERS
+
+
+def _history_hits(text: str, tokens: list[Token], hits: list[Hit]) -> set[int]:
+    """Starts of the triggers a history phrase dates: in its clause, all after it and the last one up to
+    eight words before it ("fought during World War II"; not "demanded ... that X murdered ... during WWII")."""
+    past: set[int] = set()
+    for match in HISTORY.finditer(text):
+        at = next((i for i, t in enumerate(tokens) if t.end > match.start()), len(tokens))
+        clause = tokens[min(at, len(tokens) - 1)].clause
+        same = sorted(h.start for h in hits if tokens[h.start].clause == clause)
+        earlier = [i for i in same if at - 8 <= i < at]
+        past |= {i for i in same if i > at} | set(earlier[-1:])
+    return past
+
+
+def _historic(date: DateGuess, published: dt.date | None) -> bool:
+    return bool(date.date and published and date.date.year < published.year - HISTORY_YEARS)
 
 
 def _capitalized(token: Token) -> bool:
@@ -217,15 +283,17 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
     # tenures end there, never at the clock of the run, so a re-run resolves the same year
     latest = published or article.ingested_at.astimezone(dt.timezone.utc).date()
     sentences = split_sentences(article.text)
-    context = _dateline(article, sentences, published)
     candidates: list[_Candidate] = []
+    story = _Story(published, _dateline(article, sentences, published))
     for sentence in sentences:
         if sentence.is_heading:
-            context = parse_ticker_heading(sentence.text, published) or context
+            story.context = parse_ticker_heading(sentence.text, published) or story.context
+            story.narrative = None  # a ticker's new day starts a new story
             continue
-        if is_question(sentence.text):
-            continue
-        candidates += _sentence_candidates(compiled, lang, sentence.index, sentence.text, published, context)
+        if compiled.gates[lang].passes(sentence.text) and not is_question(sentence.text):
+            candidates += _sentence_candidates(compiled, lang, sentence.index, sentence.text, published, story)
+        if story.last_read != sentence.index and may_name_a_day(sentence.text):
+            story.read(sentence.index, sentence.text)  # a day named here starts or ends a stretch of the story
     if not candidates:
         return []
     heads = _delegation_heads(compiled, lang, [s.text for s in sentences], published)

@@ -184,6 +184,8 @@ def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: 
         groups[0] = groups[0] + _list_tail(pool, forms, clauses, groups[0][-1])
     later = groups[0] if groups else []
     passive = _passive_voice(hit, forms, clauses)
+    if passive and not agents and hit.end < len(forms) and forms[hit.end] in ("of", "wegen"):
+        later, groups = [], []  # "she has been accused of helping Russia": what she is accused of names no party
     if before:
         subject, *rest = _groups(before, forms)
         subject = _list_head(pool, forms, clauses, before[0]) + subject

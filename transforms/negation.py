@@ -18,6 +18,9 @@ DENIALS = frozenset(
     ["dementierte", "dementiert", "dementieren", "bestritt", "bestritten", "bestreitet", "denied", "denies", "deny", "dismissed", "refuted", "rumours", "rumors", "gerüchte", "falschmeldung"]
 )
 HABITUAL = frozenset(["mittlerweile", "bislang", "bisher", "regelmäßig", "regularly", "routinely", "usually", "traditionell"])
+# "seit Monaten kritisiert", "has for years accused", "over the past few months warned": a stance kept up, not one act
+_SPAN_PREPS = frozenset({"seit", "for", "past"})
+_SPANS = frozenset({"monaten", "wochen", "jahren", "jahrzehnten", "months", "weeks", "years", "decades"})
 # Words that make a modal harmless: "will" after these is a noun ("the will of"), "may" a month.
 _NOT_MODAL_AFTER = frozenset({"the", "der", "die", "das", "of", "in", "on", "am", "im"})
 # German modal forms that are English nouns ("his pharmaceutical plant").
@@ -68,7 +71,11 @@ def is_denied(forms: list[str], index: int) -> bool:
 
 
 def is_habitual(forms: list[str], clauses: list[int], index: int) -> bool:
-    return any(f in HABITUAL for _, f in _clause_words(forms, clauses, index))
+    words = [f for _, f in _clause_words(forms, clauses, index)]
+    if any(f in HABITUAL for f in words):
+        return True
+    return any(a in _SPAN_PREPS and (b in _SPANS or (b == "few" and c in _SPANS))
+               for a, b, c in zip(words, [*words[1:], ""], [*words[2:], "", ""], strict=True))
 
 
 # "sprach über das Gipfeltreffen", "talked about the summit": the act is a topic of the talk.

@@ -1,0 +1,109 @@
+"""Whole-article error classes (issue #22), each a general pattern, on our own sentences: word senses
+and idioms, history, habitual stances, dates in context, private persons and names."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.events_helpers import make_article, model, type_and_countries
+from transforms.dates import sentence_date
+from transforms.events import extract_mentions
+
+DAY = dt.date(2024, 6, 5)  # a Wednesday
+
+
+def _sets(text: str, language: str = "en") -> list[tuple[str, list[str]]]:
+    return type_and_countries(text, language, DAY)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # the month, not a march
+        ("Finland joined NATO in March after a long debate.", "en", []),
+        ("Protesters in Belgrade march on parliament every evening against Serbia's government.", "en",
+         [("PROTEST", ["SRB"])]),
+        # "free" as an adjective or a slogan; the verb stays
+        ("Tourists in Laos were served free drinks by Laotian staff.", "en", []),
+        ("Hamas freed two Israeli hostages on Monday.", "en", [("RETREAT", ["ISR", "PSE"])]),
+        # releasing a document is publishing
+        ("The Danish government released a new guidance on Monday.", "en", []),
+        # "demonstrated his resolve": showing, not protesting
+        ("The Polish president demonstrated his resolve in a speech to Lithuania's parliament.", "en", []),
+        # crimes committed: doing, not pledging
+        ("Human rights groups condemned the crimes committed by Serbian police.", "en", [("ACCUSE", ["SRB"])]),
+        ("Norway committed to more aid for Ukraine on Monday.", "en", [("AGREE", ["NOR", "UKR"])]),
+        # a danger named, not a threat made; a threat made stays
+        ("The rising threat from Iran worries Israel's neighbours.", "en", []),
+        ("North Korea issued a new threat against South Korea on Tuesday.", "en", [("THREATEN", ["KOR", "PRK"])]),
+        # a journalist's request
+        ("The Turkish embassy did not respond to a request for comment.", "en", []),
+        ("Die türkische Botschaft beantwortete eine Anfrage um Stellungnahme zunächst nicht.", "de", []),
+        # an attributive participle is no act
+        ("Refugees from occupied Crimea reached Poland on Monday.", "en", []),
+        ("Die besetzten Gebiete der Ukraine wurden von Kiew aus nicht erreicht.", "de", []),
+        # received a letter: only a host receives a guest
+        ("Chile's president received a letter from Peru on Monday.", "en", []),
+        ("Chile's president received the Peruvian foreign minister on Monday.", "en", [("CONSULT", ["CHL", "PER"])]),
+        # an attack among politicians is criticism
+        ("Der Grünen-Politiker hatte Bundeskanzler Scholz scharf attackiert.", "de", [("ACCUSE", ["DEU"])]),
+        ("Russian troops attacked Ukrainian positions near Kharkiv on Monday.", "en", [("ASSAULT", ["RUS", "UKR"])]),
+        # history in the trigger's clause
+        ("Sweden avoided any fighting on its territory during World War II.", "en", []),
+        ("Poland demanded that Russia admit the killings of officers during World War Two.", "en",
+         [("REQUEST", ["POL", "RUS"])]),
+        # a stance kept up for months is no single act
+        ("Die Opposition kritisiert die Regierung Serbiens seit Monaten.", "de", []),
+        ("The Hungarian opposition has for years accused the government of corruption.", "en", []),
+        # voting against: a rejection
+        ("Lithuania's parliament voted against the Polish proposal on Monday.", "en", [("REJECT", ["LTU", "POL"])]),
+        # an invitation is a promised meeting (GUIDE.md)
+        ("Japan invited South Korea's president to Tokyo on Monday.", "en", [("AGREE", ["JPN", "KOR"])]),
+        # a private person's nationality names no party; a city inside a club's name neither
+        ("Der spanische Basketball-Star bat um Entschuldigung.", "de", []),
+        ("Nach dem Spiel zwischen Real Madrid und Partizan Belgrad verhängte die Liga Sanktionen.", "de", []),
+        # what someone is accused of names no party
+        ("She has been accused of helping dictators from Russia to Syria.", "en", []),
+    ],
+)
+def test_word_senses_and_idioms(text: str, language: str, expected: list) -> None:
+    assert _sets(text, language) == expected
+
+
+def test_a_deadline_is_not_the_date_of_the_act() -> None:
+    guess = sentence_date("The union filed a lawsuit to stop the ban from taking effect July 1.", DAY, None)
+    assert guess.basis == "publication"
+    guess = sentence_date("Die Regierung setzte eine Frist bis zum 30. Juni.", DAY, None)
+    assert guess.basis == "publication"
+    assert sentence_date("The envoy arrived on May 31.", DAY, None).date == dt.date(2024, 5, 31)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["The riots of July 2021 were blamed on Zuma's supporters.", "In 2022, Russia attacked Ukraine.",
+     "Im März hatte Polen die Grenze geschlossen.", "Since 2014 Russia has occupied Crimea."],
+)
+def test_a_month_or_year_only_is_background_without_a_date(text: str) -> None:
+    guess = sentence_date(text, DAY, None)
+    assert guess.date is None and guess.basis == "month_or_year" and guess.text
+
+
+def test_a_day_named_for_a_session_dates_the_acts_reported_after_it() -> None:
+    text = ("The foreign ministers of Poland and Lithuania met for talks in Vilnius on Monday.\n\n"
+            "The Polish minister criticized Lithuania's border policy.\n\n"
+            "On Tuesday Lithuania rejected the Polish proposal.")
+    mentions = extract_mentions(make_article(text, "en", published=DAY), model())
+    by_type = {m.event_type: m for m in mentions}
+    assert by_type["CONSULT"].event_date == dt.date(2024, 6, 3)
+    assert by_type["ACCUSE"].event_date == dt.date(2024, 6, 3) and by_type["ACCUSE"].date_basis == "carried"
+    assert by_type["REJECT"].event_date == dt.date(2024, 6, 4)
+
+
+def test_a_day_without_a_session_does_not_carry() -> None:
+    text = ("Poland's president said on Monday that the weather was fine.\n\n"
+            "The Polish minister criticized Lithuania's border policy.")
+    mentions = extract_mentions(make_article(text, "en", published=DAY), model())
+    accuse = [m for m in mentions if m.event_type == "ACCUSE"]
+    assert accuse and accuse[0].date_basis == "publication"
