@@ -116,9 +116,16 @@ def _quiet_env() -> dict[str, str]:
     return {**os.environ, "EVENTWIRE_LOG_LEVEL": "WARNING"}
 
 
+# GUIDE.md codes a few named groups by their short name; the pipeline keys them by folded full name.
+LABEL_CODES = {"amnesti international": "AMNESTY", "human rights vatch": "HRW",
+               "american civil liberties union": "ACLU"}
+
+
 def actor_code(participant: dict) -> str | None:
+    """The GUIDE.md code of a participant: ISO alpha-3 or IGO code, a named group's short name."""
     if participant.get("role") in NAMED_ROLES and participant.get("key"):
-        return participant["key"].rsplit(":", 1)[-1].upper()
+        name = participant["key"].rsplit(":", 1)[-1]
+        return LABEL_CODES.get(name, name.upper())
     return participant.get("country")
 
 

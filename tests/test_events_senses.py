@@ -107,3 +107,41 @@ def test_a_day_without_a_session_does_not_carry() -> None:
     mentions = extract_mentions(make_article(text, "en", published=DAY), model())
     accuse = [m for m in mentions if m.event_type == "ACCUSE"]
     assert accuse and accuse[0].date_basis == "publication"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # an admission is no concession
+        ("The Romanian minister conceded that Moldova had been right all along.", "en", []),
+        # they met someone else, not each other
+        ("The Czech and Slovak governments met with rural communities on Monday.", "en", []),
+        ("The Czech and Slovak governments met with Austria on Monday.", "en", [("CONSULT", ["AUT", "CZE", "SVK"])]),
+        # a warning against something is criticism, not a threat
+        ("Estonia warned against any escalation by Russia on Monday.", "en", [("ACCUSE", ["EST", "RUS"])]),
+        ("Die Türkei warnte am Montag vor einer Eskalation durch Griechenland.", "de", [("ACCUSE", ["GRC", "TUR"])]),
+        # a newspaper's name
+        ("The minister told The Namibian that Angola had rejected the offer.", "en", [("REJECT", ["AGO"])]),
+        # an invitation addressed to a lone party is not made by it
+        ("Everyone in Italy is invited to the rally on Monday.", "en", []),
+        # German "beantragen": a request
+        ("Die britische Regierung hat bei der EU eine Verschiebung beantragt.", "de", [("REQUEST", ["EU", "GBR"])]),
+    ],
+)
+def test_more_senses(text: str, language: str, expected: list) -> None:
+    assert _sets(text, language) == expected
+
+
+def test_offices_without_a_country_take_the_articles_home_country() -> None:
+    text = ("Kenya's opposition leader accused the government of fraud.\n\n"
+            "On Tuesday the prime minister rejected the accusation.")
+    mentions = extract_mentions(make_article(text, "en", published=DAY, title="Kenya's election row"), model())
+    reject = [m for m in mentions if m.event_type == "REJECT"]
+    assert reject and {p.key for p in reject[0].participants} == {"KEN:head_of_government"}
+
+
+def test_no_home_country_when_the_lead_names_two() -> None:
+    text = ("Kenya and Uganda signed a border deal.\n\n"
+            "On Tuesday the prime minister rejected the accusation.")
+    mentions = extract_mentions(make_article(text, "en", published=DAY, title="Kenya and Uganda"), model())
+    assert not [m for m in mentions if m.event_type == "REJECT"]

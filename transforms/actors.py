@@ -129,6 +129,12 @@ def _in_german_name(tokens: list[Token], i: int, labels: list[Label]) -> bool:
     return i > 0 and tokens[i].text[:1].isupper() and tokens[i - 1].text not in _OPENERS and followed
 
 
+def _masthead(tokens: list[Token], i: int, labels: list[Label]) -> bool:
+    """'told The Namibian', 'wrote The Australian': a capitalized 'The' inside a sentence before a
+    nationality makes a newspaper's name, not a party."""
+    return i > 1 and tokens[i - 1].text == "The" and all(lab.kind in ("adj", "people") for lab in labels)
+
+
 def _city_in_name(tokens: list[Token], i: int, labels: list[Label], spans: list[tuple[int, int, Label]]) -> bool:
     """'Real Madrid', 'Partizan Belgrad', 'Dynamo Kyiv': a city after another capitalized word (not the
     sentence's first, not a name we know, not 'Stadt' or 'capital') is part of a club's or firm's name."""
@@ -158,7 +164,7 @@ def _spans(tokens: list[Token], gaz: CompiledGazetteer) -> list[tuple[int, int, 
         upper = tokens[i].text[:1].isupper() or _particle_name(tokens, i)
         labels = [lab for lab in labels if upper or (lab.kind in ("adj", "office") and tokens[i].lower not in _PRONOUNS)]
         if length and labels and not _not_a_party(tokens, i, i + length) and not _in_german_name(tokens, i, labels) \
-                and not _city_in_name(tokens, i, labels, spans):
+                and not _city_in_name(tokens, i, labels, spans) and not _masthead(tokens, i, labels):
             label = min(labels, key=lambda lab: _KIND_ORDER.index(lab.kind))
             spans.append((i, i + length, label))
             i += length
@@ -305,6 +311,20 @@ def _location_prep(tokens: list[Token], start: int) -> bool:
         if not (tokens[i].text.isalpha() and (tokens[i].text.islower() or tokens[i].lower in _COMPASS)):
             return False
     return False
+
+
+# Offices and bodies that, named without a country ("the prime minister", "police", "parliament"), belong
+# to the country the article is about.
+HOME_ROLES = DOMESTIC_ROLES | PERSONAL_OFFICES | frozenset({"government", "ministry", "military", "party"})
+
+
+def at_home(actors: list[Actor], home: str | None) -> list[Actor]:
+    """Bodies and offices without a country take the article's home country (``events._home_country``),
+    unless the sentence names a place (then ``place_domestic`` already decided)."""
+    if home is None or any(a.location for a in actors):
+        return actors
+    return [replace(a, country=home, key=f"{home}:{a.role}") if a.key is None and a.country is None
+            and a.role in HOME_ROLES and not a.ethnic else a for a in actors]
 
 
 def place_domestic(actors: list[Actor]) -> list[Actor]:

@@ -18,6 +18,7 @@ from transforms.actors import (
     PERSONAL_OFFICES,
     Actor,
     actor_code,
+    at_home,
     find_actors,
     resolve_counterparts,
 )
@@ -45,7 +46,14 @@ from transforms.lexicon import Hit, TriggerSpec
 from transforms.linking import link_participants
 from transforms.modality import interpret
 from transforms.records import Article, Mention, Participant, Reject
-from transforms.senses import HISTORY, criticism, other_sense, received_from_actor, verbal_attack
+from transforms.senses import (
+    HISTORY,
+    criticism,
+    other_sense,
+    received_from_actor,
+    verbal_attack,
+    warning_against,
+)
 from transforms.sentences import Token, is_question, split_sentences, tokenize
 from transforms.settings import LanguageSettings
 
@@ -87,8 +95,8 @@ class _Story:
     """The dates an article has named so far, for the sentence being read: the dateline or the ticker
     heading (``context``), and the day named for a session, rally or raid (``narrative``)."""
 
-    def __init__(self, published: dt.date | None, context: DateGuess | None) -> None:
-        self.published, self.context = published, context
+    def __init__(self, published: dt.date | None, context: DateGuess | None, home: str | None = None) -> None:
+        self.published, self.context, self.home = published, context, home
         self.narrative: DateGuess | None = None
         self.last_read = -1
 
@@ -120,7 +128,7 @@ def _sentence_candidates(
     if _historic(date, published):
         return []  # history ("in der Nacht vom 9. zum 10. Mai 1940") is no news event
     past = _history_hits(text, tokens, hits)
-    actors = resolve_counterparts(find_actors(tokens, compiled.gazetteer, date.date))
+    actors = resolve_counterparts(at_home(find_actors(tokens, compiled.gazetteer, date.date), story.home))
     if not any(a.key for a in actors):
         return []
     for verdict in [h for h in hits if h.end - h.start == 4 and tuple(forms[h.start : h.end]) == _OUT_OF_QUESTION]:
@@ -132,7 +140,8 @@ def _sentence_candidates(
             continue
         if hit.start in past:
             continue  # "fought during the Second World War": the act a history phrase dates
-        sense = other_sense(hit, tokens, forms, lang)
+        actor_after = any(a.key and hit.end <= a.start <= hit.end + 3 for a in actors)
+        sense = other_sense(hit, tokens, forms, lang, actor_after)
         if sense is not None and not (sense == "received" and received_from_actor(hit, forms, actors)):
             continue
         if any(k.spec.governs and clauses[k.start] == clauses[hit.start] and k.start < hit.start
@@ -165,7 +174,7 @@ def _sentence_candidates(
         linked = link_participants(hit, actors, forms, clauses, verb, lang)
         if not linked:
             continue
-        if verbal_attack(hit, forms, clauses, linked.actors):
+        if verbal_attack(hit, forms, clauses, linked.actors) or warning_against(hit, forms):
             spec = criticism(spec)  # "Habeck hatte Klöckner scharf attackiert": words, not weapons
         places = [a for a in actors if a.location and a.country]
         location = next((a for a in places if a.clause == clause), places[0] if places else None)
@@ -203,6 +212,15 @@ def _history_hits(text: str, tokens: list[Token], hits: list[Hit]) -> set[int]:
         earlier = [i for i in same if at - 8 <= i < at]
         past |= {i for i in same if i > at} | set(earlier[-1:])
     return past
+
+
+def _home_country(compiled: CompiledModel, article: Article, sentences: list) -> str | None:
+    """The one country the title and the lead sentence name (as a party or a place), if only one:
+    where the article's police, parliament or prime minister without a country of their own act."""
+    lead = [article.title or "", *(s.text for s in sentences[:2] if not s.is_heading)]
+    countries = {a.country for text in lead if text for a in find_actors(tokenize(text), compiled.gazetteer, None)
+                 if a.country and len(a.country) == 3 and a.country.isalpha() and a.role != "igo"}
+    return next(iter(countries)) if len(countries) == 1 else None
 
 
 def _historic(date: DateGuess, published: dt.date | None) -> bool:
@@ -284,7 +302,7 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
     latest = published or article.ingested_at.astimezone(dt.timezone.utc).date()
     sentences = split_sentences(article.text)
     candidates: list[_Candidate] = []
-    story = _Story(published, _dateline(article, sentences, published))
+    story = _Story(published, _dateline(article, sentences, published), _home_country(compiled, article, sentences))
     for sentence in sentences:
         if sentence.is_heading:
             story.context = parse_ticker_heading(sentence.text, published) or story.context
@@ -338,8 +356,10 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
             done_to = cand.spec.mode in STATE_ACTS and len(actors) == 1 and actors[0].key not in sources
             if not (lone_agent or done_to):
                 continue
-        elif len(actors) == 1 and cand.spec.event_type in LONE_SUBJECT_TYPES and actors[0].start > cand.trigger_at:
-            continue  # a lone party after an agreement or a request is what it is about ("calls on the Office for Students")
+        elif len(actors) == 1 and cand.spec.event_type in LONE_SUBJECT_TYPES and (
+                actors[0].start > cand.trigger_at or actors[0].key not in sources):
+            continue  # a lone party after an agreement or a request, or one it was made to, is what it is about
+            # ("calls on the Office for Students", "everyone is invited to ...")
         keys = {a.key for a in actors}
         if any(prev.sentence_index == cand.sentence_index and prev.spec.event_type == cand.spec.event_type
                and {a.key for a in prev_actors} == keys for prev, prev_actors, _, _, _ in events):

@@ -59,8 +59,9 @@ _VERBAL_MARKERS = frozenset({"verbal", "verbale", "verbalen", "verbaler", "schar
 _VIOLENT_ROLES = frozenset({"military", "armed_group", "rebels", "police", "civilians", "people", "government", "igo"})
 
 
-def other_sense(hit: Hit, tokens: list[Token], forms: list[str], lang: str) -> str | None:
-    """The name of the rule that makes this trigger word no act here, or None."""
+def other_sense(hit: Hit, tokens: list[Token], forms: list[str], lang: str, actor_after: bool = True) -> str | None:
+    """The name of the rule that makes this trigger word no act here, or None; ``actor_after``: an
+    actor is named within three words after the trigger."""
     i, word = hit.start, forms[hit.start]
     single = hit.end == i + 1
     after = forms[hit.end] if hit.end < len(forms) else ""
@@ -83,6 +84,10 @@ def other_sense(hit: Hit, tokens: list[Token], forms: list[str], lang: str) -> s
             return "received"  # "received a letter": only a host receives (checked against actors later)
         if _attributive_en(tokens, forms, hit):
             return "attributive_participle"  # "from occupied Norway", "the besieged city"
+    if word.startswith("conced") and after in ("that", "dass"):
+        return "admitted"  # "he conceded that she had been cleared": an admission, not a concession
+    if word.startswith("met") and hit.spec.event_type == "CONSULT" and after == "with" and not actor_after:
+        return "met_someone_else"  # "the two governments met with rural communities": not with each other
     if word in ("request", "requests", "anfrage", "bitte") and _COMMENT & set(forms[hit.end : hit.end + 3]):
         return "request_for_comment"  # a journalist's request, not a political demand
     if lang == "de" and _attributive_de(tokens, forms, hit):
@@ -126,6 +131,16 @@ def verbal_attack(hit: Hit, forms: list[str], clauses: list[int], participants: 
     if near & _VERBAL_MARKERS:
         return True
     return bool(participants) and not any(a.role in _VIOLENT_ROLES or a.role is None for a in participants)
+
+
+_AGAINST = frozenset({"against", "vor"})
+
+
+def warning_against(hit: Hit, forms: list[str]) -> bool:
+    """'warned against escalation', 'warnte vor einer Eskalation': a warning against something is
+    criticism, not a threat (a threat says what its maker will do: 'warned that police will ...')."""
+    return hit.spec.event_type == "THREATEN" and forms[hit.start].startswith(("warn", "warnt")) \
+        and bool(_AGAINST & set(forms[hit.end : hit.end + 4]))
 
 
 def criticism(spec: TriggerSpec) -> TriggerSpec:
