@@ -117,7 +117,7 @@ def _quiet_env() -> dict[str, str]:
 
 
 # GUIDE.md codes a few named groups by their short name; the pipeline keys them by folded full name.
-LABEL_CODES = {"amnesti international": "AMNESTY", "human rights vatch": "HRW",
+LABEL_CODES = {"amnesti international": "AMNESTY", "human rights vatch": "HRW", "tp": "TTP",
                "american civil liberties union": "ACLU"}
 
 

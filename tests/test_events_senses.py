@@ -90,6 +90,27 @@ def test_a_month_or_year_only_is_background_without_a_date(text: str) -> None:
     assert guess.date is None and guess.basis == "month_or_year" and guess.text
 
 
+def test_a_day_named_for_a_statement_dates_what_is_reported_of_it() -> None:
+    text = ("Poland's president said on Monday that talks had failed.\n\n"
+            "The Polish president criticized Lithuania's border policy.")
+    mentions = extract_mentions(make_article(text, "en", published=DAY), model())
+    accuse = [m for m in mentions if m.event_type == "ACCUSE"]
+    assert accuse and accuse[0].event_date == dt.date(2024, 6, 3) and accuse[0].date_basis == "carried"
+
+
+def test_parties_are_domestic_actors_of_their_country() -> None:
+    assert _sets("Die AfD kritisierte die SPD am Montag scharf.", "de") == [("ACCUSE", ["DEU"])]
+    assert _sets("Labour accused the Conservatives of lying on Tuesday.") == [("ACCUSE", ["GBR"])]
+
+
+def test_a_person_named_in_full_is_named_again_by_surname() -> None:
+    text = ("Premierminister Boris Johnson traf am Montag den irischen Regierungschef.\n\n"
+            "Später kritisierte Johnson die EU scharf.")
+    mentions = extract_mentions(make_article(text, "de", published=dt.date(2021, 6, 2)), model())
+    accuse = [m for m in mentions if m.event_type == "ACCUSE"]
+    assert accuse and {p.key for p in accuse[0].participants} == {"GBR:head_of_government", "EU:igo"}
+
+
 def test_a_day_named_for_a_session_dates_the_acts_reported_after_it() -> None:
     text = ("The foreign ministers of Poland and Lithuania met for talks in Vilnius on Monday.\n\n"
             "The Polish minister criticized Lithuania's border policy.\n\n"
@@ -102,7 +123,7 @@ def test_a_day_named_for_a_session_dates_the_acts_reported_after_it() -> None:
 
 
 def test_a_day_without_a_session_does_not_carry() -> None:
-    text = ("Poland's president said on Monday that the weather was fine.\n\n"
+    text = ("Poland's harvest began on Monday in the east.\n\n"
             "The Polish minister criticized Lithuania's border policy.")
     mentions = extract_mentions(make_article(text, "en", published=DAY), model())
     accuse = [m for m in mentions if m.event_type == "ACCUSE"]

@@ -327,6 +327,30 @@ def at_home(actors: list[Actor], home: str | None) -> list[Actor]:
             and a.role in HOME_ROLES and not a.ethnic else a for a in actors]
 
 
+def known_person(actor: Actor) -> str | None:
+    """The surname by which a person named in full ("Boris Johnson", "Naftali Bennett") is named again."""
+    if not actor.key or not (actor.tenure is not None or ":person:" in actor.key):
+        return None
+    words = actor.name.split()
+    return words[-1].lower() if len(words) >= 2 and words[-1].isalpha() and len(words[-1]) >= 4 else None
+
+
+def named_again(tokens: list[Token], actors: list[Actor], people: dict[str, Actor]) -> list[Actor]:
+    """'Premierminister Boris Johnson ...' then 'Johnson musste ...': a surname alone names the person the
+    article named in full before (also as a German genitive, 'Johnsons'). Only people the article named."""
+    if not people:
+        return actors
+    covered = {i for a in actors for i in range(a.start, a.end)}
+    found = list(actors)
+    for i, token in enumerate(tokens):
+        if i in covered or not token.text[:1].isupper() or not token.text.isalpha():
+            continue
+        person = people.get(token.lower) or (people.get(token.lower[:-1]) if token.lower.endswith("s") else None)
+        if person is not None:
+            found.append(replace(person, start=i, end=i + 1, clause=token.clause, name=token.text, location=False))
+    return sorted(found, key=lambda a: a.start) if len(found) > len(actors) else actors
+
+
 def place_domestic(actors: list[Actor]) -> list[Actor]:
     """Bodies without a country (police, protesters) and ethnic groups take the sentence's one place country."""
     places = {a.country for a in actors if a.location and a.country}

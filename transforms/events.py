@@ -20,6 +20,8 @@ from transforms.actors import (
     actor_code,
     at_home,
     find_actors,
+    known_person,
+    named_again,
     resolve_counterparts,
 )
 from transforms.confidence import NO_EVIDENCE, Evidence, confidence, hedged, inside_quote
@@ -69,7 +71,8 @@ SESSIONS = re.compile(
     r"\b(?:debates?|sessions?|meetings?|rall(?:y|ies)|raids?|hearings?|summits?|conferences?|talks|trial|vote|"
     r"congress|convention|protests?|demonstrations?|march|operation|visit|"
     r"debatte|sitzung|treffen|gipfel\w*|kundgebung|demonstration|demo|razzia|anhörung|verhandlung|parteitag|"
-    r"konferenz|besuch|abstimmung|prozess|einsatz|operation|protest\w*)\b", re.I)
+    r"konferenz|besuch|abstimmung|prozess|einsatz|operation|protest\w*|"
+    r"erklärte|sagte|said|told|interview|speech|rede|statement)\b", re.I)
 HISTORY_YEARS = 10  # an act dated more than this many years before publication is history, not news
 _LEAD_VERBS = frozenset({"leiten", "anführen", "führen", "vertreten", "lead", "head", "represent"})
 _DELEGATION_WORDS = frozenset({"delegation", "delegationen", "seite", "side", "delegations"})
@@ -99,6 +102,12 @@ class _Story:
         self.published, self.context, self.home = published, context, home
         self.narrative: DateGuess | None = None
         self.last_read = -1
+        self.people: dict[str, Actor] = {}  # surname -> the person the article named in full
+
+    def meet(self, actors: list[Actor]) -> None:
+        for actor in actors:
+            if (surname := known_person(actor)) is not None:
+                self.people.setdefault(surname, actor)
 
     def read(self, index: int, text: str) -> DateGuess:
         """The date of sentence ``index`` (read in order, once): its own, else the session's day, else the context's."""
@@ -128,7 +137,9 @@ def _sentence_candidates(
     if _historic(date, published):
         return []  # history ("in der Nacht vom 9. zum 10. Mai 1940") is no news event
     past = _history_hits(text, tokens, hits)
-    actors = resolve_counterparts(at_home(find_actors(tokens, compiled.gazetteer, date.date), story.home))
+    found = find_actors(tokens, compiled.gazetteer, date.date)
+    story.meet(found)
+    actors = resolve_counterparts(at_home(named_again(tokens, found, story.people), story.home))
     if not any(a.key for a in actors):
         return []
     for verdict in [h for h in hits if h.end - h.start == 4 and tuple(forms[h.start : h.end]) == _OUT_OF_QUESTION]:
@@ -214,12 +225,13 @@ def _history_hits(text: str, tokens: list[Token], hits: list[Hit]) -> set[int]:
     return past
 
 
-def _home_country(compiled: CompiledModel, article: Article, sentences: list) -> str | None:
+def _home_country(compiled: CompiledModel, article: Article, sentences: list, story: _Story) -> str | None:
     """The one country the title and the lead sentence name (as a party or a place), if only one:
     where the article's police, parliament or prime minister without a country of their own act."""
     lead = [article.title or "", *(s.text for s in sentences[:2] if not s.is_heading)]
-    countries = {a.country for text in lead if text for a in find_actors(tokenize(text), compiled.gazetteer, None)
-                 if a.country and len(a.country) == 3 and a.country.isalpha() and a.role != "igo"}
+    found = [a for text in lead if text for a in find_actors(tokenize(text), compiled.gazetteer, story.published)]
+    story.meet(found)
+    countries = {a.country for a in found if a.country and len(a.country) == 3 and a.country.isalpha() and a.role != "igo"}
     return next(iter(countries)) if len(countries) == 1 else None
 
 
@@ -302,7 +314,8 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
     latest = published or article.ingested_at.astimezone(dt.timezone.utc).date()
     sentences = split_sentences(article.text)
     candidates: list[_Candidate] = []
-    story = _Story(published, _dateline(article, sentences, published), _home_country(compiled, article, sentences))
+    story = _Story(published, _dateline(article, sentences, published))
+    story.home = _home_country(compiled, article, sentences, story)
     for sentence in sentences:
         if sentence.is_heading:
             story.context = parse_ticker_heading(sentence.text, published) or story.context

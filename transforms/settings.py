@@ -172,6 +172,7 @@ class EventSettings:
     gazetteers: tuple[str, ...] = (  # YAML paths, relative to the config folder; later files add entries
         "gazetteer/countries.yaml",
         "gazetteer/organizations.yaml",
+        "gazetteer/parties.yaml",
         "gazetteer/offices.yaml",
         "gazetteer/holders.yaml",
         "gazetteer/places.yaml",
