@@ -166,3 +166,41 @@ def test_no_home_country_when_the_lead_names_two() -> None:
             "On Tuesday the prime minister rejected the accusation.")
     mentions = extract_mentions(make_article(text, "en", published=DAY, title="Kenya and Uganda"), model())
     assert not [m for m in mentions if m.event_type == "REJECT"]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # a score is no separable particle
+        ("Die Abgeordneten in Rom stimmten mit 322 zu 306 Stimmen für den Antrag Italiens.", "de", []),
+        # "muss beantragen": an obligation, not yet an act ("musste" is)
+        ("Der britische Premierminister muss bei der EU eine Verlängerung beantragen.", "de", []),
+        ("Der britische Premierminister musste bei der EU eine Verlängerung beantragen.", "de",
+         [("REQUEST", ["EU", "GBR"])]),
+        # a passive's earlier subject was done to: no invitation by it
+        ("The Malaysian delegates, who were invited by the organisers, arrived late.", "en", []),
+        # defending oneself is no support; defending a party is
+        ("Keir Starmer has defended accepting gifts from a donor.", "en", []),
+        ("Arafat defended Iraq and Libya against Western criticism on Friday.", "en", [("SUPPORT", ["IRQ", "LBY", "PSE"])]),
+        # a warning of what might happen is criticism; one of what will happen a threat
+        ("Pakistani activists warn that the law might be used against critics.", "en", [("ACCUSE", ["PAK"])]),
+        ("Egypt's security chief warned that police will no longer tolerate rallies.", "en", [("THREATEN", ["EGY"])]),
+        # weeks spent threatening: a stance, not one act
+        ("The Georgian minister spent weeks threatening Armenia.", "en", []),
+    ],
+)
+def test_senses_of_a_third_batch(text: str, language: str, expected: list) -> None:
+    assert _sets(text, language) == expected
+
+
+def test_a_known_surname_in_a_double_name_is_someone_else() -> None:
+    mentions = extract_mentions(make_article("Zuma-Sambudla criticized the ANC on Monday.", "en", published=DAY), model())
+    assert all("head_of_state" not in p.key for m in mentions for p in m.participants)
+
+
+def test_a_subheading_keeps_the_day_of_the_session() -> None:
+    text = ("The leaders of Chile and Peru met for talks on Monday.\n\nSecurity\n\n"
+            "The Chilean president criticized Peru's border policy.")
+    mentions = extract_mentions(make_article(text, "en", published=DAY), model())
+    accuse = [m for m in mentions if m.event_type == "ACCUSE"]
+    assert accuse and accuse[0].event_date == dt.date(2024, 6, 3)

@@ -110,6 +110,12 @@ _QUALIFIERS = frozenset({
 })  # fmt: skip
 
 
+def _double_name(tokens: list[Token], end: int, labels: list[Label]) -> bool:
+    """'Zuma-Sambudla': a known surname joined by a hyphen to another name is someone else's name."""
+    return any(lab.kind == "holder" for lab in labels) and end + 1 < len(tokens) and tokens[end].text == "-" \
+        and tokens[end + 1].text[:1].isupper() and tokens[end + 1].text.isalpha()
+
+
 def _not_a_party(tokens: list[Token], start: int, end: int) -> bool:
     anti = start > 1 and tokens[start - 1].text == "-" and tokens[start - 2].lower in ("anti", "anti-")
     qualifier = end + 1 < len(tokens) and tokens[end].text == "-" and tokens[end + 1].lower in _QUALIFIERS
@@ -164,7 +170,8 @@ def _spans(tokens: list[Token], gaz: CompiledGazetteer) -> list[tuple[int, int, 
         upper = tokens[i].text[:1].isupper() or _particle_name(tokens, i)
         labels = [lab for lab in labels if upper or (lab.kind in ("adj", "office") and tokens[i].lower not in _PRONOUNS)]
         if length and labels and not _not_a_party(tokens, i, i + length) and not _in_german_name(tokens, i, labels) \
-                and not _city_in_name(tokens, i, labels, spans) and not _masthead(tokens, i, labels):
+                and not _city_in_name(tokens, i, labels, spans) and not _masthead(tokens, i, labels) \
+                and not _double_name(tokens, i + length, labels):
             label = min(labels, key=lambda lab: _KIND_ORDER.index(lab.kind))
             spans.append((i, i + length, label))
             i += length

@@ -125,7 +125,7 @@ def _explicit(sentence: str, anchor: dt.date | None) -> DateGuess | None:
 # the act looks forward to, not the day it happened.
 _DEADLINE_WORDS = frozenset({
     "effect", "effective", "until", "till", "by", "from", "starting", "beginning", "deadline", "ahead", "before",
-    "bis", "ab", "zum", "spätestens", "vor", "frist", "of",
+    "bis", "ab", "spätestens", "vor", "frist", "of",
 })  # fmt: skip
 
 

@@ -318,8 +318,9 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
     story.home = _home_country(compiled, article, sentences, story)
     for sentence in sentences:
         if sentence.is_heading:
-            story.context = parse_ticker_heading(sentence.text, published) or story.context
-            story.narrative = None  # a ticker's new day starts a new story
+            heading = parse_ticker_heading(sentence.text, published)
+            if heading is not None:  # a ticker's new day starts a new story; a subheading does not
+                story.context, story.narrative = heading, None
             continue
         if compiled.gates[lang].passes(sentence.text) and not is_question(sentence.text):
             candidates += _sentence_candidates(compiled, lang, sentence.index, sentence.text, published, story)

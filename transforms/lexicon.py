@@ -220,7 +220,9 @@ class CompiledLexicon:
                     found = True
             for particle, spec in separable:
                 later = (j for j in range(i + 1, n) if clauses[j] == clauses[i])
-                if any(forms[j] == particle and (j + 1 == n or not forms[j + 1][0].isalpha()) for j in later):
+                # the particle closes the clause ("stimmten ... zu."), and is no score ("mit 322 zu 306 Stimmen")
+                if any(forms[j] == particle and (j + 1 == n or not forms[j + 1][0].isalpha())
+                       and not forms[j - 1][:1].isdigit() for j in later):
                     hits.append(Hit(spec, i, i + 1))
                     found = True
             if not found:

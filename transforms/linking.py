@@ -198,8 +198,8 @@ def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: 
     if len(groups) >= 2 and not _possessor(forms, groups[0]):
         return _linked(groups[0], groups[1])  # verb second: "Am Samstag telefonierte Lawrow mit Bairamow"
     subject = _subject_from_earlier(pool, clauses, forms, clause, hit.start)
-    if subject:
-        return _linked(subject, later)
+    if subject:  # a passive's earlier subject was done to ("the envoys, who were invited by ...")
+        return _linked([], subject + later) if passive and not agents else _linked(subject, later)
     if (passive and not agents) or (later and _follows(forms, hit.end, later[0].start, _DONE_TO)):
         return _linked([], later)  # "ten protesters were arrested", "the arrest of three protesters"
     if verb and lang == "en" and later and not passive:

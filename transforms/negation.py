@@ -12,14 +12,14 @@ NEGATIONS = frozenset(
 )
 # Future, plans, intentions, conditions and possibilities (German and English).
 MODALS = frozenset(
-    ["wird", "werden", "würde", "würden", "soll", "sollen", "sollte", "sollten", "will", "wollen", "wollte", "wollten", "möchte", "möchten", "plant", "planen", "plante", "geplant", "geplante", "geplanten", "geplantes", "beabsichtigt", "beabsichtigen", "erwartet", "erwarten", "voraussichtlich", "bereit", "morgen", "übermorgen", "nächste", "nächsten", "nächster", "kommende", "kommenden", "künftig", "künftige", "könnte", "könnten", "kann", "können", "dürfte", "dürften", "falls", "wenn", "sofern", "ob", "would", "could", "might", "may", "should", "shall", "plans", "planned", "planning", "plan", "intends", "intend", "intended", "wants", "want", "hopes", "hope", "expected", "expects", "scheduled", "upcoming", "tomorrow", "next", "if", "unless", "whether", "considering", "consider", "proposed", "proposes", "prepared", "ready"]
+    ["wird", "werden", "würde", "würden", "soll", "sollen", "sollte", "sollten", "will", "wollen", "wollte", "wollten", "möchte", "möchten", "plant", "planen", "plante", "geplant", "geplante", "geplanten", "geplantes", "beabsichtigt", "beabsichtigen", "erwartet", "erwarten", "voraussichtlich", "bereit", "morgen", "übermorgen", "nächste", "nächsten", "nächster", "kommende", "kommenden", "künftig", "künftige", "könnte", "könnten", "kann", "können", "muss", "müssen", "dürfte", "dürften", "falls", "wenn", "sofern", "ob", "would", "could", "might", "may", "should", "shall", "plans", "planned", "planning", "plan", "intends", "intend", "intended", "wants", "want", "hopes", "hope", "expected", "expects", "scheduled", "upcoming", "tomorrow", "next", "if", "unless", "whether", "considering", "consider", "proposed", "proposes", "prepared", "ready"]
 )
 DENIALS = frozenset(
     ["dementierte", "dementiert", "dementieren", "bestritt", "bestritten", "bestreitet", "denied", "denies", "deny", "dismissed", "refuted", "rumours", "rumors", "gerüchte", "falschmeldung"]
 )
 HABITUAL = frozenset(["mittlerweile", "bislang", "bisher", "regelmäßig", "regularly", "routinely", "usually", "traditionell"])
 # "seit Monaten kritisiert", "has for years accused", "over the past few months warned": a stance kept up, not one act
-_SPAN_PREPS = frozenset({"seit", "for", "past"})
+_SPAN_PREPS = frozenset({"seit", "for", "past", "spent"})
 _SPANS = frozenset({"monaten", "wochen", "jahren", "jahrzehnten", "months", "weeks", "years", "decades"})
 # Words that make a modal harmless: "will" after these is a noun ("the will of"), "may" a month.
 _NOT_MODAL_AFTER = frozenset({"the", "der", "die", "das", "of", "in", "on", "am", "im"})

@@ -82,6 +82,8 @@ def other_sense(hit: Hit, tokens: list[Token], forms: list[str], lang: str, acto
             return "threat_noun"  # "the threat of riots", "security threats": a danger, not a threat made
         if word.startswith("receiv") and hit.spec.event_type == "CONSULT" and single:
             return "received"  # "received a letter": only a host receives (checked against actors later)
+        if word.startswith("defend") and hit.spec.event_type == "SUPPORT" and single:
+            return "received"  # "defended accepting gifts": a defence of oneself, unless a party follows
         if _attributive_en(tokens, forms, hit):
             return "attributive_participle"  # "from occupied Norway", "the besieged city"
     if word.startswith("conced") and after in ("that", "dass"):
@@ -134,13 +136,18 @@ def verbal_attack(hit: Hit, forms: list[str], clauses: list[int], participants: 
 
 
 _AGAINST = frozenset({"against", "vor"})
+_MAYBE = frozenset({"might", "could", "may"})
 
 
 def warning_against(hit: Hit, forms: list[str]) -> bool:
     """'warned against escalation', 'warnte vor einer Eskalation': a warning against something is
     criticism, not a threat (a threat says what its maker will do: 'warned that police will ...')."""
-    return hit.spec.event_type == "THREATEN" and forms[hit.start].startswith(("warn", "warnt")) \
-        and bool(_AGAINST & set(forms[hit.end : hit.end + 4]))
+    if hit.spec.event_type != "THREATEN" or not forms[hit.start].startswith(("warn", "warnt")):
+        return False
+    if _AGAINST & set(forms[hit.end : hit.end + 4]):
+        return True
+    # "warn that the plan might be used against critics": a prediction; "warned that police will act" threatens
+    return "that" in forms[hit.end : hit.end + 2] and bool(_MAYBE & set(forms[hit.end :]))
 
 
 def criticism(spec: TriggerSpec) -> TriggerSpec:
