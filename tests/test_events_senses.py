@@ -204,3 +204,21 @@ def test_a_subheading_keeps_the_day_of_the_session() -> None:
     mentions = extract_mentions(make_article(text, "en", published=DAY), model())
     accuse = [m for m in mentions if m.event_type == "ACCUSE"]
     assert accuse and accuse[0].event_date == dt.date(2024, 6, 3)
+
+
+def test_a_feared_act_is_no_act() -> None:
+    assert _sets("Tourists avoid Kenya amid the threat of riots in Nairobi.") == []
+    assert _sets("Die Gefahr von Anschlägen in Syrien bleibt hoch.", "de") == []
+
+
+def test_a_passive_request_has_no_maker_and_a_lone_object_is_no_repeat() -> None:
+    text = ("Britain's prime minister promised more police on Monday.\n\n"
+            "All British forces have been requested to send reserves.")
+    mentions = extract_mentions(make_article(text, "en", published=DAY), model())
+    assert [m.event_type for m in mentions if m.event_type == "REQUEST"] == []
+
+
+def test_german_passive_after_asides_makes_the_subject_the_target() -> None:
+    text = "Die Demokraten wurden jedoch von der Regierung Frankreichs, die Harris unterstützt, scharf kritisiert."
+    mentions = extract_mentions(make_article(text, "de", published=DAY), model())
+    assert mentions and all(not any(k.startswith("USA") for k in m.source_keys) for m in mentions)

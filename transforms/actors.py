@@ -322,16 +322,19 @@ def _location_prep(tokens: list[Token], start: int) -> bool:
 
 # Offices and bodies that, named without a country ("the prime minister", "police", "parliament"), belong
 # to the country the article is about.
-HOME_ROLES = DOMESTIC_ROLES | PERSONAL_OFFICES | frozenset({"government", "ministry", "military", "party"})
+# ("people" and "civilians" are everyone: they stay unresolved.)
+HOME_ROLES = (DOMESTIC_ROLES - {"civilians"}) | PERSONAL_OFFICES | frozenset({"government", "ministry", "military", "party"})
 
 
-def at_home(actors: list[Actor], home: str | None) -> list[Actor]:
+def at_home(actors: list[Actor], home: str | None, people: bool = False) -> list[Actor]:
     """Bodies and offices without a country take the article's home country (``events._home_country``),
-    unless the sentence names a place (then ``place_domestic`` already decided)."""
+    unless the sentence names a place (then ``place_domestic`` already decided). ``people``: civilians
+    too (the sentence reports an arrest or a deportation, which a state does to its people)."""
     if home is None or any(a.location for a in actors):
         return actors
+    roles = HOME_ROLES | {"civilians"} if people else HOME_ROLES
     return [replace(a, country=home, key=f"{home}:{a.role}") if a.key is None and a.country is None
-            and a.role in HOME_ROLES and not a.ethnic else a for a in actors]
+            and a.role in roles and not a.ethnic else a for a in actors]
 
 
 def known_person(actor: Actor) -> str | None:

@@ -139,7 +139,8 @@ def _sentence_candidates(
     past = _history_hits(text, tokens, hits)
     found = find_actors(tokens, compiled.gazetteer, date.date)
     story.meet(found)
-    actors = resolve_counterparts(at_home(named_again(tokens, found, story.people), story.home))
+    state_act = any(h.spec.mode in STATE_ACTS for h in hits)
+    actors = resolve_counterparts(at_home(named_again(tokens, found, story.people), story.home, state_act))
     if not any(a.key for a in actors):
         return []
     for verdict in [h for h in hits if h.end - h.start == 4 and tuple(forms[h.start : h.end]) == _OUT_OF_QUESTION]:
@@ -348,6 +349,10 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
             actors.append(target)
         if cand.spec.event_type == "CONSULT" and mode is None and (cand.location or any(a.role == "delegation" for a in cand.actors)):
             mode = "meeting"  # delegations, or a named place: an in-person meeting
+        if len(actors) == 1 and cand.spec.event_type in LONE_SUBJECT_TYPES and (
+                actors[0].start > cand.trigger_at or actors[0].key not in sources):
+            continue  # a lone party after an agreement or a request, or one it was made to, is what it is about
+            # ("calls on the Office for Students", "everyone is invited to ..."), not a mention of an earlier one
         date = _finish_date(replace(cand, actors=actors), latest)
         countries = {a.country for a in actors}
         antecedent = None
@@ -370,10 +375,6 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
             done_to = cand.spec.mode in STATE_ACTS and len(actors) == 1 and actors[0].key not in sources
             if not (lone_agent or done_to):
                 continue
-        elif len(actors) == 1 and cand.spec.event_type in LONE_SUBJECT_TYPES and (
-                actors[0].start > cand.trigger_at or actors[0].key not in sources):
-            continue  # a lone party after an agreement or a request, or one it was made to, is what it is about
-            # ("calls on the Office for Students", "everyone is invited to ...")
         keys = {a.key for a in actors}
         if any(prev.sentence_index == cand.sentence_index and prev.spec.event_type == cand.spec.event_type
                and {a.key for a in prev_actors} == keys for prev, prev_actors, _, _, _ in events):

@@ -34,6 +34,10 @@ _IRREGULAR_PARTICIPLES = frozenset({
     "struck", "hit", "shot", "held", "sought", "caught", "fought", "led", "met", "sent", "kept", "taken", "seen",
     "beaten", "bitten", "driven", "given", "thrown", "overthrown", "stolen", "slain", "hung", "built", "brought",
 })  # fmt: skip
+# Participles that, before "to", say a stance: "is opposed to", "are committed to".
+_ADJECTIVAL = frozenset({"opposed", "committed", "dedicated", "determined", "prepared", "used", "supposed",
+                         "entitled", "devoted", "inclined"})
+_GERMAN_PARTICIPLE_STARTS = ("ge", "be", "ver", "er", "zer", "ent", "emp", "miss")
 _GERMAN_PASSIVE_AUX = frozenset({"wurde", "wurden", "worden", "wurdest"})
 # A first clause opened by these is subordinate or relative: not where the sentence's subject is.
 _SUBORDINATORS = frozenset({
@@ -145,10 +149,15 @@ def _passive_voice(hit: Hit, forms: list[str], clauses: list[int]) -> bool:
     form, clause = forms[hit.start], clauses[hit.start]
     if any(f in _GERMAN_PASSIVE_AUX for f, c in zip(forms[: hit.start], clauses[: hit.start], strict=True) if c == clause):
         return True
+    if _GERMAN_PASSIVE_AUX & set(forms[: hit.start]) and form.endswith(("t", "en")) and (
+            form.startswith(_GERMAN_PARTICIPLE_STARTS) or form.endswith("iert")):
+        return True  # "Die Demokraten wurden jedoch von X, dem ..., gewarnt": the participle after asides
     if not any(f in _PASSIVE_AUX for f in forms[max(0, hit.start - 3) : hit.start]):
         return False
+    if form in _ADJECTIVAL and hit.start + 1 < len(forms) and forms[hit.start + 1] != "to":
+        return True  # "was opposed by", "were committed by": a passive after all
     participle = form.endswith("ed") or form in _IRREGULAR_PARTICIPLES
-    return participle and not (hit.start + 1 < len(forms) and forms[hit.start + 1] == "to")
+    return participle and form not in _ADJECTIVAL  # "is opposed to": a stance, not a passive
 
 
 def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: list[int],
@@ -184,6 +193,12 @@ def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: 
         groups[0] = groups[0] + _list_tail(pool, forms, clauses, groups[0][-1])
     later = groups[0] if groups else []
     passive = _passive_voice(hit, forms, clauses)
+    if passive and not agents and not before:  # "X wurden von Y, die ..., kritisiert": the agent in an earlier clause
+        earlier = _groups([a for a in pool if a.end <= hit.start and a.clause != clause], forms)
+        agents = [g for g in earlier if any(f in _AGENT_PREPS for f in forms[max(0, g[0].start - 3) : g[0].start])]
+        if agents:
+            subject = [a for g in earlier if g is not agents[0] and g[0].start < agents[0][0].start for a in g]
+            return _linked(agents[0], subject[:1] + later)
     if passive and not agents and hit.end < len(forms) and forms[hit.end] in ("of", "wegen"):
         later, groups = [], []  # "she has been accused of helping Russia": what she is accused of names no party
     if before:

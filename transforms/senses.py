@@ -35,6 +35,9 @@ _MAKE = frozenset({
     "sent", "uttered", "posted", "received", "delivered", "escalated", "stepped",
 })  # fmt: skip
 _THREAT_NOUNS = frozenset({"threat", "threats"})
+# "the threat of riots", "the risk of war", "Angst vor Anschlägen": an act feared, not one that happened.
+_FEARED = frozenset({"threat", "threats", "risk", "risks", "fear", "fears", "danger", "prospect", "spectre", "specter",
+                     "gefahr", "angst", "furcht", "sorge", "risiko"})
 # "a request for comment": a journalist asked; "Bitte um Stellungnahme", "Anfrage" likewise.
 _COMMENT = frozenset({"comment", "comments", "stellungnahme"})
 # Words before an English participle that make it an adjective: "from occupied Norway", "the besieged city".
@@ -86,10 +89,12 @@ def other_sense(hit: Hit, tokens: list[Token], forms: list[str], lang: str, acto
             return "received"  # "defended accepting gifts": a defence of oneself, unless a party follows
         if _attributive_en(tokens, forms, hit):
             return "attributive_participle"  # "from occupied Norway", "the besieged city"
-    if word.startswith("conced") and after in ("that", "dass"):
+    if word.startswith("conced") and {"that", "dass"} & set(forms[hit.end : hit.end + 6]):
         return "admitted"  # "he conceded that she had been cleared": an admission, not a concession
     if word.startswith("met") and hit.spec.event_type == "CONSULT" and after == "with" and not actor_after:
         return "met_someone_else"  # "the two governments met with rural communities": not with each other
+    if i >= 2 and forms[i - 1] in ("of", "vor", "von") and forms[i - 2] in _FEARED:
+        return "feared"  # "amid the threat of riots", "die Gefahr von Anschlägen": what may happen
     if word in ("request", "requests", "anfrage", "bitte") and _COMMENT & set(forms[hit.end : hit.end + 3]):
         return "request_for_comment"  # a journalist's request, not a political demand
     if lang == "de" and _attributive_de(tokens, forms, hit):
