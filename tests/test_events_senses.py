@@ -222,3 +222,24 @@ def test_german_passive_after_asides_makes_the_subject_the_target() -> None:
     text = "Die Demokraten wurden jedoch von der Regierung Frankreichs, die Harris unterstützt, scharf kritisiert."
     mentions = extract_mentions(make_article(text, "de", published=DAY), model())
     assert mentions and all(not any(k.startswith("USA") for k in m.source_keys) for m in mentions)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The Swiss ministers seek to accelerate Austria's housing reform.", []),  # an aim
+        ("The Danish strategy was to invite Norway's companies.", []),  # a plan
+        ("The US allowed Ukraine to strike targets inside Russia on Monday.", [("ASSAULT", ["RUS", "UKR"])]),
+        ("They refuse to condemn the Palestinian attacks.", []),  # a statement with no one named making it
+        ("Journalists asked the Bolivian president whether Chile had been invited.", []),  # a question
+    ],
+)
+def test_aims_plans_permissions_and_speakers(text: str, expected: list) -> None:
+    assert _sets(text) == expected
+
+
+def test_a_lone_party_in_one_country_is_a_new_act_not_a_repeat_of_another_persons() -> None:
+    text = ("Kenya's opposition leader accused the government on Monday of fraud.\n\n"
+            "Kenya's police are accused of torture.")
+    mentions = extract_mentions(make_article(text, "en", published=DAY), model())
+    assert len({m.event_id for m in mentions if m.event_type == "ACCUSE"}) == 2

@@ -356,7 +356,8 @@ def named_again(tokens: list[Token], actors: list[Actor], people: dict[str, Acto
         if i in covered or not token.text[:1].isupper() or not token.text.isalpha():
             continue
         person = people.get(token.lower) or (people.get(token.lower[:-1]) if token.lower.endswith("s") else None)
-        if person is not None:
+        double = i + 2 < len(tokens) and tokens[i + 1].text == "-" and tokens[i + 2].text[:1].isupper()
+        if person is not None and not double:  # "Zuma-Sambudla" is someone else
             found.append(replace(person, start=i, end=i + 1, clause=token.clause, name=token.text, location=False))
     return sorted(found, key=lambda a: a.start) if len(found) > len(actors) else actors
 

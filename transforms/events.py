@@ -73,7 +73,10 @@ SESSIONS = re.compile(
     r"debatte|sitzung|treffen|gipfel\w*|kundgebung|demonstration|demo|razzia|anhörung|verhandlung|parteitag|"
     r"konferenz|besuch|abstimmung|prozess|einsatz|operation|protest\w*|"
     r"erklärte|sagte|said|told|interview|speech|rede|statement)\b", re.I)
-HISTORY_YEARS = 10  # an act dated more than this many years before publication is history, not news
+HISTORY_YEARS = 10
+# Statements need a speaker: with nobody named as the one who made it, there is no event. (An
+# accusation is different: "X was charged with", "is accused of" report the state's act on X.)
+SAID_BY = frozenset({"AGREE", "REQUEST", "REJECT", "THREATEN", "SUPPORT", "CONCEDE"})  # an act dated more than this many years before publication is history, not news
 _LEAD_VERBS = frozenset({"leiten", "anführen", "führen", "vertreten", "lead", "head", "represent"})
 _DELEGATION_WORDS = frozenset({"delegation", "delegationen", "seite", "side", "delegations"})
 
@@ -359,7 +362,8 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
         for prev, prev_actors, prev_sources, prev_date, prev_mode in reversed(events):
             if prev.spec.event_type != cand.spec.event_type or (mode and prev_mode and mode != prev_mode):
                 continue
-            if countries <= {a.country for a in prev_actors} and (not cand.own_date or date.date == prev_date.date):
+            shared = len(actors) >= 2 or {a.key for a in actors} & {a.key for a in prev_actors}
+            if shared and countries <= {a.country for a in prev_actors} and (not cand.own_date or date.date == prev_date.date):
                 antecedent = (prev_actors, prev_sources, prev_date, prev_mode)
                 break
         same_parties = antecedent and countries == {a.country for a in antecedent[0]}
@@ -380,6 +384,8 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
                and {a.key for a in prev_actors} == keys for prev, prev_actors, _, _, _ in events):
             continue  # "lud ... ein" and "der Einladung" in one sentence: one act, one mention
         doers = frozenset(k for k in sources if k in keys)
+        if not doers and not cand.spec.symmetric and cand.spec.event_type in SAID_BY:
+            continue  # "they refuse to ...", "the Democrats were warned": a statement nobody is named as making
         symmetric = cand.spec.symmetric and len(keys) >= 2
         evidence = replace(cand.evidence, both_sides=symmetric or (bool(doers) and bool(keys - doers)),
                            no_source=not doers and not cand.spec.symmetric)

@@ -193,7 +193,7 @@ def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: 
         groups[0] = groups[0] + _list_tail(pool, forms, clauses, groups[0][-1])
     later = groups[0] if groups else []
     passive = _passive_voice(hit, forms, clauses)
-    if passive and not agents and not before:  # "X wurden von Y, die ..., kritisiert": the agent in an earlier clause
+    if passive and not agents and not before and lang == "de":  # "X wurden von Y, die ..., kritisiert": the agent in an earlier clause
         earlier = _groups([a for a in pool if a.end <= hit.start and a.clause != clause], forms)
         agents = [g for g in earlier if any(f in _AGENT_PREPS for f in forms[max(0, g[0].start - 3) : g[0].start])]
         if agents:
@@ -201,6 +201,9 @@ def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: 
             return _linked(agents[0], subject[:1] + later)
     if passive and not agents and hit.end < len(forms) and forms[hit.end] in ("of", "wegen"):
         later, groups = [], []  # "she has been accused of helping Russia": what she is accused of names no party
+    permit = next((i for i in range(hit.start - 1, -1, -1) if clauses[i] == clause and forms[i] in _PERMIT), None)
+    if permit is not None:  # "the US allowed Ukraine to strike Russia": Ukraine strikes; the permission is another act
+        before = [a for a in before if a.start > permit]
     if before:
         subject, *rest = _groups(before, forms)
         subject = _list_head(pool, forms, clauses, before[0]) + subject
@@ -222,6 +225,8 @@ def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: 
     return _linked(later, [])
 
 
+_PERMIT = frozenset({"allowed", "allows", "allow", "permitted", "authorised", "authorized", "let", "erlaubte",
+                     "erlaubt", "gestattete", "ermöglichte"})
 # "the arrest of three protesters", "attacks against Israel": with no subject, the phrase after a
 # noun trigger names who the act was done to.
 _DONE_TO = frozenset({"of", "against", "on", "gegen", "auf"})

@@ -15,6 +15,7 @@ from transforms.actors import Actor
 from transforms.lexicon import ROOT_GOLDSTEIN, Hit, TriggerSpec, quad_class
 from transforms.sentences import Token
 
+_BE_FORMS = frozenset({"is", "was", "are", "were", "be"})
 _MODAL_BEFORE_VERB = frozenset({"to", "will", "would", "must", "should", "could", "can", "did", "may", "might", "set"})
 # What is released when nothing is freed: "released a report", "veröffentlichte" is no trigger at all.
 _DOCUMENTS = frozenset({
@@ -89,6 +90,12 @@ def other_sense(hit: Hit, tokens: list[Token], forms: list[str], lang: str, acto
             return "received"  # "defended accepting gifts": a defence of oneself, unless a party follows
         if _attributive_en(tokens, forms, hit):
             return "attributive_participle"  # "from occupied Norway", "the besieged city"
+    if lang == "en" and word in ("seek", "seeks", "sought", "seeking") and after == "to":
+        return "trying"  # "as they seek to accelerate": an aim, not a request
+    if lang == "en" and i >= 2 and forms[i - 1] == "to" and forms[i - 2] in _BE_FORMS:
+        return "arranged"  # "the strategy was to invite companies": a plan
+    if lang == "en" and word in ("ask", "asked", "asks", "asking") and {"if", "whether"} & set(forms[hit.end : hit.end + 4]):
+        return "question"  # "asked again if she would say this": a question, not a demand
     if word.startswith("conced") and {"that", "dass"} & set(forms[hit.end : hit.end + 6]):
         return "admitted"  # "he conceded that she had been cleared": an admission, not a concession
     if word.startswith("met") and hit.spec.event_type == "CONSULT" and after == "with" and not actor_after:
