@@ -24,7 +24,7 @@ from transforms.actors import (
     named_again,
     resolve_counterparts,
 )
-from transforms.confidence import NO_EVIDENCE, Evidence, confidence, hedged, inside_quote
+from transforms.confidence import AMBIGUOUS_TYPES, NO_EVIDENCE, Evidence, confidence, hedged, inside_quote
 from transforms.dates import (
     DateGuess,
     may_name_a_day,
@@ -195,7 +195,7 @@ def _sentence_candidates(
         location = next((a for a in places if a.clause == clause), places[0] if places else None)
         trigger = " ".join(tokens[i].text for h in same for i in range(h.start, h.end))
         evidence = Evidence(
-            verb=verb, own_date=own,
+            own_date=own, background=date.basis == "month_or_year", ambiguous_type=spec.event_type in AMBIGUOUS_TYPES,
             subject_elsewhere=any(a.clause != clause for a in linked.actors if a.key in linked.sources),
             hedged=hedged(forms, clauses, clause), quoted=inside_quote(text, tokens[hit.start].start),
         )
