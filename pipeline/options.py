@@ -198,8 +198,10 @@ def with_parallelism(settings: Settings, options: PipelineOptions) -> Settings:
 
 def placement(options: PipelineOptions) -> Placement:
     """Where the workers of these options run, as far as the launcher's disk is concerned."""
-    from apache_beam.options.pipeline_options import PortableOptions
+    from apache_beam.options.pipeline_options import FlinkRunnerOptions, PortableOptions, SparkRunnerOptions
 
     portable = options.view_as(PortableOptions)
     return Placement(canonical_runner(options.view_as(StandardOptions).runner), portable.job_endpoint,
-                     portable.environment_type, portable.environment_config)
+                     portable.environment_type, portable.environment_config,
+                     options.view_as(FlinkRunnerOptions).flink_master,
+                     options.view_as(SparkRunnerOptions).spark_master_url)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass
 
 # Beam's module for each runner class it knows by name (create_runner's table, plus DaskRunner,
@@ -67,17 +68,25 @@ class Placement:
     job_endpoint: str | None = None
     environment_type: str | None = None
     environment_config: str | None = None
+    flink_master: str | None = None
+    spark_master_url: str | None = None
 
     def shares_launcher_disk(self) -> bool:
         """True when every worker runs on this machine, in a process that sees its files.
 
-        Dataflow, Flink, Spark, a portable runner with a job server elsewhere, Docker workers
-        (their own filesystem) and an external worker pool on another host do not."""
+        Dataflow, a Flink or Spark cluster, a portable runner with a job server elsewhere, Docker
+        workers (their own filesystem) and an external worker pool on another host do not. A
+        Flink or Spark cluster that Beam starts in its job server (``--flink_master [local]``,
+        ``--spark_master_url local[N]``) runs the Python workers in the launcher (LOOPBACK)."""
         if self.runner is None or self.runner in LOCAL:
             return True
+        kind = (self.environment_type or "DOCKER").upper()
+        if self.runner in ("FlinkRunner", "SparkRunner"):
+            in_job_server = (self.flink_master == "[local]" if self.runner == "FlinkRunner"
+                             else re.fullmatch(r"local(\[[0-9*]+\])?", self.spark_master_url or "") is not None)
+            return in_job_server and (self.environment_type or "LOOPBACK").upper() == "LOOPBACK"
         if self.runner != "PortableRunner" or self.job_endpoint != "embed":
             return False
-        kind = (self.environment_type or "DOCKER").upper()
         if kind in ("LOOPBACK", "PROCESS", "BEAM:ENV:EMBEDDED_PYTHON:V1"):
             return True
         return kind == "EXTERNAL" and _is_loopback_address(self.environment_config or "")
@@ -86,6 +95,10 @@ class Placement:
         if self.runner == "PortableRunner":
             return (f"PortableRunner (job endpoint {self.job_endpoint or 'none'}, "
                     f"environment {self.environment_type or 'DOCKER'})")
+        if self.runner == "FlinkRunner":
+            return f"FlinkRunner (--flink_master {self.flink_master})"
+        if self.runner == "SparkRunner":
+            return f"SparkRunner (--spark_master_url {self.spark_master_url})"
         return self.runner or "the local runner"
 
 

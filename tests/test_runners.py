@@ -68,8 +68,14 @@ def test_a_mistyped_runner_is_named_with_a_suggestion() -> None:
     (Placement("FnApiRunner"), True),
     (Placement("PrismRunner"), True),
     (Placement("DataflowRunner"), False),
-    (Placement("FlinkRunner"), False),
-    (Placement("SparkRunner"), False),
+    (Placement("FlinkRunner", flink_master="[auto]"), False),  # the job server may name a cluster
+    (Placement("FlinkRunner", flink_master="flink-jm:8081"), False),
+    (Placement("FlinkRunner", environment_type="LOOPBACK", flink_master="[local]"), True),  # Flink in the job server
+    (Placement("FlinkRunner", environment_type="DOCKER", flink_master="[local]"), False),
+    (Placement("SparkRunner", spark_master_url="local[4]"), True),  # Beam's default: LOOPBACK workers
+    (Placement("SparkRunner", spark_master_url="local"), True),
+    (Placement("SparkRunner", spark_master_url="spark://master:7077"), False),
+    (Placement("SparkRunner", environment_type="EXTERNAL", spark_master_url="local[4]"), False),
     (Placement("PortableRunner", "localhost:8099", "LOOPBACK"), False),  # a job server: where it runs is unknown
     (Placement("PortableRunner", "embed", None), False),  # Docker workers: their own filesystem
     (Placement("PortableRunner", "embed", "DOCKER"), False),
@@ -83,6 +89,15 @@ def test_a_mistyped_runner_is_named_with_a_suggestion() -> None:
 ])
 def test_which_runners_share_the_launchers_disk(placement: Placement, shared: bool) -> None:
     assert placement.shares_launcher_disk() is shared
+
+
+def test_the_placement_reads_beams_defaults() -> None:
+    from pipeline.options import placement
+
+    assert placement(PipelineOptions(["--runner=flink"])) == Placement("FlinkRunner", flink_master="[auto]",
+                                                                       spark_master_url="local[4]")
+    assert not placement(PipelineOptions(["--runner=flink"])).shares_launcher_disk()
+    assert placement(PipelineOptions(["--runner=SparkRunner"])).shares_launcher_disk()
 
 
 def test_local_paths_are_refused_only_where_workers_do_not_share_the_disk() -> None:
