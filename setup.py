@@ -38,12 +38,18 @@ setup(
         # Beam's GCS/BigQuery client code: without it Beam warns at import in every worker process,
         # and that first warning leaves Python's root logger printing Beam's INFO chatter to stderr
         "google-apitools>=0.5.31,<0.5.32",
-        "duckdb>=1.1",
         "numpy>=1.24",  # SimHash bit counting, language detection (also a Beam dependency)
         "isal>=1.6,<2",  # gunzip of input files ~2.5x faster than zlib (transforms/payload.py); zlib without it
     ],
     extras_require={
+        # duckdb: only the tests query the tables with it (the viewers read them with pyarrow), so a
+        # worker does not install it. build/setuptools/wheel: tests/test_dataflow_ready.py builds the
+        # sdist and the wheel offline with what pyproject.toml's build-system names.
         "test": [
+            "duckdb>=1.1",
+            "build>=1",
+            "setuptools>=68",
+            "wheel",
             "pytest>=8",
             "pytest-timeout>=2.3",
             "gcp-storage-emulator>=2024.8.3",

@@ -23,12 +23,14 @@ from pipeline.localrunner import prompt_bundle_ends
 from pipeline.options import (
     EventwireOptions,
     pipeline_options_last,
+    placement,
     reject_unknown_options,
     runs_in_process,
     with_local_defaults,
     with_parallelism,
 )
 from pipeline.progress import Progress
+from pipeline.runners import absolute, local_path_refusal
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from transforms import read as read_stage
 from transforms.boilerplate import prestart_helpers
@@ -180,6 +182,14 @@ def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
     options = with_local_defaults(PipelineOptions(beam_args), beam_args)
     opts = options.view_as(EventwireOptions)
     options.view_as(SetupOptions).save_main_session = False
+    refusal = None if opts.shared_filesystem else local_path_refusal(placement(options), opts.output, args.inputs)
+    if refusal:
+        raise ConfigError(refusal)
+    # Workers resolve a relative path against their own working folder (a portable runner's
+    # worker pool, Dataflow's workers), while the lock, the manifest and the staging clean-up
+    # use the launcher's: resolve both here, before the graph is built.
+    opts.output = absolute(opts.output)
+    inputs = [absolute(item) for item in args.inputs]
     in_process = runs_in_process(options)
     if early is not None and (early.config != opts.config or not in_process):
         discard_prestarted()  # started for another run than this one turned out to be
@@ -190,7 +200,7 @@ def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
 
         settings = dataclasses.replace(settings, read=dataclasses.replace(settings.read, max_records_per_file=opts.max_records))
     model = early.model if early else load_event_model(settings)
-    patterns = expand_inputs(args.inputs)
+    patterns = expand_inputs(inputs)
     started = early.started_at if early else dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     ctx = RunContext(output=opts.output.rstrip("/"), run_id=new_run_id(started), started_at=started)
     summary = RunSummary(ctx.run_id, ctx.output, list(args.inputs))

@@ -20,6 +20,7 @@ import dataclasses
 import datetime as dt
 import os
 
+from pipeline.runners import IN_PROCESS, canonical_runner
 from transforms.boilerplate import prestart_helpers
 from transforms.eventmodel import EventModel, load_event_model
 from transforms.settings import ConfigError, Settings, load_settings
@@ -64,7 +65,7 @@ def runs_in_process(argv: list[str]) -> bool:
     if args.runner is None:  # with_local_defaults: FnApiRunner, one worker, in memory
         workers = workers or 1
         mode = mode or ("in_memory" if workers == 1 else "multi_processing")
-    return args.runner in (None, "FnApiRunner", "DirectRunner") and (workers or 1) == 1 and mode in (None, "in_memory")
+    return (args.runner is None or canonical_runner(args.runner) in IN_PROCESS) and (workers or 1) == 1 and mode in (None, "in_memory")
 
 
 def start_helpers(argv: list[str]) -> EarlyRun | None:

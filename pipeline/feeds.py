@@ -29,10 +29,12 @@ from pipeline.localrunner import prompt_bundle_ends
 from pipeline.options import (
     EventwireOptions,
     pipeline_options_last,
+    placement,
     reject_unknown_options,
     with_local_defaults,
     with_parallelism,
 )
+from pipeline.runners import absolute, local_path_refusal
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from transforms.commit import RunContext, recover, remove_staging, written_partitions
 from transforms.eventmodel import EventModel, load_event_model
@@ -103,6 +105,10 @@ def prepare(argv: list[str], prog: str = "eventwire feeds", extra: argparse.Argu
     options = with_local_defaults(PipelineOptions(beam_args), beam_args)
     options.view_as(SetupOptions).save_main_session = False
     opts = options.view_as(EventwireOptions)
+    refusal = None if opts.shared_filesystem else local_path_refusal(placement(options), opts.output, [])
+    if refusal:
+        raise ConfigError(refusal)
+    opts.output = absolute(opts.output)  # workers have their own working folder (pipeline/batch.py)
     settings = with_parallelism(load_settings(opts.config), options)
     fetch = settings.fetch
     if args.allow_private_networks:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import difflib
+import importlib
 import os
 
 from apache_beam.options.pipeline_options import (
@@ -16,6 +18,15 @@ from apache_beam.options.pipeline_options import (
     WorkerOptions,
 )
 
+from pipeline.runners import (
+    DASK_UNSUPPORTED,
+    DATAFLOW,
+    IN_PROCESS,
+    KNOWN_RUNNERS,
+    Placement,
+    canonical_runner,
+    runner_module,
+)
 from transforms.settings import ConfigError, Settings
 
 
@@ -33,14 +44,58 @@ class EventwireOptions(PipelineOptions):
         parser.add_argument("--type-check", dest="type_check", action="store_true",
                             help="local runs: check the graph's type hints while building it (Beam's "
                                  "pipeline_type_check; off by default, ~0.1 s; always on for Dataflow)")
+        parser.add_argument("--shared-filesystem", dest="shared_filesystem", action="store_true",
+                            help="the local --output and inputs are on a filesystem every worker mounts at "
+                                 "the same path (else a runner whose workers are elsewhere refuses them)")
 
 
-def _pipeline_option_parser() -> argparse.ArgumentParser:
-    """Every pipeline option, as Beam collects them: its own, its runners', eventwire's."""
+def runner_argument(argv: list[str]) -> str | None:
+    """The value of the last ``--runner`` in argv (as Beam reads it), or None."""
+    runner = None
+    for index, token in enumerate(argv):
+        if token == "--runner" and index + 1 < len(argv):
+            runner = argv[index + 1]
+        elif token.startswith("--runner="):
+            runner = token.split("=", 1)[1]
+    return runner
+
+
+def check_runner(name: str | None) -> None:
+    """ConfigError for a runner eventwire cannot run on: DaskRunner (wrong tables), a short name
+    Beam does not know (a typo: Beam would fail with a traceback), a module that does not import.
+    Importing the runner's module also registers its options (DaskOptions, RenderOptions and a
+    custom runner's register only then), so they are not taken for typos."""
+    if name is None:
+        return
+    canonical = canonical_runner(name)
+    if canonical == "DaskRunner":
+        raise ConfigError(DASK_UNSUPPORTED)
+    module = runner_module(name)
+    if module is None:
+        close = difflib.get_close_matches(name, list(KNOWN_RUNNERS), n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ConfigError(f"unknown runner {name}{hint}: use a Beam runner name such as DataflowRunner, "
+                          f"FlinkRunner, SparkRunner, PortableRunner or DirectRunner, or a runner's dotted path")
+    try:
+        loaded = importlib.import_module(module)
+    except ImportError as exc:
+        raise ConfigError(f"runner {name} is not available: {exc}") from None
+    if "." in name and not hasattr(loaded, canonical or ""):
+        raise ConfigError(f"runner {name}: {module} has no {canonical}")
+
+
+def _pipeline_option_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """Every pipeline option, as Beam collects them: its own, its runners', eventwire's (and those
+    of the runner argv names, whose module registers them when imported)."""
     from apache_beam.options.pipeline_options import (
         _BeamArgumentParser,  # pinned Beam; the parser its options need
     )
 
+    runner = runner_argument(argv or [])
+    module = runner_module(runner) if runner else None
+    if module and canonical_runner(runner) != "DaskRunner":
+        with contextlib.suppress(ImportError):  # check_runner says so, in one line
+            importlib.import_module(module)
     parser = _BeamArgumentParser(allow_abbrev=False, add_help=False)
     for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
         cls._add_argparse_args(parser)
@@ -54,7 +109,7 @@ def pipeline_options_last(argv: list[str], command: argparse.ArgumentParser) -> 
     Beam, so an option given before the inputs (``run --output DIR a.html``, ``run --runner
     DataflowRunner gs://...``) lent its value to the inputs and reached Beam without one."""
     mine = command._option_string_actions
-    pipeline = _pipeline_option_parser()._option_string_actions
+    pipeline = _pipeline_option_parser(argv)._option_string_actions
     rest: list[str] = []
     moved: list[str] = []
     index = 0
@@ -73,8 +128,9 @@ def reject_unknown_options(beam_args: list[str]) -> None:
     """ConfigError for a ``--flag`` that no options class (Beam's, its runners', ours) declares.
 
     Beam only logs "Unparseable argument" and goes on, so a typo (``--outptu DIR``) ran with the
-    default and wrote to ``./output``."""
-    parser = _pipeline_option_parser()
+    default and wrote to ``./output``. The runner is checked first (``check_runner``)."""
+    check_runner(runner_argument(beam_args))
+    parser = _pipeline_option_parser(beam_args)
     _, unknown = parser.parse_known_args(beam_args)
     flags = [arg for arg in unknown if arg.startswith("-")]
     if flags:
@@ -100,7 +156,7 @@ def with_local_defaults(options: PipelineOptions, argv: list[str]) -> PipelineOp
     """
     standard = options.view_as(StandardOptions)
     given = " ".join(argv)
-    if standard.runner in ("DataflowRunner", "dataflow") and "--number_of_worker_harness_threads" not in given:
+    if canonical_runner(standard.runner) in DATAFLOW and "--number_of_worker_harness_threads" not in given:
         # Each DoFn thread keeps its own cleaning helper (~300 MB: trafilatura, langdetect, simplemma).
         # Dataflow runs one SDK process per vCPU, so two threads each give ~2 helpers per vCPU: enough
         # to keep the vCPU busy while a thread waits on GCS, and ~2.5 GB on an n2-standard-4.
@@ -126,7 +182,7 @@ def with_local_defaults(options: PipelineOptions, argv: list[str]) -> PipelineOp
 def runs_in_process(options: PipelineOptions) -> bool:
     """True when the local runner executes the whole graph in this one process."""
     direct = options.view_as(DirectOptions)
-    return (options.view_as(StandardOptions).runner in ("FnApiRunner", "DirectRunner")
+    return (canonical_runner(options.view_as(StandardOptions).runner) in IN_PROCESS
             and (direct.direct_num_workers or 1) == 1 and direct.direct_running_mode in (None, "in_memory"))
 
 
@@ -138,3 +194,14 @@ def with_parallelism(settings: Settings, options: PipelineOptions) -> Settings:
         return settings
     processes = max(1, os.cpu_count() or 1) if runs_in_process(options) else 1
     return dataclasses.replace(settings, clean=dataclasses.replace(settings.clean, parse_processes=processes))
+
+
+def placement(options: PipelineOptions) -> Placement:
+    """Where the workers of these options run, as far as the launcher's disk is concerned."""
+    from apache_beam.options.pipeline_options import FlinkRunnerOptions, PortableOptions, SparkRunnerOptions
+
+    portable = options.view_as(PortableOptions)
+    return Placement(canonical_runner(options.view_as(StandardOptions).runner), portable.job_endpoint,
+                     portable.environment_type, portable.environment_config,
+                     options.view_as(FlinkRunnerOptions).flink_master,
+                     options.view_as(SparkRunnerOptions).spark_master_url)

@@ -27,6 +27,7 @@ from apache_beam.options.pipeline_options import StandardOptions
 
 from pipeline.batch import new_run_id
 from pipeline.feeds import Job, build_parser, prepare, run_once
+from pipeline.runners import canonical_runner
 from pipeline.streaming import build
 from transforms.commit import RunContext
 from transforms.lock import OutputLocked
@@ -44,7 +45,7 @@ def runner_name(job: Job) -> str:
     runner = job.options.view_as(StandardOptions).runner
     if runner is None:
         return "DirectRunner"
-    return runner.rsplit(".", 1)[-1] if isinstance(runner, str) else type(runner).__name__
+    return (canonical_runner(runner) or "DirectRunner") if isinstance(runner, str) else type(runner).__name__
 
 
 def streaming_pipeline(job: Job, interval: float, window_minutes: float) -> beam.Pipeline:

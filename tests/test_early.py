@@ -22,6 +22,9 @@ from transforms.settings import load_settings
     ["--direct_num_workers", "2"], ["--direct_num_workers=2", "--direct_running_mode=in_memory"],
     ["--direct_running_mode=multi_processing"], ["--runner", "DataflowRunner"], ["--runner=PortableRunner"],
     ["--runner=FnApiRunner", "--direct_num_workers=3"],
+    # every spelling Beam accepts for a runner (pipeline/runners.py)
+    ["--runner=direct"], ["--runner", "fnapirunner"], ["--runner=SwitchingDirectRunner"], ["--runner=dataflow"],
+    ["--runner=apache_beam.runners.portability.fn_api_runner.FnApiRunner"],
 ])
 def test_the_command_line_decides_in_process_as_the_options_do(argv: list[str]) -> None:
     assert early.runs_in_process(argv) == runs_in_process(with_local_defaults(PipelineOptions(argv), argv))

@@ -323,8 +323,10 @@ def test_watch_refuses_streaming_on_the_local_runners(tmp_path: Path, capsys: py
 
 def test_streaming_job_for_a_streaming_runner_has_the_impulse_the_state_and_the_windows(tmp_path: Path) -> None:
     """The job ``watch --streaming`` submits, built without a runner service (no network here)."""
+    # a job server elsewhere: a local --output needs --shared-filesystem (tests/test_runners.py)
     job, _ = prepare(["https://example.org/feed.xml", "--output", str(tmp_path), "--runner", "PortableRunner",
-                      "--job_endpoint", "localhost:9"], "eventwire watch", watch.build_parser("eventwire watch", None))
+                      "--job_endpoint", "localhost:9", "--shared-filesystem"], "eventwire watch",
+                     watch.build_parser("eventwire watch", None))
     assert watch.runner_name(job) == "PortableRunner"
     pipeline = watch.streaming_pipeline(job, interval=300, window_minutes=5)
     assert job.options.view_as(StandardOptions).streaming
