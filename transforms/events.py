@@ -362,7 +362,10 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
         for prev, prev_actors, prev_sources, prev_date, prev_mode in reversed(events):
             if prev.spec.event_type != cand.spec.event_type or (mode and prev_mode and mode != prev_mode):
                 continue
-            shared = len(actors) >= 2 or {a.key for a in actors} & {a.key for a in prev_actors}
+            # a lone party repeats an act between countries by its country ("auf Initiative von Baku"),
+            # a domestic act only as the same party (one country's acts are many)
+            shared = len(actors) >= 2 or len({a.country for a in prev_actors}) >= 2 \
+                or {a.key for a in actors} & {a.key for a in prev_actors}
             if shared and countries <= {a.country for a in prev_actors} and (not cand.own_date or date.date == prev_date.date):
                 antecedent = (prev_actors, prev_sources, prev_date, prev_mode)
                 break
