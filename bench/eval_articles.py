@@ -58,6 +58,7 @@ class Label:
     date: dt.date | None
     tier: str
     evidence: str
+    initiator: str | None = None  # GUIDE.md lists the initiator first
 
 
 @dataclass
@@ -79,7 +80,8 @@ def load_labels(corpus: Path) -> tuple[list[dict], list[Label]]:
         for event in item["events"]:
             date = dt.date.fromisoformat(event["date"]) if event.get("date") else None
             labels.append(Label(item["url"], item["language"], event["type"], frozenset(event["actors"]),
-                                date, event["tier"], event.get("evidence") or ""))
+                                date, event["tier"], event.get("evidence") or "",
+                                event["actors"][0] if event["actors"] else None))
     return articles, labels
 
 
@@ -140,8 +142,9 @@ def load_predictions(output: Path) -> list[Prediction]:
         if isinstance(date, str):
             date = dt.date.fromisoformat(date)
         fallback = date is None or row["date_basis"] == "publication"
-        source = tuple(sorted(row.get("source_keys") or ()))
-        target = tuple(sorted(row.get("target_keys") or ()))
+        code_of = {p.get("key"): actor_code(p) for p in row["participants"]}
+        source = tuple(sorted({code_of.get(k) or "" for k in row.get("source_keys") or ()}))
+        target = tuple(sorted({code_of.get(k) or "" for k in row.get("target_keys") or ()}))
         predictions.append(Prediction(row["url"], row["event_type"], codes, date, fallback, row.get("confidence") or 0.0,
                                       row["sentence"], row["trigger"], source, target))
     return predictions
@@ -208,6 +211,19 @@ def score(preds: list[Prediction], labels: list[Label], threshold: float = 0.0) 
     return tally
 
 
+def direction(preds: list[Prediction], labels: list[Label]) -> tuple[int, int]:
+    """Of the matched predictions of a two-country label, how many name its initiator (listed first)
+    as a source and not as a target (symmetric acts, where every party is both, are left out)."""
+    scored = right = 0
+    for pred in {(p.url, p.event_type, p.actors, p.date): p for p in preds}.values():
+        label = next((lb for lb in labels if len(lb.actors) == 2 and _matches(pred, lb, True)), None)
+        if label is None or set(pred.source) == set(pred.target):
+            continue
+        scored += 1
+        right += label.initiator in pred.source and label.initiator not in pred.target
+    return right, scored
+
+
 def _ratio(a: int, b: int) -> str:
     return f"{a / b:.2f}" if b else "-"
 
@@ -245,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
         t = score(preds, labels, threshold)
         print(f"{threshold:<14.1f} {t.predicted:>5} {_ratio(t.core_found, t.core):>7} {_ratio(t.correct, t.predicted):>6} "
               f"{_ratio(t.core_found_nodate, t.core):>10} {_ratio(t.correct_nodate, t.predicted):>8}")
+    right, scored = direction(preds, labels)
+    print(f"\ndirection: {right} of {scored} matched directed two-country predictions name the label's initiator"
+          " as their source")
     print("\nerrors by class (all predictions; a missed core label once, a wrong prediction once):")
     for cls, n in score(preds, labels).errors.most_common():
         print(f"  {n:>4}  {cls}")
