@@ -243,3 +243,29 @@ def test_a_lone_party_in_one_country_is_a_new_act_not_a_repeat_of_another_person
             "Kenya's police are accused of torture.")
     mentions = extract_mentions(make_article(text, "en", published=DAY), model())
     assert len({m.event_id for m in mentions if m.event_type == "ACCUSE"}) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # coverage named in issue #22
+        ("Serbia and Hungary concluded an agreement on gas on Monday.", "en", [("SUPPORT", ["HUN", "SRB"])]),
+        ("Poland's prosecutors opened proceedings against Belarus on Monday.", "en", [("ACCUSE", ["BLR", "POL"])]),
+        ("China held drills near Taiwan on Monday.", "en", [("MOBILIZE", ["CHN", "TWN"])]),
+        ("Iran vowed to retaliate against Israel on Monday.", "en", [("THREATEN", ["IRN", "ISR"])]),
+        ("Jordan reserves the right to respond to Syria, its king said on Monday.", "en", [("THREATEN", ["JOR", "SYR"])]),
+        ("Die Polizei Kenias hat am Montag zwei Demonstranten erschossen.", "de", [("ASSAULT", ["KEN"])]),
+        ("Die Hamas hat am Montag zwei Israelis entführt.", "de", [("ASSAULT", ["ISR", "PSE"])]),
+        # a state's or city's name before an unknown capitalized word is a first name
+        ("Rom Braslavski wurde am Montag von der Hamas entführt.", "de", [("ASSAULT", ["PSE"])]),
+        ("Jordan Bardella criticized Italy on Monday.", "en", [("ACCUSE", ["ITA"])]),
+        ("Sierra Leone Tuesday rejected the Liberian offer.", "en", [("REJECT", ["LBR", "SLE"])]),
+    ],
+)
+def test_coverage_and_first_names(text: str, language: str, expected: list) -> None:
+    assert _sets(text, language) == expected
+
+
+def test_german_agent_before_the_participle_did_it() -> None:
+    mentions = extract_mentions(make_article("Zwei Israelis wurden von der Hamas entführt.", "de", published=DAY), model())
+    assert mentions and mentions[0].source_keys == ("PSE:hamas",) and mentions[0].target_keys == ("ISR:people",)

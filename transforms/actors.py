@@ -116,6 +116,28 @@ def _double_name(tokens: list[Token], end: int, labels: list[Label]) -> bool:
         and tokens[end + 1].text[:1].isupper() and tokens[end + 1].text.isalpha()
 
 
+_CALENDAR = frozenset({
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "montag", "dienstag", "mittwoch",
+    "donnerstag", "freitag", "samstag", "sonntag", "january", "february", "march", "april", "may", "june", "july",
+    "august", "september", "october", "november", "december", "januar", "februar", "märz", "mai", "juni", "juli",
+    "oktober", "dezember",
+})  # fmt: skip
+
+
+def _first_name(tokens: list[Token], end: int, labels: list[Label], lowers: list[str], index: object) -> bool:
+    """'Rom Braslavski', 'Jordan Bardella', 'Paris Hilton': a state's or city's name right before a
+    capitalized word we do not know is a person's first name."""
+    if end >= len(tokens) or not all(lab.kind in ("country", "capital", "place") for lab in labels):
+        return False
+    nxt = tokens[end]
+    if not (nxt.text[:1].isupper() and nxt.text.isalpha() and len(nxt.text) > 2 and not nxt.text.isupper()):
+        return False
+    if lowers[end] in index or lowers[end] in _CALENDAR:
+        return False  # a name we know, "Sierra Leone Tuesday"
+    after = tokens[end + 1].text if end + 1 < len(tokens) else ""
+    return not (after[:1].isupper() or after == "-")  # "Baghdad University Medical School", "Kenya Anti-Corruption"
+
+
 def _not_a_party(tokens: list[Token], start: int, end: int) -> bool:
     anti = start > 1 and tokens[start - 1].text == "-" and tokens[start - 2].lower in ("anti", "anti-")
     qualifier = end + 1 < len(tokens) and tokens[end].text == "-" and tokens[end + 1].lower in _QUALIFIERS
@@ -171,7 +193,7 @@ def _spans(tokens: list[Token], gaz: CompiledGazetteer) -> list[tuple[int, int, 
         labels = [lab for lab in labels if upper or (lab.kind in ("adj", "office") and tokens[i].lower not in _PRONOUNS)]
         if length and labels and not _not_a_party(tokens, i, i + length) and not _in_german_name(tokens, i, labels) \
                 and not _city_in_name(tokens, i, labels, spans) and not _masthead(tokens, i, labels) \
-                and not _double_name(tokens, i + length, labels):
+                and not _double_name(tokens, i + length, labels) and not _first_name(tokens, i + length, labels, lowers, index):
             label = min(labels, key=lambda lab: _KIND_ORDER.index(lab.kind))
             spans.append((i, i + length, label))
             i += length

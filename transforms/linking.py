@@ -210,6 +210,9 @@ def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: 
         while rest and rest[0][0].start == subject[-1].end and rest[0][0].country == subject[-1].country:
             subject += rest.pop(0)  # "Palestinian leader Yasser Arafat": two names of one subject
         rest_actors = [a for g in rest for a in g]
+        by = [a for a in subject + rest_actors if _follows(forms, 0, a.start, _AGENT_PREPS)]
+        if passive and by and not agents:  # "X wurde von der Hamas entführt": the agent before the participle
+            return _linked(by, [a for a in subject + rest_actors if a not in by] + later)
         if passive:  # "X wurde von Y angegriffen", "X was attacked by Y": X is done-to
             return _linked(later if agents else [], subject + rest_actors + ([] if agents else later))
         return _linked(subject, rest_actors + later)  # German verb-final: the first group is the subject
