@@ -269,3 +269,34 @@ def test_coverage_and_first_names(text: str, language: str, expected: list) -> N
 def test_german_agent_before_the_participle_did_it() -> None:
     mentions = extract_mentions(make_article("Zwei Israelis wurden von der Hamas entführt.", "de", published=DAY), model())
     assert mentions and mentions[0].source_keys == ("PSE:hamas",) and mentions[0].target_keys == ("ISR:people",)
+
+
+def test_compound_initiators_of_a_statement_give_one_event_per_state() -> None:
+    text = "Italy's premier and Spain's prime minister condemned Russia on Monday."
+    mentions = extract_mentions(make_article(text, "en", published=DAY), model())
+    sets = sorted(sorted({p.country for p in m.participants}) for m in mentions)
+    assert sets == [["ESP", "RUS"], ["ITA", "RUS"]]
+    assert len({m.event_id for m in mentions}) == 2
+
+
+def test_a_joint_deed_and_a_meeting_stay_one_event() -> None:
+    assert _sets("Russian and Syrian jets attacked Turkish positions on Monday.") == [("ASSAULT", ["RUS", "SYR", "TUR"])]
+    assert _sets("Chile and Peru held talks in Lima on Monday.") == [("CONSULT", ["CHL", "PER"])]
+
+
+@pytest.mark.parametrize(
+    ("heading", "expected"),
+    [("Dienstag, 4. 3.", dt.date(2024, 3, 4)), ("Mi 17.7.", dt.date(2023, 7, 17)), ("Sa, 1.6.2024", dt.date(2024, 6, 1)),
+     ("Montag, 12. Mai", dt.date(2024, 5, 12)), ("4. 3. waren alle da", None)],
+)
+def test_numeric_ticker_headings(heading: str, expected: dt.date | None) -> None:
+    from transforms.dates import parse_ticker_heading
+
+    guess = parse_ticker_heading(heading, DAY)
+    assert (guess.date if guess else None) == expected
+
+
+def test_a_day_and_month_after_publication_is_last_year() -> None:
+    guess = sentence_date("Hamas attacked Israel on 7 October.", dt.date(2024, 8, 20), None)
+    assert guess.date == dt.date(2023, 10, 7)
+    assert sentence_date("The envoy arrived on 20 August.", dt.date(2024, 8, 20), None).date == dt.date(2024, 8, 20)

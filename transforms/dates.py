@@ -65,6 +65,10 @@ _DATELINE = re.compile(
     rf"(?:(\d{{1,2}})\.?\s*({_MONTH})|({_MONTH})\.?\s+(\d{{1,2}}))\.?(?:,?\s*({_YEAR}))?",
     re.I,
 )
+_SHORT_WEEKDAY = r"(?:Mo|Di|Mi|Do|Fr|Sa|So|Mon|Tue|Wed|Thu|Fri|Sat|Sun)\.?"
+# "Dienstag, 4. 3.", "Mi 17.7.", "Sa, 1.6.2024": a numeric day and month, alone on its line
+_NUMERIC_HEADING = re.compile(
+    rf"^\s*(?:(?:{_WEEKDAY}|{_SHORT_WEEKDAY}),?\s*)?(\d{{1,2}})\.\s?(\d{{1,2}})\.(?:\s?({_YEAR}))?\s*$", re.I)
 _TICKER_HEADING = re.compile(rf"^\s*(?:(?:{_WEEKDAY}),?\s*)?(\d{{1,2}})\.\s*({_MONTH})(?:\s+({_YEAR}))?\b", re.I)
 
 
@@ -88,7 +92,9 @@ def year_for(month: int, day: int, anchor: dt.date) -> int | None:
     candidate = _safe_date(anchor.year, month, day)
     if candidate is None:
         return None
-    return anchor.year - 1 if (candidate - anchor).days > 45 else anchor.year
+    # a report tells what happened: a day after the publication day is last year's ("7. Oktober" in an
+    # August article); one day of slack for time zones
+    return anchor.year - 1 if (candidate - anchor).days > 1 else anchor.year
 
 
 def _explicit(sentence: str, anchor: dt.date | None) -> DateGuess | None:
@@ -221,11 +227,17 @@ def parse_dateline(first_line: str, published: dt.date | None) -> DateGuess | No
 
 
 def parse_ticker_heading(line: str, published: dt.date | None) -> DateGuess | None:
-    """A live-ticker heading such as 'Montag, 12. Mai' dates the entries below it."""
-    m = _TICKER_HEADING.match(line)
-    if not m or len(line) > 60:
+    """A live-ticker heading such as 'Montag, 12. Mai', 'Dienstag, 4. 3.' or 'Mi 17.7.' dates the entries below it."""
+    if len(line) > 60:
         return None
-    day, month = int(m.group(1)), MONTHS[m.group(2).lower()]
+    if m := _TICKER_HEADING.match(line):
+        day, month = int(m.group(1)), MONTHS[m.group(2).lower()]
+    elif m := _NUMERIC_HEADING.match(line):
+        day, month = int(m.group(1)), int(m.group(2))
+        if not 1 <= month <= 12:
+            return None
+    else:
+        return None
     if m.group(3):
         date = _safe_date(int(m.group(3)), month, day)
     elif published is not None and (year := year_for(month, day, published)) is not None:

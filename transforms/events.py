@@ -393,8 +393,22 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
         evidence = replace(cand.evidence, both_sides=symmetric or (bool(doers) and bool(keys - doers)),
                            no_source=not doers and not cand.spec.symmetric)
         events.append((cand, actors, doers, date, mode))
-        mentions.append(_mention(article, cand, actors, doers, date, mode, confidence(evidence)))
+        for own_actors, own_doers in _separately(cand.spec, actors, doers):
+            mentions.append(_mention(article, cand, own_actors, own_doers, date, mode, confidence(evidence)))
     return mentions
+
+
+def _separately(spec: TriggerSpec, actors: list[Actor], doers: frozenset[str]) -> list[tuple[list[Actor], frozenset[str]]]:
+    """GUIDE.md: compound initiators of a statement to or about a third party act separately ("Italy's
+    premier and Spain's PM condemned Russia" is one event per state); a joint deed ("A and B attacked C"),
+    a meeting and an agreement among the initiators are one."""
+    by_country: dict[str | None, set[str]] = {}
+    for actor in actors:
+        if actor.key in doers:
+            by_country.setdefault(actor.country, set()).add(actor.key or "")
+    if spec.symmetric or spec.quad_class not in (1, 3) or len(by_country) < 2 or not any(a.key not in doers for a in actors):
+        return [(actors, doers)]  # no third party: "Serbia and Hungary concluded an agreement" is one act
+    return [([a for a in actors if a.key in keys or a.key not in doers], frozenset(keys)) for keys in by_country.values()]
 
 
 _DIRECTED_CONSULT = frozenset({"042", "043"})  # making and hosting a visit have a visitor and a host
