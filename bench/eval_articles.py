@@ -244,11 +244,16 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True, exist_ok=True)
         output, seconds = run_pipeline(articles, args.corpus.parent, Path(tempfile.mkdtemp(dir=work)))
         preds = load_predictions(output)
+        rejects = Counter()
+        if (output / "rejects").exists():
+            rejects.update(ds.dataset(output / "rejects", format="parquet", partitioning="hive").to_table()
+                           .column("reason").to_pylist())
     known = {a["url"] for a in articles}
     preds = [p for p in preds if p.url in known]
     lang = {a["url"]: a["language"] for a in articles}
     print(f"articles {len(articles)}; labels: core {sum(lb.tier == 'core' for lb in labels)}, "
-          f"hard {sum(lb.tier == 'hard' for lb in labels)}; pipeline run {seconds:.1f} s")
+          f"hard {sum(lb.tier == 'hard' for lb in labels)}; pipeline run {seconds:.1f} s; rejects: "
+          + (", ".join(f"{reason} {n}" for reason, n in sorted(rejects.items())) or "none"))
     print(f"\n{'set':<8} {'core':>5} {'pred':>5} {'recall':>7} {'prec':>6} {'recall-nd':>10} {'prec-nd':>8}")
     for name, keep in (("all", lambda u: True), ("de", lambda u: lang[u] == "de"), ("en", lambda u: lang[u] == "en")):
         t = score([p for p in preds if keep(p.url)], [lb for lb in labels if keep(lb.url)])

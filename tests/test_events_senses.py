@@ -300,3 +300,14 @@ def test_a_day_and_month_after_publication_is_last_year() -> None:
     guess = sentence_date("Hamas attacked Israel on 7 October.", dt.date(2024, 8, 20), None)
     assert guess.date == dt.date(2023, 10, 7)
     assert sentence_date("The envoy arrived on 20 August.", dt.date(2024, 8, 20), None).date == dt.date(2024, 8, 20)
+
+
+@pytest.mark.parametrize("text", ["Seit.", "For", "Die Opposition kritisierte seit", "Russia attacked Ukraine for"])
+def test_short_clauses_never_break_the_habitual_check(text: str) -> None:
+    from transforms.negation import is_habitual
+    from transforms.sentences import tokenize
+
+    tokens = tokenize(text)
+    forms, clauses = [t.lower for t in tokens], [t.clause for t in tokens]
+    for i in range(len(forms)):
+        is_habitual(forms, clauses, i)  # must not raise on a clause of one or two words

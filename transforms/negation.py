@@ -74,8 +74,9 @@ def is_habitual(forms: list[str], clauses: list[int], index: int) -> bool:
     words = [f for _, f in _clause_words(forms, clauses, index)]
     if any(f in HABITUAL for f in words):
         return True
+    padded = [*words, "", ""]  # the two words after each word, empty past the end
     return any(a in _SPAN_PREPS and (b in _SPANS or (b == "few" and c in _SPANS))
-               for a, b, c in zip(words, [*words[1:], ""], [*words[2:], "", ""], strict=True))
+               for a, b, c in zip(words, padded[1:], padded[2:], strict=False))
 
 
 # "sprach über das Gipfeltreffen", "talked about the summit": the act is a topic of the talk.
