@@ -48,11 +48,13 @@ _RELATIVE_WORDS = (*WEEKDAYS, "gestern", "gestrig", "heute", "heutig", "yesterda
 FOLDS_TO_ASCII = ("İ", "ı", "ſ")
 
 
+_RELATIVE_WORD = re.compile("|".join(map(re.escape, _RELATIVE_WORDS)))  # one C-level scan, not one per word
+
+
 def _may_be_relative(sentence: str) -> bool:
     if any(c in sentence for c in FOLDS_TO_ASCII):
         return True  # the patterns decide
-    lowered = sentence.lower()  # one character for one (only İ lowers to two)
-    return any(word in lowered for word in _RELATIVE_WORDS)
+    return _RELATIVE_WORD.search(sentence.lower()) is not None  # one character for one (only İ lowers to two)
 
 def may_name_a_day(sentence: str) -> bool:
     """Cheap: can ``sentence_date`` find a day here (a digit, or a word of a relative day)?"""
@@ -146,7 +148,8 @@ def _deadline(sentence: str, at: int) -> bool:
 # act has no date (null, with the words kept), and a past one is background, never the publication day.
 _MONTH_YEAR = re.compile(rf"\b({_MONTH})\.?\s+({_YEAR})\b", re.I)
 _YEAR_ONLY = re.compile(rf"\b(?:in|im|im\s+Jahr[e]?|since|seit|the|of|from|von|after|nach|during|until|bis)\s+({_YEAR})\b", re.I)
-_MONTH_STEMS = ("jan", "feb", "mär", "mar", "apr", "mai", "may", "jun", "jul", "aug", "sep", "okt", "oct", "nov", "dez", "dec")
+_YEAR_RE = re.compile(_YEAR)
+_MONTH_STEM = re.compile("jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec")
 _MONTH_ONLY = re.compile(rf"\b(?:in|im|since|seit|early|late|mid|last|Anfang|Ende|Mitte|letzten)\s+({_MONTH})\b(?!\s*\d)", re.I)
 
 
@@ -154,14 +157,14 @@ def vague_date(sentence: str, published: dt.date | None) -> DateGuess | None:
     """A month or a year only, before the publication month: no date (``month_or_year``), the words kept."""
     if published is None:
         return None
-    lowered = sentence.lower()
-    if not _DIGIT.search(sentence) and not any(month in lowered for month in _MONTH_STEMS):
+    has_year = _YEAR_RE.search(sentence) is not None  # the patterns with a year need one: most sentences have none
+    if not has_year and not _MONTH_STEM.search(sentence.lower()):
         return None  # each pattern needs a year or a month name
-    if m := _MONTH_YEAR.search(sentence):
+    if has_year and (m := _MONTH_YEAR.search(sentence)):
         month, year = MONTHS[m.group(1).lower()], int(m.group(2))
         if (year, month) < (published.year, published.month):
             return DateGuess(None, "month_or_year", m.group(0))
-    if (m := _YEAR_ONLY.search(sentence)) and int(m.group(1)) < published.year:
+    if has_year and (m := _YEAR_ONLY.search(sentence)) and int(m.group(1)) < published.year:
         return DateGuess(None, "month_or_year", m.group(0))
     if (m := _MONTH_ONLY.search(sentence)) and m.group(1)[:1].isupper() and MONTHS[m.group(1).lower()] < published.month:
         return DateGuess(None, "month_or_year", m.group(0))

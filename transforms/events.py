@@ -47,6 +47,7 @@ from transforms.language import LanguageDetector, with_language
 from transforms.lexicon import Hit, TriggerSpec
 from transforms.linking import link_participants
 from transforms.modality import interpret
+from transforms.prefilter import WORD
 from transforms.records import Article, Mention, Participant, Reject
 from transforms.senses import (
     HISTORY,
@@ -230,10 +231,12 @@ def _history_hits(text: str, tokens: list[Token], hits: list[Hit]) -> set[int]:
 
 
 def _home_country(compiled: CompiledModel, article: Article, sentences: list, story: _Story) -> str | None:
-    """The one country the title and the lead sentence name (as a party or a place), if only one:
+    """The one country the title and the lead sentences name (as a party or a place), if only one:
     where the article's police, parliament or prime minister without a country of their own act."""
     lead = [article.title or "", *(s.text for s in sentences[:2] if not s.is_heading)]
-    found = [a for text in lead if text for a in find_actors(tokenize(text), compiled.gazetteer, story.published)]
+    anchors = compiled.gates[article.language].anchors  # a text without a gazetteer word names no country
+    found = [a for text in lead if text and not anchors.isdisjoint(map(str.lower, WORD.findall(text)))
+             for a in find_actors(tokenize(text), compiled.gazetteer, story.published)]
     story.meet(found)
     countries = {a.country for a in found if a.country and len(a.country) == 3 and a.country.isalpha() and a.role != "igo"}
     return next(iter(countries)) if len(countries) == 1 else None
@@ -328,7 +331,8 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
             continue
         if compiled.gates[lang].passes(sentence.text) and not is_question(sentence.text):
             candidates += _sentence_candidates(compiled, lang, sentence.index, sentence.text, published, story)
-        if story.last_read != sentence.index and may_name_a_day(sentence.text):
+        if story.last_read != sentence.index and may_name_a_day(sentence.text) and (
+                story.narrative is not None or SESSIONS.search(sentence.text)):
             story.read(sentence.index, sentence.text)  # a day named here starts or ends a stretch of the story
     if not candidates:
         return []
