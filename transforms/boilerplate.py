@@ -14,10 +14,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import html as html_lib
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
 
 from transforms import ids
 from transforms.jsonld import without_oversized_jsonld
@@ -193,6 +195,56 @@ def extract_html(html: str, url: str | None) -> HtmlExtract:
     return HtmlExtract(doc.text or "", doc.title or None, authors, date, doc.sitename or None)
 
 
+# --- the page's own URL ------------------------------------------------------------------------
+
+_HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
+_LINK_OR_META = re.compile(r"<(link|meta)\b([^>]*)>", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)""")
+HEAD_SCAN_CHARS = 256 * 1024  # a page without </head>: where its <link>s and <meta>s can reasonably be
+
+
+def _absolute_http(url: str | None, base: str | None = None) -> str | None:
+    """``url`` as an absolute http(s) URL (resolved against ``base`` when relative), else None."""
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        if base and not urlsplit(url).scheme:
+            url = urljoin(base, url)
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
+
+
+def page_url(html: str) -> tuple[str, str] | None:
+    """(URL, where it came from) that a page states for itself: ``<link rel="canonical">``, then
+    ``<meta property="og:url">``; None when it states none as an absolute http(s) URL.
+
+    For files that carry no URL (a saved page): without it a re-crawl of one URL is two articles
+    and the events have no link. A scan of the head's tags, not a second parse of the page; a
+    relative canonical counts when og:url gives the origin to resolve it against.
+    """
+    end = _HEAD_END.search(html, 0, HEAD_SCAN_CHARS)
+    head = html[: end.start() if end else HEAD_SCAN_CHARS]
+    canonical = og_url = None
+    for tag in _LINK_OR_META.finditer(head):
+        attributes = {name.lower(): html_lib.unescape(value.strip("\"'"))
+                      for name, value in _ATTRIBUTE.findall(tag.group(2))}
+        if tag.group(1).lower() == "link":
+            if canonical is None and "canonical" in attributes.get("rel", "").lower().split():
+                canonical = attributes.get("href")
+        elif og_url is None and (attributes.get("property") or attributes.get("name", "")).lower() == "og:url":
+            og_url = attributes.get("content")
+    og_absolute = _absolute_http(og_url)
+    canonical_absolute = _absolute_http(canonical, og_absolute)
+    if canonical_absolute:
+        return canonical_absolute, "canonical"
+    if og_absolute:
+        return og_absolute, "og:url"
+    return None
+
+
 LEARNED_RULE = "learned:recurring"
 _FALLBACK_BASES = (None, "invalid", "warc_date", "http_last_modified", "first_fetch")
 
@@ -202,8 +254,11 @@ def clean_document(doc: RawDocument, rules: CompiledRules, settings: CleanSettin
     """One document to an Article (language still "und"), or a Reject."""
     published_at, basis = doc.published_at, doc.published_basis
     title, authors, site_name = doc.title, (), None
+    url, url_source = doc.url, ("input" if doc.url else None)
     if doc.kind == "html":
-        extract = extract_html(without_oversized_jsonld(doc.body, settings.max_jsonld_chars), doc.url)
+        if not url and (stated := page_url(doc.body)):
+            url, url_source = stated
+        extract = extract_html(without_oversized_jsonld(doc.body, settings.max_jsonld_chars), url)
         text = extract.text
         title = title or extract.title
         authors, site_name = extract.authors, extract.site_name
@@ -218,16 +273,17 @@ def clean_document(doc: RawDocument, rules: CompiledRules, settings: CleanSettin
     if sum(len(p) for p in paragraphs) < settings.min_chars:
         return Reject(doc.source_uri, "clean", "clean/too_short",
                       f"{sum(len(p) for p in paragraphs)} characters of text after extraction (< {settings.min_chars})")
-    kept, removed = apply_rules(paragraphs, rules, doc.source or site_name, doc.url)
+    kept, removed = apply_rules(paragraphs, rules, doc.source or site_name, url)
     body = "\n\n".join(kept)
     return Article(
-        article_id=ids.article_id(doc.url, body or "\n".join(paragraphs)), url=doc.url, source_uri=doc.source_uri,
+        article_id=ids.article_id(url, body or "\n".join(paragraphs)), url=url, source_uri=doc.source_uri,
         source=doc.source or site_name, title=normalize_text(title) if title else None, text=body,
         removed=tuple(removed), language="und", language_prob=None, published_at=published_at,
         published_basis=basis if published_at else (basis if basis == "invalid" else None),
         ingested_at=ingested_at, content_hash=ids.content_hash(body or "\n".join(paragraphs)), authors=authors,
         site_name=site_name, encoding=doc.encoding, fetch_status=doc.fetch_status,
         simhash=ids.text_simhash(body),  # here, in the helpers, where the cores are
+        url_source=url_source,
     )
 
 

@@ -61,6 +61,7 @@ class Article:
     fetch_status: str | None = None
     near_duplicate_of: str | None = None  # the smallest article_id within SimHash distance 3, if smaller than ours
     simhash: str | None = None  # 64-bit SimHash of the text (16 hex digits); None for texts too short to compare
+    url_source: str | None = None  # "input" (the record, sidecar, WARC or feed), "canonical", "og:url"; None: no url
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: articles gained url_source
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # Hive's name for a null partition value (readers read it as NULL)
 METADATA = {b"eventwire.schema_version": SCHEMA_VERSION.encode()}
 
@@ -58,6 +58,7 @@ ARTICLES = _schema(
         ("fetch_status", pa.string()),
         ("near_duplicate_of", pa.string()),
         ("simhash", pa.string()),
+        ("url_source", pa.string()),
     ]
 )
 
@@ -139,7 +140,7 @@ class Table:
 
 TABLES: dict[str, Table] = {
     "articles": Table("articles", ARTICLES, ("article_id",), "date", ("article_id",), ("language",),
-                      ("source", "published_basis", "site_name", "encoding", "fetch_status")),
+                      ("source", "published_basis", "site_name", "encoding", "fetch_status", "url_source")),
     "mentions": Table("mentions", MENTIONS, ("mention_id",), "event_date", ("mention_id",), ("event_date",),
                       ("source", "language", "event_type", "event_mode", "cameo_code", "date_basis",
                        "location_country")),
