@@ -17,6 +17,7 @@ from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
+from pipeline import interrupt
 from pipeline.early import EarlyRun
 from pipeline.graph import ArticlesToTables
 from pipeline.localrunner import prompt_bundle_ends
@@ -28,6 +29,7 @@ from pipeline.options import (
     with_local_defaults,
     with_parallelism,
 )
+from pipeline.preflight import OutputUnusable, check_output
 from pipeline.progress import Progress
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from transforms import read as read_stage
@@ -191,10 +193,12 @@ def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
         settings = dataclasses.replace(settings, read=dataclasses.replace(settings.read, max_records_per_file=opts.max_records))
     model = early.model if early else load_event_model(settings)
     patterns = expand_inputs(args.inputs)
+    check_output(opts.output)
     started = early.started_at if early else dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     ctx = RunContext(output=opts.output.rstrip("/"), run_id=new_run_id(started), started_at=started)
     summary = RunSummary(ctx.run_id, ctx.output, list(args.inputs))
     clock = time.monotonic()
+    interrupt.register_run(ctx.output, ctx.run_id)
     with OutputLock(ctx.output, ctx.run_id, wait_seconds=opts.wait_for_lock):
         # What a killed run left behind: finish its commit if it reached the commit point, drop the rest.
         # We hold the lock, so nobody else is writing.
@@ -223,7 +227,7 @@ def main(argv: list[str], early: EarlyRun | None = None) -> int:
         return 0
     try:
         summary = run(argv, early)
-    except (NoInput, ConfigError, OutputLocked) as exc:
+    except (NoInput, ConfigError, OutputLocked, OutputUnusable) as exc:
         print(f"eventwire run: {exc}", file=sys.stderr)
         return 2
     print(summary.text())

@@ -23,6 +23,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
+from pipeline import interrupt
 from pipeline.batch import new_run_id
 from pipeline.graph import ArticlesToTables
 from pipeline.localrunner import prompt_bundle_ends
@@ -33,6 +34,7 @@ from pipeline.options import (
     with_local_defaults,
     with_parallelism,
 )
+from pipeline.preflight import OutputUnusable, check_output
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from transforms.commit import RunContext, recover, remove_staging, written_partitions
 from transforms.eventmodel import EventModel, load_event_model
@@ -110,6 +112,7 @@ def prepare(argv: list[str], prog: str = "eventwire feeds", extra: argparse.Argu
     if not fetch.user_agent:
         fetch = dataclasses.replace(fetch, user_agent=default_user_agent())
     settings = dataclasses.replace(settings, fetch=fetch)
+    check_output(opts.output)
     job = Job(load_specs(args.feeds), options, settings, load_event_model(settings), opts.output.rstrip("/"),
               opts.wait_for_lock)
     return job, args
@@ -169,6 +172,7 @@ def run_once(job: Job) -> FeedRun:
     ctx = RunContext(output=job.output, run_id=new_run_id(started), started_at=started)
     run = FeedRun(RunSummary(ctx.run_id, ctx.output, [s.url for s in job.specs], command="feeds"))
     clock = time.monotonic()
+    interrupt.register_run(ctx.output, ctx.run_id)
     with OutputLock(ctx.output, ctx.run_id, wait_seconds=job.wait_for_lock):
         run.summary.recovered = recover(ctx.output)  # finish a killed run's commit, drop its staging
         states = read_states(job.output)
@@ -206,7 +210,7 @@ def main(argv: list[str]) -> int:
     try:
         job, _ = prepare(argv)
         run = run_once(job)
-    except (ConfigError, OutputLocked) as exc:
+    except (ConfigError, OutputLocked, OutputUnusable) as exc:
         print(f"eventwire feeds: {exc}", file=sys.stderr)
         return 2
     print(run.text())

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from pipeline import aggregate, svg, tables
 from pipeline.aggregate import Row
+from pipeline.preflight import OutputUnusable, check_report_target
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#212529;background:#fff}
@@ -192,8 +193,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"eventwire report: no output at {args.output} (run `eventwire run INPUT --output {args.output}` first)",
               file=sys.stderr)
         return 2
-    view = tables.read_view(args.output)
-    write_text(args.html, render(args.output, view, args.top, args.by, args.max_actors))
+    try:
+        check_report_target(args.html)  # before reading the tables: a typo costs nothing
+        view = tables.read_view(args.output)
+        write_text(args.html, render(args.output, view, args.top, args.by, args.max_actors))
+    except OutputUnusable as exc:
+        print(f"eventwire report: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. a read-only folder, a full disk: an environment problem, not a bug
+        print(f"eventwire report: cannot write {args.html}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     count = len(view["events"])
     print(f"wrote {args.html}: {count} events" if count else f"wrote {args.html}: no events yet in {args.output}")
     return 0

@@ -27,6 +27,7 @@ from apache_beam.options.pipeline_options import StandardOptions
 
 from pipeline.batch import new_run_id
 from pipeline.feeds import Job, build_parser, prepare, run_once
+from pipeline.preflight import OutputUnusable
 from pipeline.streaming import build
 from transforms.commit import RunContext
 from transforms.lock import OutputLocked
@@ -107,7 +108,7 @@ def main(argv: list[str]) -> int:
                         help="with --streaming: the fixed window in which results are written (default 5)")
     try:
         job, args = prepare(argv, "eventwire watch", parser)
-    except ConfigError as exc:
+    except (ConfigError, OutputUnusable) as exc:
         print(f"eventwire watch: {exc}", file=sys.stderr)
         return 2
     if args.interval <= 0 or args.window_minutes <= 0:
