@@ -54,6 +54,7 @@ from transforms.records import Reject
 from transforms.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("eventwire")
+NO_FEED_READ = 3  # exit status of a feeds run in which every feed failed (documented in the README)
 
 
 def build_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
@@ -127,6 +128,11 @@ class FeedRun:
     def count(self, status: str) -> int:
         return sum(1 for p in self.polls if p.status == status)
 
+    def exit_status(self) -> int:
+        """NO_FEED_READ when feeds were polled and none could be read (a scheduler should alert);
+        0 otherwise: a partial failure is in the summary and the manifest."""
+        return NO_FEED_READ if self.polls and self.count("failed") == len(self.polls) else 0
+
     @property
     def entries(self) -> int:
         return sum(len(p.entries) for p in self.polls)
@@ -145,6 +151,14 @@ class FeedRun:
         fetched = self.summary.by_prefix("fetch:")
         if fetched:
             lines.append("  article pages      " + ", ".join(f"{k} {v}" for k, v in fetched.items()))
+        failures = self.summary.by_prefix("fetch_error:")
+        if failures:
+            not_tried = self.summary.get("pages_not_tried")
+            lines.append(f"  pages not fetched  {sum(failures.values()):>7}   ("
+                         + ", ".join(f"{k} {v}" for k, v in failures.items())
+                         + (f"; {not_tried} not tried: their host had failed" if not_tried else "") + ")")
+        if self.exit_status():
+            lines.append(f"  no feed could be read: exit status {NO_FEED_READ}")
         return "\n".join(lines)
 
 
@@ -159,11 +173,23 @@ def _graph(pipeline: beam.Pipeline, job: Job, ctx: RunContext, polls: list[FeedP
                if not p.entry.link or by_link.setdefault(p.entry.link, p) is p]
     feed_rejects = [poll.reject for poll in polls if poll.reject is not None]
     pages = (pipeline | "NewEntries" >> beam.Create(pending, reshuffle=False)
-             | "FetchPages" >> FetchEntries(job.settings.fetch))
+             | "FetchPages" >> FetchEntries(job.settings.fetch, total=len(pending)))
     failed_feeds = (pipeline | "FeedRejects" >> beam.Create(feed_rejects, reshuffle=False)
                     | "CountFeedRejects" >> beam.Map(_count_rejects))
     rejects = (pages.rejects, failed_feeds) | "AllFetchRejects" >> beam.Flatten()
     _ = {"docs": pages.documents, "rejects": rejects} | "ToTables" >> ArticlesToTables(job.settings, job.model, ctx)
+
+
+def _poll(fetcher: GuardedFetcher, spec: FeedSpec, state: FeedState, settings: Settings, now: dt.datetime,
+          number: int, total: int) -> FeedPoll:
+    """One feed's poll, with its progress line (a run over many feeds is not silent for minutes)."""
+    poll = poll_feed(fetcher, spec, state, settings.feeds, now)
+    if poll.reject is not None:
+        log.warning("feed %d/%d %s failed: %s %s", number, total, spec.url, poll.reject.reason, poll.reject.detail)
+    else:
+        log.info("feed %d/%d %s: %s, %d new entr(ies)", number, total, spec.url,
+                 poll.status.replace("_", " "), len(poll.entries))
+    return poll
 
 
 def run_once(job: Job) -> FeedRun:
@@ -178,8 +204,8 @@ def run_once(job: Job) -> FeedRun:
         states = read_states(job.output)
         fetcher = GuardedFetcher(job.settings.fetch)
         try:
-            run.polls = [poll_feed(fetcher, spec, states.get(spec.url, FeedState()), job.settings.feeds, started)
-                         for spec in job.specs]
+            run.polls = [_poll(fetcher, spec, states.get(spec.url, FeedState()), job.settings, started, number,
+                               len(job.specs)) for number, spec in enumerate(job.specs, start=1)]
         finally:
             fetcher.close()
         counters: dict[str, int] = {"feed_requests": sum(p.requests for p in run.polls)}
@@ -201,6 +227,8 @@ def run_once(job: Job) -> FeedRun:
         run.summary.elapsed_seconds = time.monotonic() - clock
         write_manifest(ctx.output, ctx.run_id, run.summary.manifest(), {
             "started_at": started.isoformat(),
+            "feeds_read": len(run.polls) - run.count("failed"), "feeds_failed": run.count("failed"),
+            "exit_status": run.exit_status(),
             "feeds": {p.spec.url: {"status": p.status, "new_entries": len(p.entries),
                                    "reason": p.reject.reason if p.reject else None} for p in run.polls}})
     return run
@@ -214,5 +242,5 @@ def main(argv: list[str]) -> int:
         print(f"eventwire feeds: {exc}", file=sys.stderr)
         return 2
     print(run.text())
-    return 0
+    return run.exit_status()
 

@@ -245,6 +245,30 @@ def page_url(html: str) -> tuple[str, str] | None:
     return None
 
 
+# --- short feed fallbacks ----------------------------------------------------------------------
+
+# fetch_status of a feed entry's own text standing in for its page -> the mark when it is under
+# min_chars and kept for having a sentence
+SHORT_FALLBACKS = {"fallback_summary": "fallback_summary_short", "fallback_content": "fallback_content_short"}
+SENTENCE_MIN_WORDS = 6
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])[\"'”“»«)\]]*\s+")
+_SENTENCE_END_CHARS = re.compile(r"[.!?…][\"'”“»«)\]]*$")
+_WORD = re.compile(r"\w*[^\W\d_]\w*")  # a token with at least one letter
+
+
+def has_sentence(paragraphs: Iterable[str], min_words: int = SENTENCE_MIN_WORDS) -> bool:
+    """True when some paragraph holds a full sentence: at least ``min_words`` words ending in . ! ? or …
+    (a headline, a teaser cut with "[…]" or a "Read more" link is none)."""
+    for paragraph in paragraphs:
+        for sentence in _SENTENCE_SPLIT.split(paragraph.strip()):
+            sentence = sentence.strip()
+            if sentence.endswith(("[…]", "[...]", "...", "…")):
+                continue  # cut off: the rest is on the page
+            if _SENTENCE_END_CHARS.search(sentence) and len(_WORD.findall(sentence)) >= min_words:
+                return True
+    return False
+
+
 LEARNED_RULE = "learned:recurring"
 _FALLBACK_BASES = (None, "invalid", "warc_date", "http_last_modified", "first_fetch")
 
@@ -270,9 +294,16 @@ def clean_document(doc: RawDocument, rules: CompiledRules, settings: CleanSettin
     paragraphs = rejoin_broken(split_paragraphs(text))
     if title and paragraphs and paragraphs[0].casefold() == normalize_text(title).casefold():
         paragraphs = paragraphs[1:]  # the title repeated as the first line of the body
-    if sum(len(p) for p in paragraphs) < settings.min_chars:
-        return Reject(doc.source_uri, "clean", "clean/too_short",
-                      f"{sum(len(p) for p in paragraphs)} characters of text after extraction (< {settings.min_chars})")
+    fetch_status = doc.fetch_status
+    chars = sum(len(p) for p in paragraphs)
+    if chars < settings.min_chars:
+        if fetch_status in SHORT_FALLBACKS and has_sentence(paragraphs):
+            # a feed entry's summary standing in for a page that could not be fetched: short by
+            # nature, and its sentence may report an event; kept, and marked as such
+            fetch_status = SHORT_FALLBACKS[fetch_status]
+        else:
+            return Reject(doc.source_uri, "clean", "clean/too_short",
+                          f"{chars} characters of text after extraction (< {settings.min_chars})")
     kept, removed = apply_rules(paragraphs, rules, doc.source or site_name, url)
     body = "\n\n".join(kept)
     return Article(
@@ -281,9 +312,9 @@ def clean_document(doc: RawDocument, rules: CompiledRules, settings: CleanSettin
         removed=tuple(removed), language="und", language_prob=None, published_at=published_at,
         published_basis=basis if published_at else (basis if basis == "invalid" else None),
         ingested_at=ingested_at, content_hash=ids.content_hash(body or "\n".join(paragraphs)), authors=authors,
-        site_name=site_name, encoding=doc.encoding, fetch_status=doc.fetch_status,
+        site_name=site_name, encoding=doc.encoding, fetch_status=fetch_status,
         simhash=ids.text_simhash(body),  # here, in the helpers, where the cores are
-        url_source=url_source,
+        url_source=url_source, fetch_error=doc.fetch_error,
     )
 
 

@@ -28,6 +28,7 @@ class RawDocument:
     source: str | None = None  # publisher / outlet name
     encoding: str | None = None  # the encoding the bytes were decoded with
     fetch_status: str | None = None  # feeds: "fetched", "fallback_content", "fallback_summary"
+    fetch_error: str | None = None  # feeds, with a fallback: why the page was not fetched ("fetch/dns_error: ...")
     language_hint: str | None = None
     input_bytes: int = 0
 
@@ -62,6 +63,7 @@ class Article:
     near_duplicate_of: str | None = None  # the smallest article_id within SimHash distance 3, if smaller than ours
     simhash: str | None = None  # 64-bit SimHash of the text (16 hex digits); None for texts too short to compare
     url_source: str | None = None  # "input" (the record, sidecar, WARC or feed), "canonical", "og:url"; None: no url
+    fetch_error: str | None = None  # feeds: why the page was not fetched when the entry's text stands in for it
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "2"  # 2: articles gained url_source
+SCHEMA_VERSION = "2"  # 2: articles gained url_source and fetch_error
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # Hive's name for a null partition value (readers read it as NULL)
 METADATA = {b"eventwire.schema_version": SCHEMA_VERSION.encode()}
 
@@ -59,6 +59,7 @@ ARTICLES = _schema(
         ("near_duplicate_of", pa.string()),
         ("simhash", pa.string()),
         ("url_source", pa.string()),
+        ("fetch_error", pa.string()),
     ]
 )
 
