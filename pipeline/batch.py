@@ -30,7 +30,7 @@ from pipeline.options import (
     with_parallelism,
 )
 from pipeline.preflight import OutputUnusable, check_output
-from pipeline.progress import Progress
+from pipeline.progress import InputTotals, Progress, ReadProgress, TotalInputs
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from transforms import read as read_stage
 from transforms.boilerplate import prestart_helpers
@@ -95,8 +95,12 @@ class ReadFilesFn(beam.DoFn):
 
     def __init__(self, settings: ReadSettings) -> None:
         self._settings = settings
+        self._progress: ReadProgress | None = None
 
-    def process(self, work: tuple[str, int, int, int | None, int, int]) -> Iterator[Any]:
+    def process(self, work: tuple[str, int, int, int | None, int, int],
+                totals: InputTotals | None = None) -> Iterator[Any]:
+        if totals is not None and self._progress is None:
+            self._progress = ReadProgress(totals)
         path, size, start, end, shard, shards = work
         keep = None if shards == 1 else (lambda index: index % shards == shard)
         for item in read_stage.guarded_read(path, size, self._settings, _open_raw, _sidecar,
@@ -106,7 +110,11 @@ class ReadFilesFn(beam.DoFn):
                 yield beam.pvalue.TaggedOutput("rejects", item)
             else:
                 beam.metrics.Metrics.counter("eventwire", "documents").inc()
+                if self._progress is not None:
+                    self._progress.documents += 1
                 yield item
+        if self._progress is not None:  # after the item's documents went downstream (cleaning is fused)
+            self._progress.work_done(work)
 
 
 def _count_warc_skip(kind: str) -> None:
@@ -137,11 +145,13 @@ def _work_items(path_and_size: tuple[str, int], split: bool) -> list[tuple[str, 
 class ReadFiles(beam.PTransform):
     """Match patterns -> {"docs": RawDocuments, "rejects": Rejects}; files (or their shards) spread over workers."""
 
-    def __init__(self, patterns: list[str], settings: ReadSettings, split: bool = True) -> None:
+    def __init__(self, patterns: list[str], settings: ReadSettings, split: bool = True,
+                 totals: bool = False) -> None:
         super().__init__()
         self._patterns = patterns
         self._settings = settings
         self._split = split and not settings.max_records_per_file
+        self._totals = totals  # one process reads everything: progress as done / total and time left
 
     def expand(self, pbegin: Any) -> dict[str, beam.PCollection]:
         split = self._split
@@ -155,6 +165,11 @@ class ReadFiles(beam.PTransform):
             # are the same), and the work items spread over the workers (no fusion into the match)
             | "DistinctWorkItems" >> beam.Distinct()
         )
+        if self._totals:
+            totals = files | "Totals" >> beam.CombineGlobally(TotalInputs())
+            read = files | "Read" >> beam.ParDo(ReadFilesFn(self._settings), totals=beam.pvalue.AsSingleton(totals)
+                                                ).with_outputs("rejects", main="docs")
+            return {"docs": read.docs, "rejects": read.rejects}
         read = files | "Read" >> beam.ParDo(ReadFilesFn(self._settings)).with_outputs("rejects", main="docs")
         docs = read.docs | "Progress" >> beam.ParDo(Progress("documents"))
         return {"docs": docs, "rejects": read.rejects}
@@ -208,7 +223,8 @@ def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
             prestart_helpers(settings.clean, ctx.started_at, settings.language, model)
         try:
             with prompt_bundle_ends(), beam.Pipeline(options=options) as pipeline:
-                read = pipeline | "ReadFiles" >> ReadFiles(patterns, settings.read, split=not in_process)
+                read = pipeline | "ReadFiles" >> ReadFiles(patterns, settings.read, split=not in_process,
+                                                                totals=in_process)
                 _ = read | "ToTables" >> ArticlesToTables(settings, model, ctx, reprocess=opts.reprocess)
         finally:
             discard_prestarted()

@@ -55,7 +55,7 @@ def servers() -> Iterator[tuple[FeedServer, FeedServer]]:
 def feeds_run(tmp_path: Path, *feeds: str) -> tuple[int, str, str, dict, Path]:
     out = tmp_path / "out"
     result = run_cli("feeds", *feeds, "--output", str(out), "--allow-private-networks", "--direct_num_workers=1",
-                     env={"EVENTWIRE_LOG_LEVEL": "INFO"})
+                     env={"EVENTWIRE_LOG_LEVEL": "INFO", "EVENTWIRE_PROGRESS_SECONDS": "0"})
     manifests = [json.loads(p.read_text()) for p in sorted((out / "_runs").glob("*.json"))]
     return result.returncode, result.stdout, result.stderr, manifests[-1] if manifests else {}, out
 
@@ -92,6 +92,7 @@ def test_dead_host_is_tried_once_and_every_page_says_why(servers: tuple[FeedServ
     # the operator sees it: progress per feed, a line per failed host, the summary of outcomes
     assert "feed 1/1 " in stderr and "1 failed" not in stderr.split("feed 1/1", 1)[1].splitlines()[0]
     assert stderr.count("its other pages are not tried in this run") == 2
+    assert "feed pages: 11/11 entries done (1 fetched, 10 not fetched; 2 host(s) failed), about 0 s left" in stderr
     assert "pages not fetched       10" in stdout and "7 not tried: their host had failed" in stdout
 
 

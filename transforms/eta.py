@@ -8,7 +8,19 @@ The estimate assumes the rest goes at the pace so far, which is what an operator
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
+
+DEFAULT_INTERVAL = 10.0
+
+
+def progress_interval() -> float:
+    """Seconds between two progress lines: ``EVENTWIRE_PROGRESS_SECONDS``, else 10."""
+    try:
+        value = float(os.environ.get("EVENTWIRE_PROGRESS_SECONDS", DEFAULT_INTERVAL))
+    except ValueError:
+        return DEFAULT_INTERVAL
+    return value if value >= 0 else DEFAULT_INTERVAL
 
 
 def duration(seconds: float) -> str:

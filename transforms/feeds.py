@@ -30,7 +30,7 @@ import yaml
 
 from transforms import ids
 from transforms.decoding import declared_charset, decode_bytes, sniff_binary
-from transforms.eta import Tracker
+from transforms.eta import Tracker, progress_interval
 from transforms.fetch import FetchError, FetchResult, GuardedFetcher, host_port
 from transforms.records import RawDocument, Reject
 from transforms.settings import ConfigError, FeedSettings, FetchSettings, load_dataclass
@@ -337,7 +337,7 @@ class FetchEntriesFn(beam.DoFn):
     ``pages_not_tried`` for those skipped because their host had failed.
     """
 
-    def __init__(self, settings: FetchSettings, total: int = 0, every: float = 10.0) -> None:
+    def __init__(self, settings: FetchSettings, total: int = 0, every: float | None = None) -> None:
         self._settings = settings
         self._total = total  # entries to fetch in this run (0: unknown)
         self._every = every
@@ -345,7 +345,7 @@ class FetchEntriesFn(beam.DoFn):
 
     def setup(self) -> None:
         self._fetcher = GuardedFetcher(self._settings)
-        self._progress = Tracker(self._total, self._every)
+        self._progress = Tracker(self._total, progress_interval() if self._every is None else self._every)
         self._fetched = self._not_fetched = 0
 
     def process(self, element: tuple[str, Iterable[PendingEntry]]) -> Iterator[Any]:
