@@ -193,7 +193,7 @@ def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
     start time); the run uses them, and its cleaning step adopts the helpers started with them."""
     parser = build_parser()
     args, beam_args = parser.parse_known_args(pipeline_options_last(argv, parser))
-    reject_unknown_options(beam_args)
+    reject_unknown_options(beam_args, parser.prog)
     options = with_local_defaults(PipelineOptions(beam_args), beam_args)
     opts = options.view_as(EventwireOptions)
     options.view_as(SetupOptions).save_main_session = False

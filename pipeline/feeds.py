@@ -57,15 +57,32 @@ log = logging.getLogger("eventwire")
 NO_FEED_READ = 3  # exit status of a feeds run in which every feed failed (documented in the README)
 
 
-def build_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
+DESCRIPTION = (
+    "Fetch RSS/Atom feeds once (for cron, Airflow or Cloud Scheduler) into the tables. A run takes the "
+    "output lock, polls every feed with a conditional GET (a 304 is a quiet success), fetches the pages "
+    "of the new entries, writes the tables and then the feed state (OUT/_state/feeds.json). A feed that "
+    "failed keeps its previous state, so nothing is skipped. Exit status: 0 when at least one feed was "
+    "read, 3 when none could be, 2 for a usage error or a locked output, 130 after Ctrl-C.")
+
+
+def build_parser(prog: str, description: str | None, for_help: bool = False) -> argparse.ArgumentParser:
+    """The command line; eventwire's shared options (--output, ...) belong to EventwireOptions and
+    are parsed there, so ``for_help`` only adds them to what ``--help`` shows."""
     parser = argparse.ArgumentParser(
         prog=prog, description=description,
-        epilog="--output, --config, --wait-for-lock and any other --flag (Beam pipeline options) also apply.")
+        epilog="Any other --flag is a Beam pipeline option (--runner, --direct_num_workers, ...).")
     parser.add_argument("feeds", nargs="+", metavar="FEED",
                         help="a feed URL, or a file (local or gs://) listing feeds: one URL per line, or YAML")
     parser.add_argument("--allow-private-networks", action="store_true",
-                        help="allow fetching from loopback, private, link-local and unique-local addresses "
-                             "(intranet feeds); cloud metadata addresses stay refused")
+                        help="allow fetching from loopback, private, link-local, CGNAT and unique-local "
+                             "addresses (intranet feeds); cloud metadata addresses stay refused")
+    if for_help:  # the shared options that apply to feeds (not --reprocess, --max-records)
+        shared = argparse.ArgumentParser(add_help=False)
+        EventwireOptions._add_argparse_args(shared)
+        group = parser.add_argument_group("eventwire options")
+        for action in shared._actions:
+            if action.dest in ("output", "config", "wait_for_lock", "type_check"):
+                group._add_action(action)
     return parser
 
 
@@ -100,9 +117,9 @@ class Job:
 
 def prepare(argv: list[str], prog: str = "eventwire feeds", extra: argparse.ArgumentParser | None = None
             ) -> tuple[Job, argparse.Namespace]:
-    parser = extra or build_parser(prog, __doc__)
+    parser = extra or build_parser(prog, DESCRIPTION)
     args, beam_args = parser.parse_known_args(pipeline_options_last(argv, parser))
-    reject_unknown_options(beam_args)
+    reject_unknown_options(beam_args, parser.prog)
     options = with_local_defaults(PipelineOptions(beam_args), beam_args)
     options.view_as(SetupOptions).save_main_session = False
     opts = options.view_as(EventwireOptions)
@@ -235,6 +252,9 @@ def run_once(job: Job) -> FeedRun:
 
 
 def main(argv: list[str]) -> int:
+    if "-h" in argv or "--help" in argv:
+        build_parser("eventwire feeds", DESCRIPTION, for_help=True).print_help()
+        return 0
     try:
         job, _ = prepare(argv)
         run = run_once(job)

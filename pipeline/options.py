@@ -35,13 +35,16 @@ class EventwireOptions(PipelineOptions):
                                  "pipeline_type_check; off by default, ~0.1 s; always on for Dataflow)")
 
 
-def _pipeline_option_parser() -> argparse.ArgumentParser:
-    """Every pipeline option, as Beam collects them: its own, its runners', eventwire's."""
+def _pipeline_option_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    """Every pipeline option, as Beam collects them: its own, its runners', eventwire's. ``prog``
+    names the command in its errors (``eventwire run: error: argument --max-records: ...``)."""
     from apache_beam.options.pipeline_options import (
         _BeamArgumentParser,  # pinned Beam; the parser its options need
     )
 
-    parser = _BeamArgumentParser(allow_abbrev=False, add_help=False)
+    parser = _BeamArgumentParser(prog=prog, allow_abbrev=False, add_help=False)
+    if prog:  # one line, not a usage listing every Beam option (~150 lines) before it
+        parser.error = lambda message: parser.exit(2, f"{prog}: error: {message} (see {prog} --help)\n")  # type: ignore[method-assign]
     for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
         cls._add_argparse_args(parser)
     return parser
@@ -69,12 +72,13 @@ def pipeline_options_last(argv: list[str], command: argparse.ArgumentParser) -> 
     return rest + moved
 
 
-def reject_unknown_options(beam_args: list[str]) -> None:
+def reject_unknown_options(beam_args: list[str], prog: str | None = None) -> None:
     """ConfigError for a ``--flag`` that no options class (Beam's, its runners', ours) declares.
 
     Beam only logs "Unparseable argument" and goes on, so a typo (``--outptu DIR``) ran with the
-    default and wrote to ``./output``."""
-    parser = _pipeline_option_parser()
+    default and wrote to ``./output``. A bad value (``--max-records abc``) is argparse's usage error
+    (exit 2), under the command's name."""
+    parser = _pipeline_option_parser(prog)
     _, unknown = parser.parse_known_args(beam_args)
     flags = [arg for arg in unknown if arg.startswith("-")]
     if flags:
