@@ -67,6 +67,13 @@ def expand_inputs(inputs: list[str]) -> list[str]:
     return patterns
 
 
+def time_since_start(clock: float) -> float:
+    """Seconds from the command's start (``transforms.eta.COMMAND_STARTED``) to ``clock``; 0 outside the CLI."""
+    from transforms import eta
+
+    return max(0.0, clock - eta.COMMAND_STARTED) if eta.COMMAND_STARTED is not None else 0.0
+
+
 def _is_dir(path: str) -> bool:
     if "://" in path:
         return path.endswith("/")
@@ -213,6 +220,7 @@ def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
     ctx = RunContext(output=opts.output.rstrip("/"), run_id=new_run_id(started), started_at=started)
     summary = RunSummary(ctx.run_id, ctx.output, list(args.inputs))
     clock = time.monotonic()
+    summary.startup_seconds = time_since_start(clock)
     interrupt.register_run(ctx.output, ctx.run_id)
     with OutputLock(ctx.output, ctx.run_id, wait_seconds=opts.wait_for_lock):
         # What a killed run left behind: finish its commit if it reached the commit point, drop the rest.

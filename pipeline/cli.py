@@ -13,6 +13,7 @@ import importlib
 import logging
 import os
 import sys
+import time
 
 # command -> (module in pipeline/, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -46,6 +47,11 @@ def configure_logging() -> None:
 
 def main(argv: list[str] | None = None, *, freeze: bool = False) -> int:
     """Run one command; ``freeze`` only for a process that runs just this one (``console_main``)."""
+    # The start is kept in transforms.eta (stdlib only), not here: run as __main__, this module is not
+    # the pipeline.cli the commands import. A process of its own also counts the interpreter's start.
+    from transforms import eta
+
+    eta.COMMAND_STARTED = time.monotonic() - (eta.process_age_seconds() if freeze else 0.0)
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         if not os.path.isdir("seeds"):

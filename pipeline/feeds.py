@@ -24,7 +24,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
 from pipeline import interrupt
-from pipeline.batch import new_run_id
+from pipeline.batch import new_run_id, time_since_start
 from pipeline.graph import ArticlesToTables
 from pipeline.localrunner import prompt_bundle_ends
 from pipeline.options import (
@@ -209,12 +209,15 @@ def _poll(fetcher: GuardedFetcher, spec: FeedSpec, state: FeedState, settings: S
     return poll
 
 
-def run_once(job: Job) -> FeedRun:
-    """Poll, process what is new, commit outputs, then commit the feed state."""
+def run_once(job: Job, first: bool = False) -> FeedRun:
+    """Poll, process what is new, commit outputs, then commit the feed state. ``first``: the command's
+    one run (``eventwire feeds``), whose summary counts the start-up too (a watcher's cycles do not)."""
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     ctx = RunContext(output=job.output, run_id=new_run_id(started), started_at=started)
     run = FeedRun(RunSummary(ctx.run_id, ctx.output, [s.url for s in job.specs], command="feeds"))
     clock = time.monotonic()
+    if first:
+        run.summary.startup_seconds = time_since_start(clock)
     interrupt.register_run(ctx.output, ctx.run_id)
     with OutputLock(ctx.output, ctx.run_id, wait_seconds=job.wait_for_lock):
         run.summary.recovered = recover(ctx.output)  # finish a killed run's commit, drop its staging
@@ -257,7 +260,7 @@ def main(argv: list[str]) -> int:
         return 0
     try:
         job, _ = prepare(argv)
-        run = run_once(job)
+        run = run_once(job, first=True)
     except (ConfigError, OutputLocked, OutputUnusable) as exc:
         print(f"eventwire feeds: {exc}", file=sys.stderr)
         return 2

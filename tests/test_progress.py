@@ -45,3 +45,28 @@ def test_a_run_logs_done_of_total(tmp_path: Path) -> None:
     assert re.search(r"read 100% of the input \([\d.]+ MB of [\d.]+ MB, 3/3 files\), 3 documents so far, "
                      r"about 0 s left$", lines[-1]), lines[-1]
     assert all("/3 files" in line for line in lines)
+
+
+def test_finished_in_counts_the_start_up(tmp_path: Path) -> None:
+    """The summary's time is the command's, start-up included: close to what the shell measures."""
+    import time
+
+    started = time.monotonic()
+    result = run_cli("run", str(REPO / "seeds"), "--output", str(tmp_path / "out"), *FAST_BEAM)
+    wall = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    match = re.search(r"finished in ([\d.]+) s \(([\d.]+) s of start-up\)", result.stdout)
+    assert match, result.stdout
+    total, startup = float(match.group(1)), float(match.group(2))
+    assert 0 < startup < total <= wall + 0.1
+    assert wall - total < 1.5, (wall, total)  # what is left: exec, and the exit after the summary
+
+
+def test_process_age_is_this_process_age() -> None:
+    import subprocess
+    import sys
+
+    code = "import time; time.sleep(0.5); from transforms.eta import process_age_seconds as a; print(a())"
+    age = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                               check=True).stdout)
+    assert 0.5 <= age < 5

@@ -12,6 +12,9 @@ import os
 import time
 
 DEFAULT_INTERVAL = 10.0
+# time.monotonic() when the eventwire command started (set by pipeline/cli.py), so a run summary's
+# "finished in" includes the start-up before its pipeline; None outside the CLI
+COMMAND_STARTED: float | None = None
 
 
 def progress_interval() -> float:
@@ -21,6 +24,17 @@ def progress_interval() -> float:
     except ValueError:
         return DEFAULT_INTERVAL
     return value if value >= 0 else DEFAULT_INTERVAL
+
+
+def process_age_seconds() -> float:
+    """Seconds since this process started (Linux: /proc; elsewhere 0), so a summary can count the
+    interpreter's start and the imports before the first line of ours ran."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as handle:
+            started_ticks = int(handle.read().rsplit(")", 1)[1].split()[19])
+        return max(0.0, time.clock_gettime(time.CLOCK_BOOTTIME) - started_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0.0
 
 
 def duration(seconds: float) -> str:

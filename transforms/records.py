@@ -18,7 +18,7 @@ STAGES = ("read", "parse", "fetch", "feed", "clean", "language", "extract", "ded
 class RawDocument:
     """One input article before cleaning: a text or an HTML body plus what the source says."""
 
-    source_uri: str  # where it came from: a path, "path#L12" for a JSONL line, "path#R5" for a WARC record
+    source_uri: str  # where it came from: a path, "path#L12" for a JSONL line, "path#O1234" for a WARC record
     kind: str  # "text" or "html"
     body: str
     url: str | None = None
