@@ -24,6 +24,8 @@ from transforms.eta import Tracker, duration, estimate_left
 def sentence(i: int) -> str:  # a distinct text per entry: copies would be content duplicates
     return f"Der Außenminister traf am Montag in Wien seinen Amtskollegen aus dem Land Nummer {i} zu Gesprächen."
 NO_SENTENCE = "Außenminister in Wien"  # a headline, no sentence
+EVENT_SENTENCE = ("Einer Mitteilung des russischen Außenministeriums zufolge fand am Samstag ein Telefongespräch "
+                  "zwischen Sergei Lawrow und seinem aserbaidschanischen Amtskollegen Dscheichun Bairamov statt.")
 LONG = ("Die Regierung hat am Dienstag ein neues Gesetz beschlossen, das die Finanzierung der Gemeinden "
         "neu regelt. Der Finanzminister sprach von einem wichtigen Schritt für die Länder und Städte. ") * 2
 
@@ -68,32 +70,37 @@ def test_dead_host_is_tried_once_and_every_page_says_why(servers: tuple[FeedServ
     items += [(f"{broken.base}/error?i={i}", sentence(10 + i)) for i in range(4)]  # 503 to every request
     items += [(f"{main.base}/articles/{PAGES[0]}", LONG)]  # fetched
     items += [(f"{dead}/b", NO_SENTENCE)]  # not fetched, and no sentence to keep
+    items += [(f"{dead}/c", EVENT_SENTENCE)]  # a short summary that reports an event
     main.feeds["/feeds/mixed.rss"] = rss(items)
     broken_before = sum(broken.hits.values())
     status, stdout, stderr, manifest, out = feeds_run(tmp_path, f"{main.base}/feeds/mixed.rss")
     assert status == 0, stderr
     counters = manifest["counters"]
-    # the dead host: one fetch with its retries (3 connection attempts), its other 5 pages not tried
-    assert counters["fetch_error:fetch/connect_error"] == 6
+    # the dead host: one fetch with its retries (3 connection attempts), its other 6 pages not tried
+    assert counters["fetch_error:fetch/connect_error"] == 7
     # the 503 host: two fetches (3 attempts each) make it a failed host; its other 2 pages are not tried
     assert sum(broken.hits.values()) - broken_before == 6
     assert counters["fetch_error:fetch/http_503"] == 4
-    assert counters["pages_not_tried"] == 5 + 2
+    assert counters["pages_not_tried"] == 6 + 2
     assert counters["fetch:fetched"] == 1
     # the reason each page was not fetched is on its article row
     articles = {a["url"]: a for a in read_table(out, "articles")}
     dead_rows = [a for url, a in articles.items() if url.startswith(dead)]
-    assert len(dead_rows) == 5 and all(a["fetch_error"].startswith("fetch/connect_error: ") for a in dead_rows)
-    assert sum("not tried" in a["fetch_error"] for a in dead_rows) == 4
+    assert len(dead_rows) == 6 and all(a["fetch_error"].startswith("fetch/connect_error: ") for a in dead_rows)
+    assert sum("not tried" in a["fetch_error"] for a in dead_rows) == 5
     assert all(a["fetch_status"] == "fallback_summary_short" for a in dead_rows)  # short, with a sentence: kept
     assert articles[items[9][0]]["fetch_status"] == "fetched" and articles[items[9][0]]["fetch_error"] is None
     rejects = {r["source_uri"]: r for r in read_table(out, "rejects")}
     assert rejects[f"{dead}/b"]["reason"] == "clean/too_short"  # a headline alone is not kept
+    # the events of a short summary count
+    call = articles[f"{dead}/c"]
+    assert len(EVENT_SENTENCE) < 200 and call["fetch_status"] == "fallback_summary_short"
+    assert "CONSULT" in {m["event_type"] for m in read_table(out, "mentions") if m["article_id"] == call["article_id"]}
     # the operator sees it: progress per feed, a line per failed host, the summary of outcomes
     assert "feed 1/1 " in stderr and "1 failed" not in stderr.split("feed 1/1", 1)[1].splitlines()[0]
     assert stderr.count("its other pages are not tried in this run") == 2
-    assert "feed pages: 11/11 entries done (1 fetched, 10 not fetched; 2 host(s) failed), about 0 s left" in stderr
-    assert "pages not fetched       10" in stdout and "7 not tried: their host had failed" in stdout
+    assert "feed pages: 12/12 entries done (1 fetched, 11 not fetched; 2 host(s) failed), about 0 s left" in stderr
+    assert "pages not fetched       11" in stdout and "8 not tried: their host had failed" in stdout
 
 
 def test_exit_status_when_no_feed_could_be_read(servers: tuple[FeedServer, FeedServer], tmp_path: Path) -> None:
