@@ -217,6 +217,35 @@ def _absolute_http(url: str | None, base: str | None = None) -> str | None:
     return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
 
 
+def _head(html: str) -> str:
+    end = html.find("</head", 0, HEAD_SCAN_CHARS)
+    if end < 0:
+        found = _HEAD_END.search(html, 0, HEAD_SCAN_CHARS)  # </HEAD>: rare, and a slower search
+        end = found.start() if found else HEAD_SCAN_CHARS
+    return html[:end]
+
+
+def _url_tags(head: str, needles: tuple[str, ...]) -> list[tuple[str, dict[str, str]]]:
+    """(tag name, attributes) of the <link>/<meta> tags of ``head`` whose text holds one of ``needles``.
+
+    Found from the needles out (str.find), not by parsing every tag: a head is often most of a page's
+    markup (inline scripts, dozens of meta tags), and this runs for every saved page."""
+    tags = []
+    for needle in needles:
+        start = 0
+        while (position := head.find(needle, start)) >= 0:
+            start = position + len(needle)
+            opening, closing = head.rfind("<", 0, position), head.find(">", position)
+            if opening < 0 or closing < 0:
+                continue
+            tag = _LINK_OR_META.match(head, opening, closing + 1)
+            if tag is not None:
+                attributes = {name.lower(): html_lib.unescape(value.strip("\"'"))
+                              for name, value in _ATTRIBUTE.findall(tag.group(2))}
+                tags.append((tag.group(1).lower(), attributes))
+    return tags
+
+
 def page_url(html: str) -> tuple[str, str] | None:
     """(URL, where it came from) that a page states for itself: ``<link rel="canonical">``, then
     ``<meta property="og:url">``; None when it states none as an absolute http(s) URL.
@@ -225,13 +254,15 @@ def page_url(html: str) -> tuple[str, str] | None:
     and the events have no link. A scan of the head's tags, not a second parse of the page; a
     relative canonical counts when og:url gives the origin to resolve it against.
     """
-    end = _HEAD_END.search(html, 0, HEAD_SCAN_CHARS)
-    head = html[: end.start() if end else HEAD_SCAN_CHARS]
+    head = _head(html)
+    tags = _url_tags(head, ("canonical", "og:url"))
+    if not tags:  # markup in capitals (REL="CANONICAL"): every tag, whatever its case (the slow path)
+        lowered = head.lower()
+        if "canonical" in lowered or "og:url" in lowered:
+            tags = _url_tags_case_insensitive(head)
     canonical = og_url = None
-    for tag in _LINK_OR_META.finditer(head):
-        attributes = {name.lower(): html_lib.unescape(value.strip("\"'"))
-                      for name, value in _ATTRIBUTE.findall(tag.group(2))}
-        if tag.group(1).lower() == "link":
+    for name, attributes in tags:
+        if name == "link":
             if canonical is None and "canonical" in attributes.get("rel", "").lower().split():
                 canonical = attributes.get("href")
         elif og_url is None and (attributes.get("property") or attributes.get("name", "")).lower() == "og:url":
@@ -243,6 +274,13 @@ def page_url(html: str) -> tuple[str, str] | None:
     if og_absolute:
         return og_absolute, "og:url"
     return None
+
+
+def _url_tags_case_insensitive(head: str) -> list[tuple[str, dict[str, str]]]:
+    """Every <link>/<meta> tag of ``head``, whatever the case of its markup (the slow path)."""
+    return [(tag.group(1).lower(), {name.lower(): html_lib.unescape(value.strip("\"'"))
+                                    for name, value in _ATTRIBUTE.findall(tag.group(2))})
+            for tag in _LINK_OR_META.finditer(head)]
 
 
 # --- short feed fallbacks ----------------------------------------------------------------------
