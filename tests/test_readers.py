@@ -128,6 +128,16 @@ def test_spark_local_mode_reads_every_table(output: Path) -> None:
                 assert types["ingested_at"] == "timestamp"
     finally:
         spark.stop()
+        # py4j logs "Closing down clientserver connection" from a finalizer at exit, after pytest has
+        # closed the stream it logged to: shut the gateway down here, quietly
+        import logging
+
+        from pyspark import SparkContext
+
+        logging.getLogger("py4j").setLevel(logging.WARNING)
+        if SparkContext._gateway is not None:
+            SparkContext._gateway.shutdown()
+            SparkContext._gateway = SparkContext._jvm = None
 
 
 def test_common_metadata_is_rewritten_only_when_it_changes(output: Path, tmp_path: Path) -> None:
