@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None, *, freeze: bool = False) -> int:
         if not interrupt.interrupted():
             raise
         # Ctrl-C: however the runner wrapped it, one line and the shell's status for SIGINT
-        print(f"eventwire {command}: {interrupt.outcome()}", file=sys.stderr)
+        print(f"eventwire {command}: {interrupt.outcome(writes=command in ('run', 'feeds', 'watch'))}", file=sys.stderr)
         return 130
     finally:
         if early is not None:  # a run that failed before its cleaning step adopted them

@@ -43,10 +43,11 @@ def register_run(output: str, run_id: str) -> None:
     _RUNS.append((output, run_id))
 
 
-def outcome() -> str:
-    """What an interrupted command had done, from what its run left in the output."""
+def outcome(writes: bool = True) -> str:
+    """What an interrupted command had done, from what its run left in the output (``writes``:
+    False for a command that only reads, such as show or report)."""
     if not _RUNS:
-        return "interrupted: nothing committed"
+        return "interrupted: nothing committed" if writes else "interrupted"
     from apache_beam.io.filesystems import FileSystems  # here: show and report never import Beam
 
     output, run_id = _RUNS[-1]

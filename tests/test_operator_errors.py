@@ -177,6 +177,7 @@ def test_interrupt_outcome_names_what_the_output_holds(tmp_path: Path) -> None:
 
     interrupt._RUNS.clear()
     assert interrupt.outcome() == "interrupted: nothing committed"
+    assert interrupt.outcome(writes=False) == "interrupted"  # show, report
     interrupt.register_run(str(tmp_path), "r1")
     try:
         assert interrupt.outcome() == "interrupted: nothing committed"
