@@ -136,3 +136,32 @@ def test_tracker_estimates_time_left() -> None:
     assert not tracker.due(5.0) and tracker.due(10.0) and not tracker.due(15.0) and tracker.due(20.0)
     assert estimate_left(0, 10, 5) is None and estimate_left(10, 10, 5) == 0.0
     assert (duration(59.4), duration(61), duration(7325)) == ("59 s", "1 min 01 s", "2 h 02 min")
+
+
+def test_fetcher_skips_a_failed_host_until_told_to_forget(servers: tuple[FeedServer, FeedServer]) -> None:
+    import dataclasses
+
+    from transforms.fetch import FetchError, FetchResult, GuardedFetcher
+    from transforms.settings import FetchSettings
+
+    main, broken = servers
+    fast = dataclasses.replace(FetchSettings(), allow_private_networks=True, min_host_delay_seconds=0.0,
+                               backoff_seconds=0.01, retries=1)
+    fetcher = GuardedFetcher(fast)
+    dead = f"http://127.0.0.1:{closed_port()}"
+    first = fetcher.fetch(f"{dead}/1")
+    assert isinstance(first, FetchError) and first.reason == "fetch/connect_error"
+    requests = fetcher.requests
+    again = fetcher.fetch(f"{dead}/2")
+    assert isinstance(again, FetchError) and again.reason == "fetch/connect_error"
+    assert again.detail.startswith("not tried: 127.0.0.1:") and fetcher.requests == requests  # no request sent
+    assert isinstance(fetcher.fetch(f"{main.base}/articles/{PAGES[0]}"), FetchResult)  # another port: a server
+    # 5xx: one failed fetch (with its retry) is not enough, the second in a row is
+    hits = sum(broken.hits.values())
+    assert fetcher.fetch(f"{broken.base}/error?a").reason == "fetch/http_503"
+    assert fetcher.fetch(f"{broken.base}/error?b").reason == "fetch/http_503"
+    assert "not tried" in fetcher.fetch(f"{broken.base}/error?c").detail
+    assert sum(broken.hits.values()) - hits == 4
+    fetcher.forget_failed_hosts()
+    assert fetcher.fetch(f"{broken.base}/error?d").detail == "HTTP 503"  # asked again
+    fetcher.close()

@@ -351,6 +351,10 @@ class FetchEntriesFn(beam.DoFn):
     def process(self, element: tuple[str, Iterable[PendingEntry]]) -> Iterator[Any]:
         assert self._fetcher is not None
         _host, entries = element
+        # One element holds all of a host's pages of this run (grouped by host), so its failure matters
+        # only within it; forgetting it here keeps the streaming job's long-lived fetcher from
+        # skipping the host in every later window.
+        self._fetcher.forget_failed_hosts()
         for pending in sorted(entries, key=lambda p: p.entry.entry_id):  # a stable order for retries
             before, skipped, failed = self._fetcher.requests, self._fetcher.skipped, len(self._fetcher.failed_hosts)
             page = self._fetcher.fetch(pending.entry.link) if pending.entry.link else None

@@ -193,6 +193,12 @@ class GuardedFetcher:
     def close(self) -> None:
         self._manager.clear()
 
+    def forget_failed_hosts(self) -> None:
+        """Try every host again: a long-lived fetcher (the streaming job's) starts each batch of pages
+        without the failures of the last one."""
+        self.failed_hosts.clear()
+        self._server_errors.clear()
+
     def fetch(self, url: str, etag: str | None = None, last_modified: str | None = None,
               max_bytes: int | None = None) -> FetchResult | FetchError:
         start = time.monotonic()
