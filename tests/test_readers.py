@@ -140,15 +140,19 @@ def test_spark_local_mode_reads_every_table(output: Path) -> None:
             SparkContext._gateway = SparkContext._jvm = None
 
 
-def test_common_metadata_is_rewritten_only_when_it_changes(output: Path, tmp_path: Path) -> None:
-    """A re-run changes no byte: the reader hint is not rewritten, and it is no data file to any reader."""
-    from transforms.tables import COMMON_METADATA, common_metadata, ensure_common_metadata
+def test_every_data_file_carries_the_pandas_hint(output: Path) -> None:
+    """The hint is in each file's own footer (no sidecar file that a directory read would trip on):
+    pyarrow's table converts to dates too, and polars reads the folder itself."""
+    import json
 
-    hint = output / "events" / COMMON_METADATA
-    assert hint.read_bytes() == common_metadata("events")
-    assert pq.read_schema(hint).names == pq.read_schema(next((output / "events").rglob("*.parquet"))).names
-    assert not ensure_common_metadata(str(output / "events"), "events")
-    (tmp_path / "events").mkdir()
-    (tmp_path / "events" / COMMON_METADATA).write_bytes(b"damaged")
-    assert ensure_common_metadata(str(tmp_path / "events"), "events")
-    assert (tmp_path / "events" / COMMON_METADATA).read_bytes() == common_metadata("events")
+    for table in TABLES:
+        for path in (output / table).rglob("*.parquet"):
+            meta = pq.read_schema(path).metadata
+            assert meta[b"eventwire.schema_version"]
+            assert json.loads(meta[b"pandas"])["columns"][0]["field_name"] == DATE_KEYS[table], path
+        assert [p.name for p in (output / table).iterdir() if p.is_file()] == []  # partition folders only
+    pd = pytest.importorskip("pandas")
+    frame = pq.read_table(output / "events").to_pandas()
+    assert frame["event_date"].dtype == pd.ArrowDtype(pa.date32())
+    pl = pytest.importorskip("polars")
+    assert pl.read_parquet(output / "events", hive_partitioning=True).schema["event_date"] == pl.Date

@@ -130,15 +130,8 @@ def commit(staged: Iterable[StagedPartition]) -> list[StagedPartition]:
             FileSystems.delete(stale)
         done.append(item)
         fault(f"commit:{number}")
-    for table, table_root in sorted({(s.table, _table_root(s)) for s in done if s.staged is not None}):
-        tables.ensure_common_metadata(table_root, table)  # what pandas needs to type the date keys
     fault("commit:end")
     return done
-
-
-def _table_root(item: StagedPartition) -> str:
-    """OUT/TABLE of a partition's final path OUT/TABLE/PARTITION/data.parquet."""
-    return item.final.rsplit("/" + item.partition + "/", 1)[0]
 
 
 def recover(output: str) -> list[str]:

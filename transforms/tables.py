@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import os
 import posixpath
 import re
@@ -18,15 +17,11 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from apache_beam.io.filesystem import BeamIOError
 from apache_beam.io.filesystems import FileSystems
 
 from transforms.schema import HIVE_NULL, TABLES, to_arrow
 
 DATA_FILE = "data.parquet"
-# pandas' read_parquet reads this file of a dataset's root for its pandas metadata; Spark, pyarrow.dataset,
-# polars and DuckDB globs skip it (a name starting with "_", and no ".parquet")
-COMMON_METADATA = "_common_metadata"
 STAGING_DIR = "_staging"
 NEAR_DUPLICATE_PATCH = "_near_duplicate_patch"  # a writer input row that only lowers an article's near_duplicate_of
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -206,53 +201,3 @@ def merge_rows(
             row["rejected_at"] = min(previous["rejected_at"], row["rejected_at"] or previous["rejected_at"])
         merged[key] = row
     return list(merged.values())
-
-
-# --- reader hints -----------------------------------------------------------------------------
-
-# Hive partition keys that hold dates, per table. Hive discovery types them from the folder names: as
-# strings (pyarrow), and in pandas as a categorical whose null partition (__HIVE_DEFAULT_PARTITION__)
-# makes pyarrow fail with "Cannot yet unify dictionaries with nulls".
-DATE_KEYS: dict[str, tuple[str, ...]] = {"articles": ("date",), "mentions": ("event_date",),
-                                         "events": ("event_date",), "rejects": ("date",)}
-
-
-def common_metadata(table: str) -> bytes:
-    """The table root's ``_common_metadata``: the file schema (no partition key, as in the data
-    files) with pandas metadata that types each date partition key as ``date32[day][pyarrow]``.
-
-    ``pd.read_parquet(TABLE_DIR)`` reads it (pyarrow's ParquetDataset looks for pandas metadata
-    there) and converts those columns by casting, outside the dictionary path that fails on nulls.
-    """
-    columns = [{"name": key, "field_name": key, "pandas_type": "date", "numpy_type": "date32[day][pyarrow]",
-                "metadata": None} for key in DATE_KEYS[table]]
-    pandas = {"index_columns": [], "column_indexes": [], "columns": columns,
-              "creator": {"library": "eventwire"}, "pandas_version": "2.0.0"}
-    schema = TABLES[table].file_schema
-    schema = schema.with_metadata({**(schema.metadata or {}), b"pandas": json.dumps(pandas, sort_keys=True).encode()})
-    buffer = pa.BufferOutputStream()
-    pq.write_metadata(schema, buffer)
-    return buffer.getvalue().to_pybytes()
-
-
-def ensure_common_metadata(table_root: str, table: str) -> bool:
-    """Write the table's ``_common_metadata`` unless it already holds these bytes. True if written."""
-    path = join(table_root, COMMON_METADATA)
-    data = common_metadata(table)
-    if FileSystems.exists(path):  # absent the first time (on GCS, opening a missing object is no OSError)
-        try:
-            with FileSystems.open(path, compression_type="uncompressed") as handle:
-                if handle.read() == data:
-                    return False
-        except (OSError, BeamIOError):  # unreadable: written anew below
-            pass
-    if is_local(path):  # whole or not at all: a reader never sees half a footer
-        os.makedirs(table_root, exist_ok=True)
-        temporary = f"{path}.tmp"
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    else:
-        with FileSystems.create(path, mime_type="application/octet-stream") as handle:
-            handle.write(data)
-    return True
