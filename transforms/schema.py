@@ -150,7 +150,7 @@ def pandas_hint(date_key: str) -> bytes:
     fail ("Cannot yet unify dictionaries with nulls"). A dataset read keeps the first file's schema
     metadata, and pandas converts a column its metadata names as an Arrow-backed ``date32`` by a
     cast, outside that dictionary path: ``pd.read_parquet(DIR)`` and ``pq.read_table(DIR).to_pandas()``
-    give dates. Spark, polars, DuckDB and BigQuery ignore the key.
+    give dates. Spark, polars and DuckDB ignore the key (tests/test_readers.py).
     """
     column = {"name": date_key, "field_name": date_key, "pandas_type": "date", "numpy_type": "date32[day][pyarrow]",
               "metadata": None}
