@@ -55,6 +55,11 @@ setup(
             "gcp-storage-emulator>=2024.8.3",
             "fastwarc>=0.14",
             "ruff>=0.6",
+            # the readers tests/test_readers.py opens every table with (pyspark also needs a Java
+            # runtime: .ci/run installs one where apt can)
+            "pandas>=2.0",
+            "polars>=1.0",
+            "pyspark>=3.5",
         ],
     },
     entry_points={"console_scripts": ["eventwire=pipeline.cli:console_main"]},

@@ -23,6 +23,44 @@ QUAD_NAMES = {1: "verbal cooperation", 2: "material cooperation", 3: "verbal con
 UNKNOWN_DATE = "date unknown"
 
 
+def day_argument(text: str) -> dt.date:
+    """``parse_day`` for argparse: a bad value is a usage error that says what a date looks like."""
+    import argparse
+
+    try:
+        return parse_day(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD, YYYY-MM or YYYY") from None
+
+
+def _country_names(country: Any) -> str:
+    return " ".join(getattr(country, a, "") for a in ("name", "official_name", "common_name"))
+
+
+def country_suggestion(text: str) -> str | None:
+    """``RUS (Russian Federation)`` for ``--country russia`` (a name or an alpha-2 code); None when
+    ``text`` already is an alpha-3 code or names no country."""
+    import pycountry
+
+    wanted = text.strip()
+    if not wanted or (len(wanted) == 3 and pycountry.countries.get(alpha_3=wanted.upper())):
+        return None
+    try:  # an exact code or name
+        match = pycountry.countries.lookup(wanted)
+    except LookupError:
+        # a name as people write it ("russia"): pycountry's fuzzy search, kept only when the text is
+        # part of the country's name (its search also matches subdivisions: "NATO" would give BGD)
+        try:
+            found = pycountry.countries.search_fuzzy(wanted) if len(wanted) > 3 else []
+        except LookupError:
+            found = []
+        found = [c for c in found if wanted.casefold() in _country_names(c).casefold()]
+        if not found:
+            return None
+        match = found[0]
+    return f"{match.alpha_3} ({match.name})"
+
+
 def parse_day(text: str) -> dt.date:
     """A ``--since`` / ``--until`` value: ``YYYY-MM-DD`` (also ``YYYY-MM`` / ``YYYY`` as the first day)."""
     parts = text.strip().split("-")
@@ -128,6 +166,9 @@ class Timeline:
     categories: tuple[str, ...]  # stack order
     counts: dict[dt.date, dict[str, int]]
     undated: dict[str, int]  # events with no date, per category
+    # dated events left off the axis because they sit far from all others (see axis_range)
+    before: int = 0  # ... before the first bucket
+    after: int = 0  # ... after the last one
 
     @property
     def peak(self) -> int:
@@ -157,12 +198,64 @@ def _next_bucket(start: dt.date, unit: str) -> dt.date:
     return start + dt.timedelta(days=1)
 
 
-def timeline(events: Iterable[Row], by: str = "type", max_buckets: int = 120) -> Timeline:
-    """Counts per day per category; coarser (weeks, then months) when days would not fit ``max_buckets``."""
+OUTLIER_SHARE = 0.05  # at most this share of the dated events is left off the axis
+OUTLIER_MIN_GAP_DAYS = 31  # and only beyond a gap of more than a month
+
+
+def _window_span(days: Sequence[dt.date], left_out: int) -> tuple[int, int]:
+    """(span in days, index of the first day) of the shortest run of ``len(days) - left_out`` sorted days."""
+    keep = len(days) - left_out
+    return min(((days[i + keep - 1] - days[i]).days, i) for i in range(left_out + 1))
+
+
+def axis_range(days: Sequence[dt.date], max_share: float = OUTLIER_SHARE,
+               min_gap_days: int = OUTLIER_MIN_GAP_DAYS) -> tuple[dt.date, dt.date] | None:
+    """The span of the timeline's axis: every day, except the fewest outliers at the ends.
+
+    One mention dated 1946 among events of 2024 would stretch the axis over 80 years and squeeze
+    every other bar into its last tenth. The fewest events (at most ``max_share`` of them, at least
+    one) are left off whose absence shortens the axis by more than what remains and by more than
+    ``min_gap_days``: outliers that at least double the axis. Otherwise every day is on it.
+    """
+    if not days:
+        return None
+    days = sorted(days)
+    # two dates alone do not say which one is the outlier
+    budget = min(len(days) - 1, max(1, int(len(days) * max_share))) if len(days) >= 3 else 0
+    while budget >= 1:  # again on what is left: a second, nearer group of outliers (1946, then 2012)
+        full = (days[-1] - days[0]).days
+
+        def clips(left_out: int, days: Sequence[dt.date] = days, full: int = full) -> bool:
+            span, _ = _window_span(days, left_out)
+            return full - span > max(span, min_gap_days)
+
+        if not clips(budget):
+            break
+        low, high = 1, budget  # clips() only turns true as more are left out: the fewest by bisection
+        while low < high:
+            middle = (low + high) // 2
+            low, high = (low, middle) if clips(middle) else (middle + 1, high)
+        _, start = _window_span(days, low)
+        days, budget = days[start:start + len(days) - low], budget - low
+    return days[0], days[-1]
+
+
+def timeline(events: Iterable[Row], by: str = "type", max_buckets: int = 120, clip: bool = True) -> Timeline:
+    """Counts per day per category; coarser (weeks, then months) when days would not fit ``max_buckets``.
+
+    With ``clip``, the axis covers ``axis_range`` of the dates: outliers are counted in
+    ``before``/``after``, not drawn."""
     if by not in ("type", "quad"):
         raise ValueError(f"timeline by {by!r}: expected 'type' or 'quad'")
     events = list(events)
     days = [e["event_date"] for e in events if e.get("event_date") is not None]
+    before = after = 0
+    axis = axis_range(days) if clip else None
+    if axis is not None:
+        kept = [e for e in events if e.get("event_date") is None or axis[0] <= e["event_date"] <= axis[1]]
+        before = sum(1 for d in days if d < axis[0])
+        after = sum(1 for d in days if d > axis[1])
+        events, days = kept, [d for d in days if axis[0] <= d <= axis[1]]
     unit = "day"
     if days:
         span = (max(days) - min(days)).days + 1
@@ -186,7 +279,7 @@ def timeline(events: Iterable[Row], by: str = "type", max_buckets: int = 120) ->
     order = list(QUAD_NAMES.values()) if by == "quad" else list(PLOVER_TYPES)
     categories = [c for c in order if c in present] + sorted(present - set(order))
     return Timeline(unit, tuple(buckets), tuple(categories),
-                    {b: dict(counts.get(b, {})) for b in buckets}, dict(undated))
+                    {b: dict(counts.get(b, {})) for b in buckets}, dict(undated), before, after)
 
 
 @dataclass(frozen=True)

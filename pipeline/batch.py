@@ -17,6 +17,7 @@ from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
+from pipeline import interrupt
 from pipeline.early import EarlyRun
 from pipeline.graph import ArticlesToTables
 from pipeline.localrunner import prompt_bundle_ends
@@ -29,7 +30,8 @@ from pipeline.options import (
     with_local_defaults,
     with_parallelism,
 )
-from pipeline.progress import Progress
+from pipeline.preflight import OutputUnusable, check_output
+from pipeline.progress import InputTotals, Progress, ReadProgress, TotalInputs
 from pipeline.runners import absolute, local_path_refusal
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from transforms import read as read_stage
@@ -67,6 +69,13 @@ def expand_inputs(inputs: list[str]) -> list[str]:
     return patterns
 
 
+def time_since_start(clock: float) -> float:
+    """Seconds from the command's start (``transforms.eta.COMMAND_STARTED``) to ``clock``; 0 outside the CLI."""
+    from transforms import eta
+
+    return max(0.0, clock - eta.COMMAND_STARTED) if eta.COMMAND_STARTED is not None else 0.0
+
+
 def _is_dir(path: str) -> bool:
     if "://" in path:
         return path.endswith("/")
@@ -95,8 +104,12 @@ class ReadFilesFn(beam.DoFn):
 
     def __init__(self, settings: ReadSettings) -> None:
         self._settings = settings
+        self._progress: ReadProgress | None = None
 
-    def process(self, work: tuple[str, int, int, int | None, int, int]) -> Iterator[Any]:
+    def process(self, work: tuple[str, int, int, int | None, int, int],
+                totals: InputTotals | None = None) -> Iterator[Any]:
+        if totals is not None and self._progress is None:
+            self._progress = ReadProgress(totals)
         path, size, start, end, shard, shards = work
         keep = None if shards == 1 else (lambda index: index % shards == shard)
         for item in read_stage.guarded_read(path, size, self._settings, _open_raw, _sidecar,
@@ -106,7 +119,11 @@ class ReadFilesFn(beam.DoFn):
                 yield beam.pvalue.TaggedOutput("rejects", item)
             else:
                 beam.metrics.Metrics.counter("eventwire", "documents").inc()
+                if self._progress is not None:
+                    self._progress.documents += 1
                 yield item
+        if self._progress is not None:  # after the item's documents went downstream (cleaning is fused)
+            self._progress.work_done(work)
 
 
 def _count_warc_skip(kind: str) -> None:
@@ -137,11 +154,13 @@ def _work_items(path_and_size: tuple[str, int], split: bool) -> list[tuple[str, 
 class ReadFiles(beam.PTransform):
     """Match patterns -> {"docs": RawDocuments, "rejects": Rejects}; files (or their shards) spread over workers."""
 
-    def __init__(self, patterns: list[str], settings: ReadSettings, split: bool = True) -> None:
+    def __init__(self, patterns: list[str], settings: ReadSettings, split: bool = True,
+                 totals: bool = False) -> None:
         super().__init__()
         self._patterns = patterns
         self._settings = settings
         self._split = split and not settings.max_records_per_file
+        self._totals = totals  # one process reads everything: progress as done / total and time left
 
     def expand(self, pbegin: Any) -> dict[str, beam.PCollection]:
         split = self._split
@@ -155,6 +174,11 @@ class ReadFiles(beam.PTransform):
             # are the same), and the work items spread over the workers (no fusion into the match)
             | "DistinctWorkItems" >> beam.Distinct()
         )
+        if self._totals:
+            totals = files | "Totals" >> beam.CombineGlobally(TotalInputs())
+            read = files | "Read" >> beam.ParDo(ReadFilesFn(self._settings), totals=beam.pvalue.AsSingleton(totals)
+                                                ).with_outputs("rejects", main="docs")
+            return {"docs": read.docs, "rejects": read.rejects}
         read = files | "Read" >> beam.ParDo(ReadFilesFn(self._settings)).with_outputs("rejects", main="docs")
         docs = read.docs | "Progress" >> beam.ParDo(Progress("documents"))
         return {"docs": docs, "rejects": read.rejects}
@@ -178,7 +202,7 @@ def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
     start time); the run uses them, and its cleaning step adopts the helpers started with them."""
     parser = build_parser()
     args, beam_args = parser.parse_known_args(pipeline_options_last(argv, parser))
-    reject_unknown_options(beam_args)
+    reject_unknown_options(beam_args, parser.prog)
     options = with_local_defaults(PipelineOptions(beam_args), beam_args)
     opts = options.view_as(EventwireOptions)
     options.view_as(SetupOptions).save_main_session = False
@@ -201,10 +225,13 @@ def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
         settings = dataclasses.replace(settings, read=dataclasses.replace(settings.read, max_records_per_file=opts.max_records))
     model = early.model if early else load_event_model(settings)
     patterns = expand_inputs(inputs)
+    check_output(opts.output)
     started = early.started_at if early else dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     ctx = RunContext(output=opts.output.rstrip("/"), run_id=new_run_id(started), started_at=started)
     summary = RunSummary(ctx.run_id, ctx.output, list(args.inputs))
     clock = time.monotonic()
+    summary.startup_seconds = time_since_start(clock)
+    interrupt.register_run(ctx.output, ctx.run_id)
     with OutputLock(ctx.output, ctx.run_id, wait_seconds=opts.wait_for_lock):
         # What a killed run left behind: finish its commit if it reached the commit point, drop the rest.
         # We hold the lock, so nobody else is writing.
@@ -214,7 +241,8 @@ def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
             prestart_helpers(settings.clean, ctx.started_at, settings.language, model)
         try:
             with prompt_bundle_ends(), beam.Pipeline(options=options) as pipeline:
-                read = pipeline | "ReadFiles" >> ReadFiles(patterns, settings.read, split=not in_process)
+                read = pipeline | "ReadFiles" >> ReadFiles(patterns, settings.read, split=not in_process,
+                                                                totals=in_process)
                 _ = read | "ToTables" >> ArticlesToTables(settings, model, ctx, reprocess=opts.reprocess)
         finally:
             discard_prestarted()
@@ -233,7 +261,7 @@ def main(argv: list[str], early: EarlyRun | None = None) -> int:
         return 0
     try:
         summary = run(argv, early)
-    except (NoInput, ConfigError, OutputLocked) as exc:
+    except (NoInput, ConfigError, OutputLocked, OutputUnusable) as exc:
         print(f"eventwire run: {exc}", file=sys.stderr)
         return 2
     print(summary.text())

@@ -13,6 +13,7 @@ import importlib
 import logging
 import os
 import sys
+import time
 
 # command -> (module in pipeline/, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -46,6 +47,11 @@ def configure_logging() -> None:
 
 def main(argv: list[str] | None = None, *, freeze: bool = False) -> int:
     """Run one command; ``freeze`` only for a process that runs just this one (``console_main``)."""
+    # The start is kept in transforms.eta (stdlib only), not here: run as __main__, this module is not
+    # the pipeline.cli the commands import. A process of its own also counts the interpreter's start.
+    from transforms import eta
+
+    eta.COMMAND_STARTED = time.monotonic() - (eta.process_age_seconds() if freeze else 0.0)
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         if not os.path.isdir("seeds"):
@@ -66,6 +72,9 @@ def main(argv: list[str] | None = None, *, freeze: bool = False) -> int:
         print(f"eventwire: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
         return 2
     configure_logging()
+    from pipeline import interrupt
+
+    interrupt.install()
     early = None
     if command == "run" and not {"-h", "--help"} & set(rest):
         from pipeline.early import start_helpers  # Beam-free: the helpers start before Beam's import
@@ -76,6 +85,12 @@ def main(argv: list[str] | None = None, *, freeze: bool = False) -> int:
         if freeze:  # Beam's modules live until exit: out of the collector's sight, every full
             gc.freeze()  # collection during the run skips them (~0.25 s of a run over 466 pages)
         return int((module.main(rest, early) if early else module.main(rest)) or 0)
+    except BaseException:
+        if not interrupt.interrupted():
+            raise
+        # Ctrl-C: however the runner wrapped it, one line and the shell's status for SIGINT
+        print(f"eventwire {command}: {interrupt.outcome(writes=command in ('run', 'feeds', 'watch'))}", file=sys.stderr)
+        return 130
     finally:
         if early is not None:  # a run that failed before its cleaning step adopted them
             from transforms.guardpool import discard_prestarted

@@ -23,7 +23,8 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
-from pipeline.batch import new_run_id
+from pipeline import interrupt
+from pipeline.batch import new_run_id, time_since_start
 from pipeline.graph import ArticlesToTables
 from pipeline.localrunner import prompt_bundle_ends
 from pipeline.options import (
@@ -34,6 +35,7 @@ from pipeline.options import (
     with_local_defaults,
     with_parallelism,
 )
+from pipeline.preflight import OutputUnusable, check_output
 from pipeline.runners import absolute, local_path_refusal
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from transforms.commit import RunContext, recover, remove_staging, written_partitions
@@ -54,17 +56,35 @@ from transforms.records import Reject
 from transforms.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("eventwire")
+NO_FEED_READ = 3  # exit status of a feeds run in which every feed failed (documented in the README)
 
 
-def build_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
+DESCRIPTION = (
+    "Fetch RSS/Atom feeds once (for cron, Airflow or Cloud Scheduler) into the tables. A run takes the "
+    "output lock, polls every feed with a conditional GET (a 304 is a quiet success), fetches the pages "
+    "of the new entries, writes the tables and then the feed state (OUT/_state/feeds.json). A feed that "
+    "failed keeps its previous state, so nothing is skipped. Exit status: 0 when at least one feed was "
+    "read, 3 when none could be, 2 for a usage error or a locked output, 130 after Ctrl-C.")
+
+
+def build_parser(prog: str, description: str | None, for_help: bool = False) -> argparse.ArgumentParser:
+    """The command line; eventwire's shared options (--output, ...) belong to EventwireOptions and
+    are parsed there, so ``for_help`` only adds them to what ``--help`` shows."""
     parser = argparse.ArgumentParser(
         prog=prog, description=description,
-        epilog="--output, --config, --wait-for-lock and any other --flag (Beam pipeline options) also apply.")
+        epilog="Any other --flag is a Beam pipeline option (--runner, --direct_num_workers, ...).")
     parser.add_argument("feeds", nargs="+", metavar="FEED",
                         help="a feed URL, or a file (local or gs://) listing feeds: one URL per line, or YAML")
     parser.add_argument("--allow-private-networks", action="store_true",
-                        help="allow fetching from loopback, private, link-local and unique-local addresses "
-                             "(intranet feeds); cloud metadata addresses stay refused")
+                        help="allow fetching from loopback, private, link-local, CGNAT and unique-local "
+                             "addresses (intranet feeds); cloud metadata addresses stay refused")
+    if for_help:  # the shared options that apply to feeds (not --reprocess, --max-records)
+        shared = argparse.ArgumentParser(add_help=False)
+        EventwireOptions._add_argparse_args(shared)
+        group = parser.add_argument_group("eventwire options")
+        for action in shared._actions:
+            if action.dest in ("output", "config", "wait_for_lock", "type_check"):
+                group._add_action(action)
     return parser
 
 
@@ -99,9 +119,9 @@ class Job:
 
 def prepare(argv: list[str], prog: str = "eventwire feeds", extra: argparse.ArgumentParser | None = None
             ) -> tuple[Job, argparse.Namespace]:
-    parser = extra or build_parser(prog, __doc__)
+    parser = extra or build_parser(prog, DESCRIPTION)
     args, beam_args = parser.parse_known_args(pipeline_options_last(argv, parser))
-    reject_unknown_options(beam_args)
+    reject_unknown_options(beam_args, parser.prog)
     options = with_local_defaults(PipelineOptions(beam_args), beam_args)
     options.view_as(SetupOptions).save_main_session = False
     opts = options.view_as(EventwireOptions)
@@ -116,6 +136,7 @@ def prepare(argv: list[str], prog: str = "eventwire feeds", extra: argparse.Argu
     if not fetch.user_agent:
         fetch = dataclasses.replace(fetch, user_agent=default_user_agent())
     settings = dataclasses.replace(settings, fetch=fetch)
+    check_output(opts.output)
     job = Job(load_specs(args.feeds), options, settings, load_event_model(settings), opts.output.rstrip("/"),
               opts.wait_for_lock)
     return job, args
@@ -129,6 +150,11 @@ class FeedRun:
 
     def count(self, status: str) -> int:
         return sum(1 for p in self.polls if p.status == status)
+
+    def exit_status(self) -> int:
+        """NO_FEED_READ when feeds were polled and none could be read (a scheduler should alert);
+        0 otherwise: a partial failure is in the summary and the manifest."""
+        return NO_FEED_READ if self.polls and self.count("failed") == len(self.polls) else 0
 
     @property
     def entries(self) -> int:
@@ -148,6 +174,14 @@ class FeedRun:
         fetched = self.summary.by_prefix("fetch:")
         if fetched:
             lines.append("  article pages      " + ", ".join(f"{k} {v}" for k, v in fetched.items()))
+        failures = self.summary.by_prefix("fetch_error:")
+        if failures:
+            not_tried = self.summary.get("pages_not_tried")
+            lines.append(f"  pages not fetched  {sum(failures.values()):>7}   ("
+                         + ", ".join(f"{k} {v}" for k, v in failures.items())
+                         + (f"; {not_tried} not tried: their host had failed" if not_tried else "") + ")")
+        if self.exit_status():
+            lines.append(f"  no feed could be read: exit status {NO_FEED_READ}")
         return "\n".join(lines)
 
 
@@ -162,26 +196,42 @@ def _graph(pipeline: beam.Pipeline, job: Job, ctx: RunContext, polls: list[FeedP
                if not p.entry.link or by_link.setdefault(p.entry.link, p) is p]
     feed_rejects = [poll.reject for poll in polls if poll.reject is not None]
     pages = (pipeline | "NewEntries" >> beam.Create(pending, reshuffle=False)
-             | "FetchPages" >> FetchEntries(job.settings.fetch))
+             | "FetchPages" >> FetchEntries(job.settings.fetch, total=len(pending)))
     failed_feeds = (pipeline | "FeedRejects" >> beam.Create(feed_rejects, reshuffle=False)
                     | "CountFeedRejects" >> beam.Map(_count_rejects))
     rejects = (pages.rejects, failed_feeds) | "AllFetchRejects" >> beam.Flatten()
     _ = {"docs": pages.documents, "rejects": rejects} | "ToTables" >> ArticlesToTables(job.settings, job.model, ctx)
 
 
-def run_once(job: Job) -> FeedRun:
-    """Poll, process what is new, commit outputs, then commit the feed state."""
+def _poll(fetcher: GuardedFetcher, spec: FeedSpec, state: FeedState, settings: Settings, now: dt.datetime,
+          number: int, total: int) -> FeedPoll:
+    """One feed's poll, with its progress line (a run over many feeds is not silent for minutes)."""
+    poll = poll_feed(fetcher, spec, state, settings.feeds, now)
+    if poll.reject is not None:
+        log.warning("feed %d/%d %s failed: %s %s", number, total, spec.url, poll.reject.reason, poll.reject.detail)
+    else:
+        log.info("feed %d/%d %s: %s, %d new entr(ies)", number, total, spec.url,
+                 poll.status.replace("_", " "), len(poll.entries))
+    return poll
+
+
+def run_once(job: Job, first: bool = False) -> FeedRun:
+    """Poll, process what is new, commit outputs, then commit the feed state. ``first``: the command's
+    one run (``eventwire feeds``), whose summary counts the start-up too (a watcher's cycles do not)."""
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     ctx = RunContext(output=job.output, run_id=new_run_id(started), started_at=started)
     run = FeedRun(RunSummary(ctx.run_id, ctx.output, [s.url for s in job.specs], command="feeds"))
     clock = time.monotonic()
+    if first:
+        run.summary.startup_seconds = time_since_start(clock)
+    interrupt.register_run(ctx.output, ctx.run_id)
     with OutputLock(ctx.output, ctx.run_id, wait_seconds=job.wait_for_lock):
         run.summary.recovered = recover(ctx.output)  # finish a killed run's commit, drop its staging
         states = read_states(job.output)
         fetcher = GuardedFetcher(job.settings.fetch)
         try:
-            run.polls = [poll_feed(fetcher, spec, states.get(spec.url, FeedState()), job.settings.feeds, started)
-                         for spec in job.specs]
+            run.polls = [_poll(fetcher, spec, states.get(spec.url, FeedState()), job.settings, started, number,
+                               len(job.specs)) for number, spec in enumerate(job.specs, start=1)]
         finally:
             fetcher.close()
         counters: dict[str, int] = {"feed_requests": sum(p.requests for p in run.polls)}
@@ -203,18 +253,23 @@ def run_once(job: Job) -> FeedRun:
         run.summary.elapsed_seconds = time.monotonic() - clock
         write_manifest(ctx.output, ctx.run_id, run.summary.manifest(), {
             "started_at": started.isoformat(),
+            "feeds_read": len(run.polls) - run.count("failed"), "feeds_failed": run.count("failed"),
+            "exit_status": run.exit_status(),
             "feeds": {p.spec.url: {"status": p.status, "new_entries": len(p.entries),
                                    "reason": p.reject.reason if p.reject else None} for p in run.polls}})
     return run
 
 
 def main(argv: list[str]) -> int:
+    if "-h" in argv or "--help" in argv:
+        build_parser("eventwire feeds", DESCRIPTION, for_help=True).print_help()
+        return 0
     try:
         job, _ = prepare(argv)
-        run = run_once(job)
-    except (ConfigError, OutputLocked) as exc:
+        run = run_once(job, first=True)
+    except (ConfigError, OutputLocked, OutputUnusable) as exc:
         print(f"eventwire feeds: {exc}", file=sys.stderr)
         return 2
     print(run.text())
-    return 0
+    return run.exit_status()
 

@@ -84,9 +84,10 @@ def check_runner(name: str | None) -> None:
         raise ConfigError(f"runner {name}: {module} has no {canonical}")
 
 
-def _pipeline_option_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+def _pipeline_option_parser(argv: list[str] | None = None, prog: str | None = None) -> argparse.ArgumentParser:
     """Every pipeline option, as Beam collects them: its own, its runners', eventwire's (and those
-    of the runner argv names, whose module registers them when imported)."""
+    of the runner argv names, whose module registers them when imported). ``prog`` names the command
+    in its errors (``eventwire run: error: argument --max-records: ...``)."""
     from apache_beam.options.pipeline_options import (
         _BeamArgumentParser,  # pinned Beam; the parser its options need
     )
@@ -96,7 +97,9 @@ def _pipeline_option_parser(argv: list[str] | None = None) -> argparse.ArgumentP
     if module and canonical_runner(runner) != "DaskRunner":
         with contextlib.suppress(ImportError):  # check_runner says so, in one line
             importlib.import_module(module)
-    parser = _BeamArgumentParser(allow_abbrev=False, add_help=False)
+    parser = _BeamArgumentParser(prog=prog, allow_abbrev=False, add_help=False)
+    if prog:  # one line, not a usage listing every Beam option (~150 lines) before it
+        parser.error = lambda message: parser.exit(2, f"{prog}: error: {message} (see {prog} --help)\n")  # type: ignore[method-assign]
     for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
         cls._add_argparse_args(parser)
     return parser
@@ -124,13 +127,14 @@ def pipeline_options_last(argv: list[str], command: argparse.ArgumentParser) -> 
     return rest + moved
 
 
-def reject_unknown_options(beam_args: list[str]) -> None:
+def reject_unknown_options(beam_args: list[str], prog: str | None = None) -> None:
     """ConfigError for a ``--flag`` that no options class (Beam's, its runners', ours) declares.
 
     Beam only logs "Unparseable argument" and goes on, so a typo (``--outptu DIR``) ran with the
-    default and wrote to ``./output``. The runner is checked first (``check_runner``)."""
+    default and wrote to ``./output``. The runner is checked first (``check_runner``). A bad value
+    (``--max-records abc``) is argparse's usage error (exit 2), under the command's name."""
     check_runner(runner_argument(beam_args))
-    parser = _pipeline_option_parser(beam_args)
+    parser = _pipeline_option_parser(beam_args, prog)
     _, unknown = parser.parse_known_args(beam_args)
     flags = [arg for arg in unknown if arg.startswith("-")]
     if flags:

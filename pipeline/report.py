@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from pipeline import aggregate, svg, tables
 from pipeline.aggregate import Row
+from pipeline.preflight import OutputUnusable, check_report_target
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#212529;background:#fff}
@@ -48,7 +49,37 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--top", type=int, default=50, metavar="N", help="events in the top events table (default 50)")
     parser.add_argument("--by", choices=("type", "quad"), default="type", help="stack the timeline by PLOVER type or quad class")
     parser.add_argument("--max-actors", type=int, default=25, metavar="N", help="actors in the network (default 25)")
+    parser.add_argument("--since", type=aggregate.day_argument, metavar="DATE",
+                        help="only events from this date (YYYY-MM-DD, or YYYY-MM / YYYY for its first day), inclusive")
+    parser.add_argument("--until", type=aggregate.day_argument, metavar="DATE",
+                        help="only events up to this date (YYYY-MM-DD, or YYYY-MM / YYYY for its first day), inclusive")
     return parser
+
+
+def within(view: dict[str, list[Row]], since: dt.date | None, until: dt.date | None) -> dict[str, list[Row]]:
+    """The view with only the events in [since, until] and their mentions (as ``show`` filters:
+    an event of unknown date is outside every range). Articles and rejects stay whole."""
+    if since is None and until is None:
+        return view
+    events = aggregate.filter_events(view.get("events", []), since, until)
+    kept = {e.get("event_id") for e in events}
+    mentions = [m for m in view.get("mentions", []) if m.get("event_id") in kept]
+    return {**view, "events": events, "mentions": mentions}
+
+
+def _axis_note(line: aggregate.Timeline) -> str:
+    """What the clipped axis leaves out, so no event disappears silently."""
+    if not line.before and not line.after:
+        return ""
+    parts = []
+    if line.before:
+        parts.append(f"{line.before} {_noun(line.before, 'event')} before {line.buckets[0].isoformat()}")
+    if line.after:
+        parts.append(f"{line.after} {_noun(line.after, 'event')} after the last {line.unit} shown")
+    verb = "is" if line.before + line.after == 1 else "are"
+    return (f"<p class='note' id='axis-clipped'>The axis covers where the events are: {' and '.join(parts)}, far "
+            f"from all others, {verb} not drawn (counted above, and listed in the tables below when among the "
+            "top events; <code>--since</code> and <code>--until</code> choose the range).</p>")
 
 
 def safe_url(url: str | None) -> str | None:
@@ -144,11 +175,16 @@ def rejects_html(reasons: Sequence[aggregate.RejectReason]) -> str:
 
 
 def render(root: str, view: dict[str, list[Row]], top: int = 50, by: str = "type", max_actors: int = 25,
-           generated: dt.datetime | None = None) -> str:
-    """The whole page, from the rows of the four tables."""
+           generated: dt.datetime | None = None, since: dt.date | None = None, until: dt.date | None = None) -> str:
+    """The whole page, from the rows of the four tables (events limited to [since, until])."""
+    view = within(view, since, until)
     events, mentions, articles, rejects = (view.get(t, []) for t in ("events", "mentions", "articles", "rejects"))
     scope = aggregate.scope(articles, events, mentions, rejects)
     body = []
+    if since or until:
+        span = f"{since.isoformat() if since else 'the first'} to {until.isoformat() if until else 'the last'}"
+        body.append(f"<p class='note' id='date-range'>Events dated {span} (--since/--until); events of unknown "
+                    "date are left out.</p>")
     if not events:
         body.append("<div class='empty' id='no-events'>No events yet in this output. "
                     "Run <code>eventwire run INPUT --output OUT</code> first, or check the rejects below.</div>")
@@ -156,7 +192,7 @@ def render(root: str, view: dict[str, list[Row]], top: int = 50, by: str = "type
         line = aggregate.timeline(events, by=by)
         net = aggregate.actor_network(events, max_nodes=max_actors)
         stacked = "PLOVER type" if by == "type" else "quad class"
-        body.append(f"<h2>Events per {line.unit}, by {stacked}</h2>{svg.timeline_svg(line)}")
+        body.append(f"<h2>Events per {line.unit}, by {stacked}</h2>{_axis_note(line)}{svg.timeline_svg(line)}")
         hidden = (f" {net.hidden_nodes} smaller actors and {net.hidden_edges} pairs are not drawn."
                   if net.hidden_nodes or net.hidden_edges else "")
         body.append("<h2>Who with whom</h2><p class='note'>Countries and IGOs as nodes (size: events they take part in); "
@@ -192,9 +228,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"eventwire report: no output at {args.output} (run `eventwire run INPUT --output {args.output}` first)",
               file=sys.stderr)
         return 2
-    view = tables.read_view(args.output)
-    write_text(args.html, render(args.output, view, args.top, args.by, args.max_actors))
-    count = len(view["events"])
-    print(f"wrote {args.html}: {count} events" if count else f"wrote {args.html}: no events yet in {args.output}")
+    try:
+        check_report_target(args.html)  # before reading the tables: a typo costs nothing
+        view = tables.read_view(args.output)
+        write_text(args.html, render(args.output, view, args.top, args.by, args.max_actors,
+                                     since=args.since, until=args.until))
+    except OutputUnusable as exc:
+        print(f"eventwire report: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. a read-only folder, a full disk: an environment problem, not a bug
+        print(f"eventwire report: cannot write {args.html}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    count = len(within(view, args.since, args.until)["events"])
+    if args.since or args.until:
+        print(f"wrote {args.html}: {count} of {len(view['events'])} events in the date range")
+    else:
+        print(f"wrote {args.html}: {count} events" if count else f"wrote {args.html}: no events yet in {args.output}")
     return 0
 

@@ -23,8 +23,10 @@ DATE_W, TYPE_W, COUNT_W = 12, 17, 12  # "date unknown" and "MENT/ART/SRC" are 12
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eventwire show", description="Print the events of an output root, newest first.")
     parser.add_argument("output", metavar="OUT", help="output root (local folder or gs://bucket/path)")
-    parser.add_argument("--since", type=aggregate.parse_day, metavar="DATE", help="first event date (YYYY-MM-DD), inclusive")
-    parser.add_argument("--until", type=aggregate.parse_day, metavar="DATE", help="last event date (YYYY-MM-DD), inclusive")
+    parser.add_argument("--since", type=aggregate.day_argument, metavar="DATE",
+                        help="first event date (YYYY-MM-DD, or YYYY-MM / YYYY for its first day), inclusive")
+    parser.add_argument("--until", type=aggregate.day_argument, metavar="DATE",
+                        help="last event date (YYYY-MM-DD, or YYYY-MM / YYYY for its first day), inclusive")
     parser.add_argument("--country", metavar="ISO3", help="only events with a participant of this country / IGO (e.g. RUS, EU)")
     parser.add_argument("--type", dest="event_type", metavar="TYPE", help="only this PLOVER type (e.g. CONSULT)")
     parser.add_argument("--limit", type=int, default=50, metavar="N", help="show at most N events (default 50; 0 = all)")
@@ -137,6 +139,11 @@ def main(argv: list[str] | None = None, stream: TextIO | None = None) -> int:
     if args.min_confidence > 0:  # rows of schema 1 have no confidence: they do not pass a threshold
         matched = [e for e in matched if (e.get("confidence") or 0.0) >= args.min_confidence]
     if not matched:
+        hint = aggregate.country_suggestion(args.country) if args.country else None
+        if hint:  # "--country russia": a usage mistake with an obvious fix
+            print(f"eventwire show: --country takes an ISO 3166 alpha-3 or IGO code, not {args.country!r}: "
+                  f"did you mean --country {hint}?", file=sys.stderr)
+            return 2
         print(f"no events match the filters ({len(events)} events in {args.output})", file=out)
         return 0
     width, colour = terminal(out)

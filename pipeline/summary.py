@@ -17,7 +17,8 @@ class RunSummary:
     run_id: str
     output: str
     inputs: list[str]
-    elapsed_seconds: float = 0.0
+    elapsed_seconds: float = 0.0  # from taking the output lock to the manifest
+    startup_seconds: float = 0.0  # before that: interpreter, imports, options, models (0 outside the CLI)
     counters: dict[str, int] = field(default_factory=dict)
     written: list[tuple[str, str, int]] = field(default_factory=list)  # (table, partition, rows now in it)
     recovered: list[str] = field(default_factory=list)  # interrupted runs whose commit this run completed
@@ -49,7 +50,8 @@ class RunSummary:
             by_stage[reason.split("/")[0]] = by_stage.get(reason.split("/")[0], 0) + count
         languages = ", ".join(f"{k} {v}" for k, v in self.by_prefix("language:").items()) or "-"
         lines = [
-            f"eventwire {self.command} {self.run_id} finished in {self.elapsed_seconds:.1f} s",
+            f"eventwire {self.command} {self.run_id} finished in {self.startup_seconds + self.elapsed_seconds:.1f} s"
+            + (f" ({self.startup_seconds:.1f} s of start-up)" if self.startup_seconds else ""),
             f"  input records      {self.records:>7}   (= articles + already in output + duplicates + rejects)",
             f"  documents read     {self.get('documents'):>7}",
             f"  articles written   {self.get('articles'):>7}   (languages: {languages})",
@@ -73,7 +75,7 @@ class RunSummary:
             written.setdefault(table, []).append({"partition": partition, "rows": rows})
         return {
             "run_id": self.run_id, "command": self.command, "output": self.output, "inputs": self.inputs,
-            "elapsed_seconds": round(self.elapsed_seconds, 3), "counters": dict(sorted(self.counters.items())),
+            "elapsed_seconds": round(self.elapsed_seconds, 3), "startup_seconds": round(self.startup_seconds, 3), "counters": dict(sorted(self.counters.items())),
             "read": {"documents": self.get("documents"), "already_present": self.get("already_present"),
                      "reprocessed": self.get("reprocessed")},
             "written": written,

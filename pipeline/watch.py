@@ -14,6 +14,7 @@ windows on an unbounded source, so ``--streaming`` is refused on them.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import logging
 import signal
@@ -27,6 +28,7 @@ from apache_beam.options.pipeline_options import StandardOptions
 
 from pipeline.batch import new_run_id
 from pipeline.feeds import Job, build_parser, prepare, run_once
+from pipeline.preflight import OutputUnusable
 from pipeline.runners import canonical_runner
 from pipeline.streaming import build
 from transforms.commit import RunContext
@@ -97,18 +99,38 @@ class StopFlag:
         self.event.set()
 
 
-def main(argv: list[str]) -> int:
-    parser = build_parser("eventwire watch", __doc__)
-    parser.add_argument("--interval", type=float, default=300.0, help="seconds between the starts of two cycles")
-    parser.add_argument("--max-cycles", type=int, default=0, help="stop after N cycles (0: run until stopped)")
+DESCRIPTION = (
+    "Poll feeds forever and keep the tables current. By default (and always on the local runners) a "
+    "polling loop: every --interval seconds one short batch run, exactly what 'eventwire feeds' does. "
+    "SIGINT or SIGTERM stops the loop after the current cycle (a second signal stops at once); each "
+    "cycle logs one summary line. With --streaming on a streaming runner (Dataflow, or a portable runner "
+    "such as Flink) it submits one long-running streaming job instead: per-feed state in Beam state, "
+    "fixed windows of --window-minutes written one after another (refused on the local runners, which "
+    "cannot fire the windows of an unbounded source).")
+
+
+def build_watch_parser(for_help: bool = False) -> argparse.ArgumentParser:
+    parser = build_parser("eventwire watch", DESCRIPTION, for_help)
+    parser.add_argument("--interval", type=float, default=300.0, metavar="SECONDS",
+                        help="seconds between the starts of two cycles (default 300)")
+    parser.add_argument("--max-cycles", type=int, default=0, metavar="N",
+                        help="stop after N cycles (default 0: run until stopped)")
     parser.add_argument("--streaming", action="store_true",
                         help="submit one long-running streaming job (DataflowRunner or a portable streaming "
                              "runner) instead of the polling loop")
-    parser.add_argument("--window-minutes", type=float, default=5.0,
+    parser.add_argument("--window-minutes", type=float, default=5.0, metavar="MINUTES",
                         help="with --streaming: the fixed window in which results are written (default 5)")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    if "-h" in argv or "--help" in argv:
+        build_watch_parser(for_help=True).print_help()
+        return 0
+    parser = build_watch_parser()
     try:
         job, args = prepare(argv, "eventwire watch", parser)
-    except ConfigError as exc:
+    except (ConfigError, OutputUnusable) as exc:
         print(f"eventwire watch: {exc}", file=sys.stderr)
         return 2
     if args.interval <= 0 or args.window_minutes <= 0:

@@ -146,13 +146,14 @@ def test_without_the_opt_in_no_loopback_connection_is_opened(tmp_path: Path, cap
         for host in ("127.0.0.1", "2130706433", "0x7f.1", "localhost"):
             rc = cli_main(["feeds", f"http://{host}:{listener.port}/feed.xml", "--output", str(out),
                            "--direct_num_workers=1"])
-            assert rc == 0
+            assert rc == feeds_cli.NO_FEED_READ  # its only feed could not be read (was 0: cron could not alert)
         assert listener.accepted == 0
         reasons = duckdb.connect().execute(f"SELECT DISTINCT reason FROM read_parquet("
                                            f"'{out}/rejects/**/*.parquet', hive_partitioning=false)").fetchall()
         assert reasons == [("feed/blocked_address",)]
         printed = capsys.readouterr().out
         assert "feed/blocked_address" in printed
+        assert "--allow-private-networks" in printed  # the message names the opt-in
         assert "eventwire feeds " in printed and "eventwire run " not in printed  # the summary names its command
         manifests = [json.loads(p.read_text()) for p in (out / "_runs").glob("*.json")]
         assert len(manifests) == 4 and {m["command"] for m in manifests} == {"feeds"}

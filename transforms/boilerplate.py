@@ -14,10 +14,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import html as html_lib
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
 
 from transforms import ids
 from transforms.jsonld import without_oversized_jsonld
@@ -193,6 +195,118 @@ def extract_html(html: str, url: str | None) -> HtmlExtract:
     return HtmlExtract(doc.text or "", doc.title or None, authors, date, doc.sitename or None)
 
 
+# --- the page's own URL ------------------------------------------------------------------------
+
+_HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
+_LINK_OR_META = re.compile(r"<(link|meta)\b([^>]*)>", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)""")
+HEAD_SCAN_CHARS = 256 * 1024  # a page without </head>: where its <link>s and <meta>s can reasonably be
+
+
+def _absolute_http(url: str | None, base: str | None = None) -> str | None:
+    """``url`` as an absolute http(s) URL (resolved against ``base`` when relative), else None."""
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        if base and not urlsplit(url).scheme:
+            url = urljoin(base, url)
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
+
+
+def _head(html: str) -> str:
+    end = html.find("</head", 0, HEAD_SCAN_CHARS)
+    if end < 0:
+        found = _HEAD_END.search(html, 0, HEAD_SCAN_CHARS)  # </HEAD>: rare, and a slower search
+        end = found.start() if found else HEAD_SCAN_CHARS
+    return html[:end]
+
+
+def _url_tags(head: str, needles: tuple[str, ...]) -> list[tuple[str, dict[str, str]]]:
+    """(tag name, attributes) of the <link>/<meta> tags of ``head`` whose text holds one of ``needles``.
+
+    Found from the needles out (str.find), not by parsing every tag: a head is often most of a page's
+    markup (inline scripts, dozens of meta tags), and this runs for every saved page."""
+    tags = []
+    for needle in needles:
+        start = 0
+        while (position := head.find(needle, start)) >= 0:
+            start = position + len(needle)
+            opening, closing = head.rfind("<", 0, position), head.find(">", position)
+            if opening < 0 or closing < 0:
+                continue
+            tag = _LINK_OR_META.match(head, opening, closing + 1)
+            if tag is not None:
+                attributes = {name.lower(): html_lib.unescape(value.strip("\"'"))
+                              for name, value in _ATTRIBUTE.findall(tag.group(2))}
+                tags.append((tag.group(1).lower(), attributes))
+    return tags
+
+
+def page_url(html: str) -> tuple[str, str] | None:
+    """(URL, where it came from) that a page states for itself: ``<link rel="canonical">``, then
+    ``<meta property="og:url">``; None when it states none as an absolute http(s) URL.
+
+    For files that carry no URL (a saved page): without it a re-crawl of one URL is two articles
+    and the events have no link. A scan of the head's tags, not a second parse of the page; a
+    relative canonical counts when og:url gives the origin to resolve it against.
+    """
+    head = _head(html)
+    tags = _url_tags(head, ("canonical", "og:url"))
+    if not tags:  # markup in capitals (REL="CANONICAL"): every tag, whatever its case (the slow path)
+        lowered = head.lower()
+        if "canonical" in lowered or "og:url" in lowered:
+            tags = _url_tags_case_insensitive(head)
+    canonical = og_url = None
+    for name, attributes in tags:
+        if name == "link":
+            if canonical is None and "canonical" in attributes.get("rel", "").lower().split():
+                canonical = attributes.get("href")
+        elif og_url is None and (attributes.get("property") or attributes.get("name", "")).lower() == "og:url":
+            og_url = attributes.get("content")
+    og_absolute = _absolute_http(og_url)
+    canonical_absolute = _absolute_http(canonical, og_absolute)
+    if canonical_absolute:
+        return canonical_absolute, "canonical"
+    if og_absolute:
+        return og_absolute, "og:url"
+    return None
+
+
+def _url_tags_case_insensitive(head: str) -> list[tuple[str, dict[str, str]]]:
+    """Every <link>/<meta> tag of ``head``, whatever the case of its markup (the slow path)."""
+    return [(tag.group(1).lower(), {name.lower(): html_lib.unescape(value.strip("\"'"))
+                                    for name, value in _ATTRIBUTE.findall(tag.group(2))})
+            for tag in _LINK_OR_META.finditer(head)]
+
+
+# --- short feed fallbacks ----------------------------------------------------------------------
+
+# fetch_status of a feed entry's own text standing in for its page -> the mark when it is under
+# min_chars and kept for having a sentence
+SHORT_FALLBACKS = {"fallback_summary": "fallback_summary_short", "fallback_content": "fallback_content_short"}
+SENTENCE_MIN_WORDS = 6
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])[\"'”“»«)\]]*\s+")
+_SENTENCE_END_CHARS = re.compile(r"[.!?…][\"'”“»«)\]]*$")
+_WORD = re.compile(r"\w*[^\W\d_]\w*")  # a token with at least one letter
+
+
+def has_sentence(paragraphs: Iterable[str], min_words: int = SENTENCE_MIN_WORDS) -> bool:
+    """True when some paragraph holds a full sentence: at least ``min_words`` words ending in . ! ? or …
+    (a headline, a teaser cut with "[…]" or a "Read more" link is none)."""
+    for paragraph in paragraphs:
+        for sentence in _SENTENCE_SPLIT.split(paragraph.strip()):
+            sentence = sentence.strip()
+            if sentence.endswith(("[…]", "[...]", "...", "…")):
+                continue  # cut off: the rest is on the page
+            if _SENTENCE_END_CHARS.search(sentence) and len(_WORD.findall(sentence)) >= min_words:
+                return True
+    return False
+
+
 LEARNED_RULE = "learned:recurring"
 _FALLBACK_BASES = (None, "invalid", "warc_date", "http_last_modified", "first_fetch")
 
@@ -202,8 +316,11 @@ def clean_document(doc: RawDocument, rules: CompiledRules, settings: CleanSettin
     """One document to an Article (language still "und"), or a Reject."""
     published_at, basis = doc.published_at, doc.published_basis
     title, authors, site_name = doc.title, (), None
+    url, url_source = doc.url, ("input" if doc.url else None)
     if doc.kind == "html":
-        extract = extract_html(without_oversized_jsonld(doc.body, settings.max_jsonld_chars), doc.url)
+        if not url and (stated := page_url(doc.body)):
+            url, url_source = stated
+        extract = extract_html(without_oversized_jsonld(doc.body, settings.max_jsonld_chars), url)
         text = extract.text
         title = title or extract.title
         authors, site_name = extract.authors, extract.site_name
@@ -215,19 +332,27 @@ def clean_document(doc: RawDocument, rules: CompiledRules, settings: CleanSettin
     paragraphs = rejoin_broken(split_paragraphs(text))
     if title and paragraphs and paragraphs[0].casefold() == normalize_text(title).casefold():
         paragraphs = paragraphs[1:]  # the title repeated as the first line of the body
-    if sum(len(p) for p in paragraphs) < settings.min_chars:
-        return Reject(doc.source_uri, "clean", "clean/too_short",
-                      f"{sum(len(p) for p in paragraphs)} characters of text after extraction (< {settings.min_chars})")
-    kept, removed = apply_rules(paragraphs, rules, doc.source or site_name, doc.url)
+    fetch_status = doc.fetch_status
+    chars = sum(len(p) for p in paragraphs)
+    if chars < settings.min_chars:
+        if fetch_status in SHORT_FALLBACKS and has_sentence(paragraphs):
+            # a feed entry's summary standing in for a page that could not be fetched: short by
+            # nature, and its sentence may report an event; kept, and marked as such
+            fetch_status = SHORT_FALLBACKS[fetch_status]
+        else:
+            return Reject(doc.source_uri, "clean", "clean/too_short",
+                          f"{chars} characters of text after extraction (< {settings.min_chars})")
+    kept, removed = apply_rules(paragraphs, rules, doc.source or site_name, url)
     body = "\n\n".join(kept)
     return Article(
-        article_id=ids.article_id(doc.url, body or "\n".join(paragraphs)), url=doc.url, source_uri=doc.source_uri,
+        article_id=ids.article_id(url, body or "\n".join(paragraphs)), url=url, source_uri=doc.source_uri,
         source=doc.source or site_name, title=normalize_text(title) if title else None, text=body,
         removed=tuple(removed), language="und", language_prob=None, published_at=published_at,
         published_basis=basis if published_at else (basis if basis == "invalid" else None),
         ingested_at=ingested_at, content_hash=ids.content_hash(body or "\n".join(paragraphs)), authors=authors,
-        site_name=site_name, encoding=doc.encoding, fetch_status=doc.fetch_status,
+        site_name=site_name, encoding=doc.encoding, fetch_status=fetch_status,
         simhash=ids.text_simhash(body),  # here, in the helpers, where the cores are
+        url_source=url_source, fetch_error=doc.fetch_error,
     )
 
 

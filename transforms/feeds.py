@@ -16,7 +16,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import io
+import logging
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -28,11 +30,13 @@ import yaml
 
 from transforms import ids
 from transforms.decoding import declared_charset, decode_bytes, sniff_binary
-from transforms.fetch import FetchError, FetchResult, GuardedFetcher
+from transforms.eta import Tracker, progress_interval
+from transforms.fetch import FetchError, FetchResult, GuardedFetcher, host_port
 from transforms.records import RawDocument, Reject
 from transforms.settings import ConfigError, FeedSettings, FetchSettings, load_dataclass
 
 REJECTS = "rejects"
+log = logging.getLogger("eventwire.progress")
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # "<!ENTITY" in every encoding a feed may use: no entity declaration reaches feedparser.
 _ENTITY_MARKERS = tuple("<!entity".encode(enc) for enc in ("utf-8", "utf-16-le", "utf-16-be",
@@ -278,7 +282,7 @@ def _page_document(pending: PendingEntry, page: FetchResult) -> RawDocument | st
 
 
 def _document(pending: PendingEntry, kind: str, body: str, status: str, encoding: str | None,
-              size: int) -> RawDocument:
+              size: int, fetch_error: str | None = None) -> RawDocument:
     entry = pending.entry
     published, basis = (entry.published_at, "feed") if entry.published_at else (pending.first_seen,
                                                                                        "first_fetch")
@@ -286,7 +290,7 @@ def _document(pending: PendingEntry, kind: str, body: str, status: str, encoding
         source_uri=entry.link or f"{entry.feed_url}#{entry.entry_id}",
         kind=kind, body=body, url=entry.link, title=entry.title, published_at=published,
         published_basis=basis, source=pending.source, encoding=encoding, fetch_status=status,
-        language_hint=pending.language_hint, input_bytes=size,
+        language_hint=pending.language_hint, input_bytes=size, fetch_error=fetch_error,
     )
 
 
@@ -302,12 +306,13 @@ def entry_document(pending: PendingEntry, page: FetchResult | FetchError | None)
         failure = (page.reason, page.detail)
     else:
         failure = ("fetch/no_link", "the entry has no link")
+    why = f"{failure[0]}: {failure[1]}"[:500]  # kept on the article row: the reason a fallback stands in
     if entry.content:
         kind = "html" if entry.content_is_html else "text"
-        return _document(pending, kind, entry.content, "fallback_content", None, len(entry.content.encode()))
+        return _document(pending, kind, entry.content, "fallback_content", None, len(entry.content.encode()), why)
     if entry.summary:
         kind = "html" if entry.summary_is_html else "text"
-        return _document(pending, kind, entry.summary, "fallback_summary", None, len(entry.summary.encode()))
+        return _document(pending, kind, entry.summary, "fallback_summary", None, len(entry.summary.encode()), why)
     return Reject(entry.link or f"{entry.feed_url}#{entry.entry_id}", "fetch", failure[0],
                   f"{failure[1]}; the entry has no content or summary to fall back on")  # stamped by the run
 
@@ -324,22 +329,46 @@ def _count(name: str, value: int = 1) -> None:
 
 
 class FetchEntriesFn(beam.DoFn):
-    """(host, entries) -> RawDocument, or Reject on the ``rejects`` output. One host's pages in order."""
+    """(host, entries) -> RawDocument, or Reject on the ``rejects`` output. One host's pages in order.
 
-    def __init__(self, settings: FetchSettings) -> None:
+    Logs progress (entries done of ``total``, the time left) at most every ``every`` seconds, and a
+    line when a host fails: its other pages are not tried in this run (``GuardedFetcher.failed_hosts``).
+    Counters: ``fetch:<fetch_status>`` per article, ``fetch_error:<reason>`` per page not fetched,
+    ``pages_not_tried`` for those skipped because their host had failed.
+    """
+
+    def __init__(self, settings: FetchSettings, total: int = 0, every: float | None = None) -> None:
         self._settings = settings
+        self._total = total  # entries to fetch in this run (0: unknown)
+        self._every = every
         self._fetcher: GuardedFetcher | None = None
 
     def setup(self) -> None:
         self._fetcher = GuardedFetcher(self._settings)
+        self._progress = Tracker(self._total, progress_interval() if self._every is None else self._every)
+        self._fetched = self._not_fetched = 0
 
     def process(self, element: tuple[str, Iterable[PendingEntry]]) -> Iterator[Any]:
         assert self._fetcher is not None
         _host, entries = element
+        # One element holds all of a host's pages of this run (grouped by host), so its failure matters
+        # only within it; forgetting it here keeps the streaming job's long-lived fetcher from
+        # skipping the host in every later window.
+        self._fetcher.forget_failed_hosts()
         for pending in sorted(entries, key=lambda p: p.entry.entry_id):  # a stable order for retries
-            before = self._fetcher.requests
+            before, skipped, failed = self._fetcher.requests, self._fetcher.skipped, len(self._fetcher.failed_hosts)
             page = self._fetcher.fetch(pending.entry.link) if pending.entry.link else None
             _count("page_requests", self._fetcher.requests - before)
+            if isinstance(page, FetchError):
+                self._not_fetched += 1
+                _count(f"fetch_error:{page.reason}")
+                if self._fetcher.skipped > skipped:
+                    _count("pages_not_tried")
+                elif len(self._fetcher.failed_hosts) > failed:
+                    log.warning("feed pages: %s failed (%s); its other pages are not tried in this run",
+                                host_port(page.url), page.detail[:200])
+            elif page is not None:
+                self._fetched += 1
             out = entry_document(pending, page)
             if isinstance(out, Reject):
                 _count(f"reject:{out.reason}")
@@ -348,6 +377,16 @@ class FetchEntriesFn(beam.DoFn):
                 _count("documents")
                 _count(f"fetch:{out.fetch_status}")
                 yield out
+            self._progress.advance()
+            if self._progress.due():
+                self._log_progress()
+
+    def _log_progress(self) -> None:
+        done = int(self._progress.done)
+        of = f"/{self._total}" if self._total else ""
+        failed = len(self._fetcher.failed_hosts) if self._fetcher else 0
+        log.info("feed pages: %d%s entries done (%d fetched, %d not fetched; %d host(s) failed)%s",
+                 done, of, self._fetched, self._not_fetched, failed, self._progress.left(time.monotonic()))
 
     def teardown(self) -> None:
         if self._fetcher is not None:
@@ -357,14 +396,15 @@ class FetchEntriesFn(beam.DoFn):
 class FetchEntries(beam.PTransform):
     """PCollection[PendingEntry] -> {"documents": RawDocument, "rejects": Reject}."""
 
-    def __init__(self, settings: FetchSettings) -> None:
+    def __init__(self, settings: FetchSettings, total: int = 0) -> None:
         super().__init__()
         self._settings = settings
+        self._total = total
 
     def expand(self, entries: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
         return (
             entries
             | "KeyByHost" >> beam.Map(lambda p: (host_key(p), p))
             | "GroupByHost" >> beam.GroupByKey()
-            | "FetchPages" >> beam.ParDo(FetchEntriesFn(self._settings)).with_outputs(REJECTS, main="documents")
+            | "FetchPages" >> beam.ParDo(FetchEntriesFn(self._settings, self._total)).with_outputs(REJECTS, main="documents")
         )

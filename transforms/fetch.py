@@ -13,7 +13,10 @@ with a stable reason id (``fetch/timeout``, ``fetch/blocked_address``, ``fetch/h
 - retries with exponential backoff and jitter on connect errors, 429 and 5xx, honouring
   ``Retry-After``; a Retry-After longer than ``max_retry_after_seconds`` defers the host
   for the rest of the run (``fetch/host_deferred``);
-- per host one request at a time and ``min_host_delay_seconds`` between two requests.
+- per host one request at a time and ``min_host_delay_seconds`` between two requests;
+- a host that failed (no DNS answer, connection refused or timed out after the retries, a
+  refused address, or 5xx on two fetches in a row) is not tried again by this fetcher: its
+  later URLs fail at once with the same reason and a detail that begins "not tried".
 """
 
 from __future__ import annotations
@@ -83,7 +86,25 @@ class _Failure(Exception):
         self.retryable, self.retry_after = retryable, retry_after
 
 
+# What makes a host not worth another request in the same run: it has no address, refuses or never
+# answers connections (each already retried), or its address is refused by policy.
+HOST_FAILURES = frozenset({"fetch/dns_error", "fetch/connect_error", "fetch/blocked_address"})
+NOT_TRIED = "not tried"  # how the detail of a fetch skipped for its failed host begins
+SERVER_ERRORS_BEFORE_HOST_FAILS = 2  # fetches in a row ending in 5xx after their retries: the host is down
+
+
 # --- helpers ----------------------------------------------------------------------------
+
+
+def host_port(url: str) -> str:
+    """``host:port`` of a URL (the default port of its scheme when none): what one server is."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url[:200]
+    host = (parts.hostname or "").lower()
+    return f"{host}:{port or (443 if parts.scheme.lower() == 'https' else 80)}"
 
 
 def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
@@ -162,10 +183,21 @@ class GuardedFetcher:
         self._host_locks: dict[str, threading.Lock] = {}
         self._host_last: dict[str, float] = {}
         self.deferred_hosts: dict[str, float] = {}  # host -> seconds the server asked us to wait
+        # host:port -> why it is not tried again in this run (DNS, connect, blocked, repeated 5xx): the
+        # next page of a dead host would cost its retries and the per-host delay for the same answer
+        self.failed_hosts: dict[str, tuple[str, str]] = {}  # -> (reason, detail) of the failure
+        self.skipped = 0  # fetches not tried because their host had failed
+        self._server_errors: dict[str, int] = {}  # host:port -> fetches in a row that ended in 5xx
         self.requests = 0  # HTTP requests sent (tests and run summaries count them)
 
     def close(self) -> None:
         self._manager.clear()
+
+    def forget_failed_hosts(self) -> None:
+        """Try every host again: a long-lived fetcher (the streaming job's) starts each batch of pages
+        without the failures of the last one."""
+        self.failed_hosts.clear()
+        self._server_errors.clear()
 
     def fetch(self, url: str, etag: str | None = None, last_modified: str | None = None,
               max_bytes: int | None = None) -> FetchResult | FetchError:
@@ -205,6 +237,30 @@ class GuardedFetcher:
 
     def _with_retries(self, url: str, headers: dict[str, str], max_bytes: int, start: float,
                       watch: DeadlineWatch) -> tuple[int, dict[str, str], bytes]:
+        key = host_port(url)
+        if key in self.failed_hosts:  # the same reason as the failure it repeats; the detail says so
+            reason, detail = self.failed_hosts[key]
+            self.skipped += 1
+            raise _Failure(reason, f"{NOT_TRIED}: {key} failed earlier in this run ({detail})")
+        try:
+            result = self._retrying(url, headers, max_bytes, start, watch)
+        except _Failure as failure:
+            self._note_host_failure(key, failure)
+            raise
+        self._server_errors.pop(key, None)
+        return result
+
+    def _note_host_failure(self, key: str, failure: _Failure) -> None:
+        if failure.reason in HOST_FAILURES:
+            self.failed_hosts[key] = (failure.reason, failure.detail[:300])
+        elif failure.status is not None and 500 <= failure.status <= 599:
+            self._server_errors[key] = self._server_errors.get(key, 0) + 1
+            if self._server_errors[key] >= SERVER_ERRORS_BEFORE_HOST_FAILS:
+                self.failed_hosts[key] = (failure.reason, f"HTTP {failure.status} on {self._server_errors[key]} "
+                                          "fetches in a row, each retried")
+
+    def _retrying(self, url: str, headers: dict[str, str], max_bytes: int, start: float,
+                  watch: DeadlineWatch) -> tuple[int, dict[str, str], bytes]:
         host = (urlsplit(url).hostname or "").lower()
         deadline = start + self.settings.deadline_seconds
         attempt = 0
@@ -260,7 +316,9 @@ class GuardedFetcher:
                                              preload_content=False, decode_content=False, timeout=timeout,
                                              pool_timeout=remaining)  # never wait forever for the host's connection
         except BlockedAddressError as exc:
-            raise _Failure("fetch/blocked_address", str(exc)) from None
+            hint = ("; --allow-private-networks allows loopback, private, link-local, CGNAT and unique-local "
+                    "addresses (an intranet feed)") if exc.opt_in_allows and not self.settings.allow_private_networks else ""
+            raise _Failure("fetch/blocked_address", f"{exc}{hint}") from None
         except NameResolutionError as exc:
             raise _Failure("fetch/dns_error", str(exc)) from None
         except (ConnectTimeoutError, NewConnectionError) as exc:

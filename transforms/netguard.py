@@ -44,6 +44,11 @@ class BlockedAddressError(Exception):
         listed = ", ".join(f"{addr} ({kind})" for addr, kind in self.refused) or "no address"
         super().__init__(f"refused to connect to {host}: {listed}")
 
+    @property
+    def opt_in_allows(self) -> bool:
+        """True when --allow-private-networks would have allowed one of the refused addresses."""
+        return any(kind in _PRIVATE_KINDS for _, kind in self.refused)
+
 
 def _parse(address: str | IPAddress) -> IPAddress:
     if isinstance(address, str):

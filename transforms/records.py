@@ -18,7 +18,7 @@ STAGES = ("read", "parse", "fetch", "feed", "clean", "language", "extract", "ded
 class RawDocument:
     """One input article before cleaning: a text or an HTML body plus what the source says."""
 
-    source_uri: str  # where it came from: a path, "path#L12" for a JSONL line, "path#R5" for a WARC record
+    source_uri: str  # where it came from: a path, "path#L12" for a JSONL line, "path#O1234" for a WARC record
     kind: str  # "text" or "html"
     body: str
     url: str | None = None
@@ -28,6 +28,7 @@ class RawDocument:
     source: str | None = None  # publisher / outlet name
     encoding: str | None = None  # the encoding the bytes were decoded with
     fetch_status: str | None = None  # feeds: "fetched", "fallback_content", "fallback_summary"
+    fetch_error: str | None = None  # feeds, with a fallback: why the page was not fetched ("fetch/dns_error: ...")
     language_hint: str | None = None
     input_bytes: int = 0
 
@@ -61,6 +62,8 @@ class Article:
     fetch_status: str | None = None
     near_duplicate_of: str | None = None  # the smallest article_id within SimHash distance 3, if smaller than ours
     simhash: str | None = None  # 64-bit SimHash of the text (16 hex digits); None for texts too short to compare
+    url_source: str | None = None  # "input" (the record, sidecar, WARC or feed), "canonical", "og:url"; None: no url
+    fetch_error: str | None = None  # feeds: why the page was not fetched when the entry's text stands in for it
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "2"  # 2: mentions and events gained source_keys, target_keys, confidence
+SCHEMA_VERSION = "2"  # 2: articles gained url_source and fetch_error; mentions and events source_keys, target_keys, confidence
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # Hive's name for a null partition value (readers read it as NULL)
 METADATA = {b"eventwire.schema_version": SCHEMA_VERSION.encode()}
 
@@ -58,6 +59,8 @@ ARTICLES = _schema(
         ("fetch_status", pa.string()),
         ("near_duplicate_of", pa.string()),
         ("simhash", pa.string()),
+        ("url_source", pa.string()),
+        ("fetch_error", pa.string()),
     ]
 )
 
@@ -139,13 +142,31 @@ class Table:
 
     @functools.cached_property  # built once per table, not once per file written
     def file_schema(self) -> pa.Schema:
-        """The schema inside the files: Hive readers (BigQuery, Spark) reject a key in both places."""
-        return pa.schema([f for f in self.schema if f.name not in self.in_path], metadata=METADATA)
+        """The schema inside the files: Hive readers (BigQuery, Spark) reject a key in both places.
+        Its metadata: the schema version, and the pandas hint for the date key (``pandas_hint``)."""
+        metadata = {**METADATA, b"pandas": pandas_hint(self.partition)}
+        return pa.schema([f for f in self.schema if f.name not in self.in_path], metadata=metadata)
+
+
+def pandas_hint(date_key: str) -> bytes:
+    """pandas metadata that types the Hive date key ``date_key`` (in the folder names only) as a date.
+
+    Hive discovery types a key from its folder names: pyarrow as a string, and for pandas as a
+    categorical whose null partition (``__HIVE_DEFAULT_PARTITION__``) made ``pd.read_parquet(DIR)``
+    fail ("Cannot yet unify dictionaries with nulls"). A dataset read keeps the first file's schema
+    metadata, and pandas converts a column its metadata names as an Arrow-backed ``date32`` by a
+    cast, outside that dictionary path: ``pd.read_parquet(DIR)`` and ``pq.read_table(DIR).to_pandas()``
+    give dates. Spark, polars and DuckDB ignore the key (tests/test_readers.py).
+    """
+    column = {"name": date_key, "field_name": date_key, "pandas_type": "date", "numpy_type": "date32[day][pyarrow]",
+              "metadata": None}
+    return json.dumps({"index_columns": [], "column_indexes": [], "columns": [column],
+                       "creator": {"library": "eventwire"}, "pandas_version": "2.0.0"}, sort_keys=True).encode()
 
 
 TABLES: dict[str, Table] = {
     "articles": Table("articles", ARTICLES, ("article_id",), "date", ("article_id",), ("language",),
-                      ("source", "published_basis", "site_name", "encoding", "fetch_status")),
+                      ("source", "published_basis", "site_name", "encoding", "fetch_status", "url_source")),
     "mentions": Table("mentions", MENTIONS, ("mention_id",), "event_date", ("mention_id",), ("event_date",),
                       ("source", "language", "event_type", "event_mode", "cameo_code", "date_basis",
                        "location_country")),
