@@ -311,3 +311,32 @@ def test_short_clauses_never_break_the_habitual_check(text: str) -> None:
     forms, clauses = [t.lower for t in tokens], [t.clause for t in tokens]
     for i in range(len(forms)):
         is_habitual(forms, clauses, i)  # must not raise on a clause of one or two words
+
+
+def _sides_of(text: str, language: str = "en") -> list[tuple[str, list[str], tuple[str, ...], tuple[str, ...]]]:
+    mentions = extract_mentions(make_article(text, language, published=DAY), model())
+    return [(m.event_type, sorted({p.country for p in m.participants}), m.source_keys, m.target_keys) for m in mentions]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # who says so is no party; a body's subject neither
+        ("Laut Amnesty haben Polizisten im Iran Demonstranten festgenommen.", "de",
+         [("COERCE", ["IRN"], ("IRN:police",), ("IRN:protesters",))]),
+        ("According to Human Rights Watch, Serbian police detained twelve students.", "en",
+         [("COERCE", ["SRB"], ("SRB:police",), ("SRB:protesters",))]),
+        ("The committee on China criticized the US on Monday.", "en", [("ACCUSE", ["USA"], (), ("USA:government",))]),
+        # a reason phrase tells another act again
+        ("In response to Chile's attacks on Peru, Bolivia met Argentina on Monday.", "en",
+         [("CONSULT", ["ARG", "BOL"], ("ARG:government", "BOL:government"), ("ARG:government", "BOL:government"))]),
+        # a court striking down a state act (GUIDE.md: SANCTION, convict), not an assault
+        ("The court struck down the Polish government's decree.", "en", [("SANCTION", ["POL"], ("POL:judiciary",), ("POL:government",))]),
+        ("Das Verfassungsgericht kippte das Gesetz der polnischen Regierung.", "de",
+         [("SANCTION", ["POL"], ("POL:judiciary",), ("POL:government",))]),
+        # critics of a government oppose it
+        ("Kritiker der Regierung Ungarns protestierten am Montag.", "de", [("PROTEST", ["HUN"], (), ("HUN:government",))]),
+    ],
+)
+def test_phrases_that_name_no_party_and_idioms(text: str, language: str, expected: list) -> None:
+    assert _sides_of(text, language) == expected

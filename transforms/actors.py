@@ -328,7 +328,7 @@ def find_actors(tokens: list[Token], gaz: CompiledGazetteer, date: dt.date | Non
                 actors.append(Actor(nxt[0][0], nxt[-1][1], tokens[nxt[0][0]].clause,
                                     " ".join(t.text for t in tokens[nxt[0][0]:nxt[-1][1]]), code, role, f"{code}:{role}"))
                 chunks[n + 1] = []
-    return place_domestic(actors)
+    return place_domestic(not_parties(tokens, actors))
 
 
 def _location_prep(tokens: list[Token], start: int) -> bool:
@@ -382,6 +382,26 @@ def named_again(tokens: list[Token], actors: list[Actor], people: dict[str, Acto
         if person is not None and not double:  # "Zuma-Sambudla" is someone else
             found.append(replace(person, start=i, end=i + 1, clause=token.clause, name=token.text, location=False))
     return sorted(found, key=lambda a: a.start) if len(found) > len(actors) else actors
+
+
+# "laut Amnesty", "according to the UN", "citing Iranian officials": who says so is no party of the act.
+_ATTRIBUTION_BEFORE = (("laut",), ("according", "to"), ("citing",), ("zufolge",), ("nach", "angaben"))
+# "the committee on China", "der Ausschuss für Russland": a body's subject is no party of the body's act.
+_BODY_NOUNS = frozenset({"committee", "commission", "council", "panel", "subcommittee", "envoy", "ausschuss",
+                         "kommission", "sonderbeauftragte", "beauftragte"})
+
+
+def not_parties(tokens: list[Token], actors: list[Actor]) -> list[Actor]:
+    """The actors that are parties: not one named as a source of information or as a body's subject."""
+    lowered = [t.lower for t in tokens]
+    kept = []
+    for actor in actors:
+        before = lowered[max(0, actor.start - 3) : actor.start]
+        attributed = any(tuple(before[-len(p):]) == p or (len(p) == 1 and p[0] in before[-2:]) for p in _ATTRIBUTION_BEFORE)
+        topic = len(before) >= 2 and before[-1] in ("on", "für") and before[-2] in _BODY_NOUNS
+        if actor.location or not (attributed or topic):
+            kept.append(actor)
+    return kept
 
 
 def place_domestic(actors: list[Actor]) -> list[Actor]:

@@ -210,6 +210,8 @@ def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: 
         while rest and rest[0][0].start == subject[-1].end and rest[0][0].country == subject[-1].country:
             subject += rest.pop(0)  # "Palestinian leader Yasser Arafat": two names of one subject
         rest_actors = [a for g in rest for a in g]
+        if _follows(forms, 0, subject[0].start, _OPPONENTS):  # "Kritiker der Regierung protestierten": critics did it
+            return _linked([], subject + rest_actors + later)
         by = [a for a in subject + rest_actors if _follows(forms, 0, a.start, _AGENT_PREPS)]
         if passive and by and not agents:  # "X wurde von der Hamas entführt": the agent before the participle
             return _linked(by, [a for a in subject + rest_actors if a not in by] + later)
@@ -228,6 +230,8 @@ def link_participants(hit: Hit, actors: list[Actor], forms: list[str], clauses: 
     return _linked(later, [])
 
 
+# "critics of the government", "Gegner der Regierung": the named party is whom the critics oppose.
+_OPPONENTS = frozenset({"critics", "opponents", "kritiker", "gegner", "kritikerinnen", "gegnerinnen", "detractors"})
 _PERMIT = frozenset({"allowed", "allows", "allow", "permitted", "authorised", "authorized", "let", "erlaubte",
                      "erlaubt", "gestattete", "ermöglichte"})
 # "the arrest of three protesters", "attacks against Israel": with no subject, the phrase after a
