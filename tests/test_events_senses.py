@@ -340,3 +340,23 @@ def _sides_of(text: str, language: str = "en") -> list[tuple[str, list[str], tup
 )
 def test_phrases_that_name_no_party_and_idioms(text: str, language: str, expected: list) -> None:
     assert _sides_of(text, language) == expected
+
+
+def test_both_sides_are_the_parties_of_the_act_before_and_each_other_is_mutual() -> None:
+    text = "Armenia and Azerbaijan held talks in Vienna on Monday. Both sides accused each other of violating the truce."
+    accuse = [s for s in _sides_of(text) if s[0] == "ACCUSE"]
+    assert accuse == [("ACCUSE", ["ARM", "AZE"], ("ARM:government", "AZE:government"), ("ARM:government", "AZE:government"))]
+    german = "Russland und Aserbaidschan verhandelten am Montag in Baku. Beide Seiten kritisierten einander."
+    assert [s[1] for s in _sides_of(german, "de") if s[0] == "ACCUSE"] == [["AZE", "RUS"]]
+
+
+def test_both_sides_without_an_act_between_two_countries_before_names_nobody() -> None:
+    assert _sides_of("Both sides accused each other of violating the truce.") == []
+
+
+def test_another_strike_has_the_doer_of_the_strike_before() -> None:
+    text = "Russian troops attacked Ukrainian positions near Kharkiv on Monday. Another strike killed four Ukrainian soldiers."
+    mentions = extract_mentions(make_article(text, "en", published=DAY), model())
+    assert [m.source_keys for m in mentions] == [("RUS:military",), ("RUS:military",)]
+    german = "Israelische Kampfjets griffen am Montag Ziele der Hisbollah an. Ein weiterer Angriff tötete drei Libanesen."
+    assert all(m.source_keys == ("ISR:military",) for m in extract_mentions(make_article(german, "de", published=DAY), model()))

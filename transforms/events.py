@@ -75,6 +75,11 @@ SESSIONS = re.compile(
     r"konferenz|besuch|abstimmung|prozess|einsatz|operation|protest\w*|"
     r"erklärte|sagte|said|told|interview|speech|rede|statement)\b", re.I)
 HISTORY_YEARS = 10
+CONTINUED = frozenset({"another", "second", "further", "weiterer", "weiteren", "weitere", "erneuter", "erneuten", "zweiter"})
+RECIPROCAL = re.compile(r"\b(?:each other|one another|einander|gegenseitig)\b", re.I)
+# Phrases that name the two parties of the act before ("Both sides accused each other").
+BOTH_SIDES = re.compile(r"\b(?:both sides|both countries|the two countries|the two sides|both governments|"
+                        r"beide seiten|beiden seiten|beide länder|beiden länder|beide staaten|beiden staaten)\b", re.I)
 # Statements need a speaker: with nobody named as the one who made it, there is no event. (An
 # accusation is different: "X was charged with", "is accused of" report the state's act on X.)
 SAID_BY = frozenset({"AGREE", "REQUEST", "REJECT", "THREATEN", "SUPPORT", "CONCEDE"})  # an act dated more than this many years before publication is history, not news
@@ -96,6 +101,7 @@ class _Candidate:
     clause: int = 0  # the trigger's clause
     sources: frozenset[str] = frozenset()  # keys of the participants who did it
     evidence: Evidence = NO_EVIDENCE
+    continued: bool = False  # "another strike", "ein weiterer Angriff": the same doer as the act before
 
 
 class _Story:
@@ -107,6 +113,29 @@ class _Story:
         self.narrative: DateGuess | None = None
         self.last_read = -1
         self.people: dict[str, Actor] = {}  # surname -> the person the article named in full
+        self.last_pair: list[Actor] | None = None  # the parties of the last act between two countries
+
+    def both_sides(self, tokens: list[Token], actors: list[Actor]) -> list[Actor]:
+        """'Both sides accused each other', 'die beiden Länder': the parties of the last act between two
+        countries, standing where the phrase stands."""
+        if self.last_pair is None:
+            return actors
+        lowered = " ".join(t.lower for t in tokens)
+        match = BOTH_SIDES.search(lowered)
+        if match is None:
+            return actors
+        at = lowered[: match.start()].count(" ")  # the phrase's first token
+        width = match.group(0).count(" ") + 1
+        if any(a.key and a.start < at + width and at < a.end for a in actors):
+            return actors
+        clause = tokens[at].clause
+        pair = [replace(a, start=at, end=at + width, clause=clause, name=match.group(0)) for a in self.last_pair]
+        others = [a for a in actors if not (a.start < at + width and at < a.end)]  # "Seiten" unresolved
+        return sorted([*others, *pair], key=lambda a: a.start)
+
+    def remember_pair(self, actors: list[Actor]) -> None:
+        if len({a.country for a in actors if a.key}) == 2:
+            self.last_pair = [a for a in actors if a.key]
 
     def meet(self, actors: list[Actor]) -> None:
         for actor in actors:
@@ -141,7 +170,7 @@ def _sentence_candidates(
     if _historic(date, published):
         return []  # history ("in der Nacht vom 9. zum 10. Mai 1940") is no news event
     past = _history_hits(text, tokens, hits)
-    found = find_actors(tokens, compiled.gazetteer, date.date)
+    found = story.both_sides(tokens, find_actors(tokens, compiled.gazetteer, date.date))
     story.meet(found)
     state_act = any(h.spec.mode in STATE_ACTS for h in hits)
     actors = resolve_counterparts(at_home(named_again(tokens, found, story.people), story.home, state_act))
@@ -190,6 +219,7 @@ def _sentence_candidates(
         linked = link_participants(hit, actors, forms, clauses, verb, lang)
         if not linked:
             continue
+        story.remember_pair(linked.actors)
         if verbal_attack(hit, forms, clauses, linked.actors) or warning_against(hit, forms):
             spec = criticism(spec)  # "Habeck hatte Klöckner scharf attackiert": words, not weapons
         places = [a for a in actors if a.location and a.country]
@@ -200,8 +230,9 @@ def _sentence_candidates(
             subject_elsewhere=any(a.clause != clause for a in linked.actors if a.key in linked.sources),
             hedged=hedged(forms, clauses, clause), quoted=inside_quote(text, tokens[hit.start].start),
         )
+        continued = bool(CONTINUED & set(forms[max(0, hit.start - 3) : hit.start]))
         candidates.append(_Candidate(index, text, spec, trigger, linked.actors, date, own, location, hit.start, clause,
-                                     linked.sources, evidence))
+                                     linked.sources, evidence, continued))
     return candidates
 
 
@@ -329,7 +360,8 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
             if heading is not None:  # a ticker's new day starts a new story; a subheading does not
                 story.context, story.narrative = heading, None
             continue
-        if compiled.gates[lang].passes(sentence.text) and not is_question(sentence.text):
+        both = story.last_pair is not None and BOTH_SIDES.search(sentence.text) is not None
+        if compiled.gates[lang].passes(sentence.text, both) and not is_question(sentence.text):
             candidates += _sentence_candidates(compiled, lang, sentence.index, sentence.text, published, story)
         if story.last_read != sentence.index and may_name_a_day(sentence.text) and (
                 story.narrative is not None or SESSIONS.search(sentence.text)):
@@ -354,6 +386,12 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
             actors.append(replace(host, role="government", key=f"{host.country}:government", location=False))
         if (target := place_target(cand.spec.event_type, cand.location, cand.trigger_at, cand.clause, actors)) is not None:
             actors.append(target)
+        if cand.continued and not sources & {a.key for a in actors}:  # "Another strike killed four.": the last doer
+            doer = next((a for prev, pa, ps, _, _ in reversed(events) if prev.spec.event_type == cand.spec.event_type
+                         for a in pa if a.key in ps), None)
+            if doer is not None and doer.key not in {a.key for a in actors}:
+                actors.append(doer)
+                sources.add(doer.key)
         if cand.spec.event_type == "CONSULT" and mode is None and (cand.location or any(a.role == "delegation" for a in cand.actors)):
             mode = "meeting"  # delegations, or a named place: an in-person meeting
         if len(actors) == 1 and cand.spec.event_type in LONE_SUBJECT_TYPES and (
@@ -418,9 +456,11 @@ def _separately(spec: TriggerSpec, actors: list[Actor], doers: frozenset[str]) -
 _DIRECTED_CONSULT = frozenset({"042", "043"})  # making and hosting a visit have a visitor and a host
 
 
-def _sides(spec: TriggerSpec, keys: list[str], sources: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Who did it and to whom: a symmetric act (a call, a meeting, cooperation) makes every party both."""
-    if spec.symmetric and spec.cameo not in _DIRECTED_CONSULT and spec.mode != "visit":
+def _sides(spec: TriggerSpec, keys: list[str], sources: frozenset[str], sentence: str = "") -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Who did it and to whom: a symmetric act (a call, a meeting, cooperation) or a mutual one ("accused
+    each other") makes every party both."""
+    mutual = len(keys) >= 2 and RECIPROCAL.search(sentence) is not None
+    if mutual or (spec.symmetric and spec.cameo not in _DIRECTED_CONSULT and spec.mode != "visit"):
         return tuple(keys), tuple(keys)
     return tuple(k for k in keys if k in sources), tuple(k for k in keys if k not in sources)
 
@@ -434,7 +474,7 @@ def _mention(article: Article, cand: _Candidate, actors: list[Actor], sources: f
         )
     )
     event_id = ids.event_id(date.date, cand.spec.event_type, [p.key for p in participants], article.article_id)
-    source_keys, target_keys = _sides(cand.spec, [p.key for p in participants], sources)
+    source_keys, target_keys = _sides(cand.spec, [p.key for p in participants], sources, cand.sentence)
     location = None if mode == "phone" else cand.location
     return Mention(
         mention_id=ids.mention_id(article.article_id, cand.sentence_index, event_id),

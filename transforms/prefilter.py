@@ -50,10 +50,12 @@ class SentenceGate:
         self._trigger_words: set[str] = set()  # words whose lemma is a lexicon key
         self._plain_words: set[str] = set()  # words whose lemma is none
 
-    def passes(self, text: str) -> bool:
+    def passes(self, text: str, named_before: bool = False) -> bool:
+        """``named_before``: the sentence may name its parties as ones named before ("both sides"),
+        so only the trigger words decide."""
         words = WORD.findall(text)
         forms = set(map(str.lower, words))
-        if self.anchors.isdisjoint(forms):
+        if self.anchors.isdisjoint(forms) and not named_before:
             return False  # no actor can be named (most sentences of an article)
         lexicon = self.lexicon
         if not forms.isdisjoint(lexicon.trigger_forms):
