@@ -360,3 +360,25 @@ def test_another_strike_has_the_doer_of_the_strike_before() -> None:
     assert [m.source_keys for m in mentions] == [("RUS:military",), ("RUS:military",)]
     german = "Israelische Kampfjets griffen am Montag Ziele der Hisbollah an. Ein weiterer Angriff tötete drei Libanesen."
     assert all(m.source_keys == ("ISR:military",) for m in extract_mentions(make_article(german, "de", published=DAY), model()))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # US states and German Länder are places; a governor is a domestic office
+        ("The budget of Ohio's legislators gained the endorsement of Ohio Gov. Mike DeWine on Friday.", [("SUPPORT", ["USA"])]),
+        # a son's name is not his father's office
+        ("The move was criticised by Donald Trump Jr on Monday.", []),
+        # a promise of force is a threat
+        ("Britain's prime minister pledged that police will tackle the riots robustly.", [("THREATEN", ["GBR"])]),
+        ("Britain's prime minister pledged more money for schools on Monday.", [("AGREE", ["GBR"])]),
+    ],
+)
+def test_offices_states_sons_and_promises_of_force(text: str, expected: list) -> None:
+    assert _sets(text) == expected
+
+
+def test_a_land_is_a_german_place() -> None:
+    mentions = extract_mentions(make_article("Die Polizei in Thüringen nahm am Montag zwei Demonstranten fest.", "de",
+                                             published=DAY), model())
+    assert mentions and {p.country for p in mentions[0].participants} == {"DEU"}

@@ -111,9 +111,14 @@ _QUALIFIERS = frozenset({
 
 
 def _double_name(tokens: list[Token], end: int, labels: list[Label]) -> bool:
-    """'Zuma-Sambudla': a known surname joined by a hyphen to another name is someone else's name."""
-    return any(lab.kind == "holder" for lab in labels) and end + 1 < len(tokens) and tokens[end].text == "-" \
-        and tokens[end + 1].text[:1].isupper() and tokens[end + 1].text.isalpha()
+    """'Zuma-Sambudla': a known surname joined by a hyphen to another name is someone else's name;
+    'Donald Trump Jr': so is the name of a son."""
+    if not any(lab.kind == "holder" for lab in labels) or end >= len(tokens):
+        return False
+    if tokens[end].lower.rstrip(".") in ("jr", "junior", "sr"):
+        return True
+    return end + 1 < len(tokens) and tokens[end].text == "-" and tokens[end + 1].text[:1].isupper() \
+        and tokens[end + 1].text.isalpha()
 
 
 _CALENDAR = frozenset({
@@ -345,7 +350,8 @@ def _location_prep(tokens: list[Token], start: int) -> bool:
 # Offices and bodies that, named without a country ("the prime minister", "police", "parliament"), belong
 # to the country the article is about.
 # ("people" and "civilians" are everyone: they stay unresolved.)
-HOME_ROLES = (DOMESTIC_ROLES - {"civilians"}) | PERSONAL_OFFICES | frozenset({"government", "ministry", "military", "party"})
+HOME_ROLES = (DOMESTIC_ROLES - {"civilians"}) | PERSONAL_OFFICES | frozenset({"government", "ministry", "military", "party",
+                                                                               "governor"})
 
 
 def at_home(actors: list[Actor], home: str | None, people: bool = False) -> list[Actor]:

@@ -54,6 +54,8 @@ from transforms.senses import (
     criticism,
     other_sense,
     received_from_actor,
+    threat,
+    threatening_promise,
     verbal_attack,
     warning_against,
 )
@@ -222,6 +224,8 @@ def _sentence_candidates(
         story.remember_pair(linked.actors)
         if verbal_attack(hit, forms, clauses, linked.actors) or warning_against(hit, forms):
             spec = criticism(spec)  # "Habeck hatte Klöckner scharf attackiert": words, not weapons
+        elif threatening_promise(hit, forms):
+            spec = threat(spec)  # "pledged police will tackle the riots": force promised
         places = [a for a in actors if a.location and a.country]
         location = next((a for a in places if a.clause == clause), places[0] if places else None)
         trigger = " ".join(tokens[i].text for h in same for i in range(h.start, h.end))

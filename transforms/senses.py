@@ -167,6 +167,27 @@ def warning_against(hit: Hit, forms: list[str]) -> bool:
     return "that" in forms[hit.end : hit.end + 2] and bool(_MAYBE & set(forms[hit.end :]))
 
 
+_PROMISES = ("pledg", "promis", "vow", "versprach", "versprech", "kündigt", "schwor")
+# What a promise threatens: "pledged police will tackle the riots", "versprach, hart durchzugreifen".
+_COERCIVE = frozenset({
+    "tackle", "robustly", "crack", "punish", "punished", "retaliate", "prosecute", "prosecuted", "arrest", "arrested",
+    "justice", "durchgreifen", "durchzugreifen", "bestrafen", "bestraft", "vergeltung", "rechenschaft", "vorgehen",
+})  # fmt: skip
+
+
+def threatening_promise(hit: Hit, forms: list[str]) -> bool:
+    """'pledged a standing army of police will tackle violent riots': a promise of force is a threat (GUIDE.md:
+    a vow to retaliate is THREATEN)."""
+    return hit.spec.event_type == "AGREE" and forms[hit.start].startswith(_PROMISES) \
+        and bool(_COERCIVE & set(forms[hit.end :]))
+
+
+def threat(spec: TriggerSpec) -> TriggerSpec:
+    """The promise as PLOVER THREATEN (CAMEO 130)."""
+    return replace(spec, event_type="THREATEN", mode=None, cameo="130", quad_class=quad_class("130"),
+                   goldstein=ROOT_GOLDSTEIN["13"], symmetric=False, governs=True)
+
+
 def criticism(spec: TriggerSpec) -> TriggerSpec:
     """The attack as PLOVER ACCUSE, mode disapprove (CAMEO 111 criticize or denounce)."""
     return replace(spec, event_type="ACCUSE", mode="disapprove", cameo="111", quad_class=quad_class("111"),
