@@ -78,6 +78,7 @@ SESSIONS = re.compile(
     r"erklärte|sagte|said|told|interview|speech|rede|statement)\b", re.I)
 HISTORY_YEARS = 10
 CONTINUED = frozenset({"another", "second", "further", "weiterer", "weiteren", "weitere", "erneuter", "erneuten", "zweiter"})
+_BOTH_WORDS = ("both", "Both", "beide", "Beide", "two")  # cheap: most sentences have none of them
 RECIPROCAL = re.compile(r"\b(?:each other|one another|einander|gegenseitig)\b", re.I)
 # Phrases that name the two parties of the act before ("Both sides accused each other").
 BOTH_SIDES = re.compile(r"\b(?:both sides|both countries|the two countries|the two sides|both governments|"
@@ -364,7 +365,8 @@ def extract_mentions(article: Article, model: EventModel) -> list[Mention]:
             if heading is not None:  # a ticker's new day starts a new story; a subheading does not
                 story.context, story.narrative = heading, None
             continue
-        both = story.last_pair is not None and BOTH_SIDES.search(sentence.text) is not None
+        both = story.last_pair is not None and any(w in sentence.text for w in _BOTH_WORDS) \
+            and BOTH_SIDES.search(sentence.text) is not None
         if compiled.gates[lang].passes(sentence.text, both) and not is_question(sentence.text):
             candidates += _sentence_candidates(compiled, lang, sentence.index, sentence.text, published, story)
         if story.last_read != sentence.index and may_name_a_day(sentence.text) and (

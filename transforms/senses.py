@@ -39,6 +39,7 @@ _THREAT_NOUNS = frozenset({"threat", "threats"})
 # Phrases that give the reason of the sentence's act: what follows them is told again, not reported.
 _REASONS = (("in", "response", "to"), ("in", "reaction", "to"), ("in", "retaliation", "for"), ("in", "retaliation", "to"),
             ("als", "reaktion", "auf"), ("als", "antwort", "auf"), ("als", "vergeltung", "für"))
+_REASON_WORDS = frozenset(p[1] for p in _REASONS)
 # "the threat of riots", "the risk of war", "Angst vor Anschlägen": an act feared, not one that happened.
 _FEARED = frozenset({"threat", "threats", "risk", "risks", "fear", "fears", "danger", "prospect", "spectre", "specter",
                      "gefahr", "angst", "furcht", "sorge", "risiko"})
@@ -103,7 +104,8 @@ def other_sense(hit: Hit, tokens: list[Token], forms: list[str], lang: str, acto
         return "admitted"  # "he conceded that she had been cleared": an admission, not a concession
     if word.startswith("met") and hit.spec.event_type == "CONSULT" and after == "with" and not actor_after:
         return "met_someone_else"  # "the two governments met with rural communities": not with each other
-    if any(tuple(forms[j : j + len(p)]) == p for p in _REASONS for j in range(max(0, i - 6), i)):
+    if _REASON_WORDS.intersection(forms[max(0, i - 6) : i]) and any(
+            tuple(forms[j : j + len(p)]) == p for p in _REASONS for j in range(max(0, i - 6), i)):
         return "reason"  # "in response to Chile's attacks on Peru": the reason of another act, told again
     if i >= 2 and forms[i - 1] in ("of", "vor", "von") and forms[i - 2] in _FEARED:
         return "feared"  # "amid the threat of riots", "die Gefahr von Anschlägen": what may happen
