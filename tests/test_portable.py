@@ -38,7 +38,7 @@ TABLES = ("articles", "mentions", "events", "rejects")
 # The clocks of the run that wrote a row; the rest of every row must be equal.
 CLOCKS = {"articles": ("ingested_at",), "rejects": ("rejected_at", "date")}
 # Manifest fields that belong to one run (its id, its clock, where it was told to write).
-RUN_FIELDS = ("run_id", "started_at", "elapsed_seconds", "output")
+RUN_FIELDS = ("run_id", "started_at", "elapsed_seconds", "startup_seconds", "output")  # the run's identity and clocks
 
 
 def _free_port() -> int:
