@@ -382,3 +382,20 @@ def test_a_land_is_a_german_place() -> None:
     mentions = extract_mentions(make_article("Die Polizei in Thüringen nahm am Montag zwei Demonstranten fest.", "de",
                                              published=DAY), model())
     assert mentions and {p.country for p in mentions[0].participants} == {"DEU"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We must now repair the harm done to Britain's towns, the Welsh minister said.", []),  # a resolve
+        ("Poland said that Belarus must stop the crossings.", [("REQUEST", ["BLR", "POL"])]),  # a demand
+    ],
+)
+def test_a_resolve_is_no_demand(text: str, expected: list) -> None:
+    assert _sets(text) == expected
+
+
+def test_more_places_locate_domestic_bodies() -> None:
+    mentions = extract_mentions(make_article("Police in Plymouth arrested twelve people on Monday.", "en", published=DAY),
+                                model())
+    assert mentions and {p.country for p in mentions[0].participants} == {"GBR"}

@@ -94,6 +94,8 @@ def other_sense(hit: Hit, tokens: list[Token], forms: list[str], lang: str, acto
             return "received"  # "defended accepting gifts": a defence of oneself, unless a party follows
         if _attributive_en(tokens, forms, hit):
             return "attributive_participle"  # "from occupied Norway", "the besieged city"
+    if lang == "en" and word == "must" and before in ("we", "i", "you", "one"):
+        return "exhortation"  # "we must now look to repair the harm": a resolve, not a demand on anyone
     if lang == "en" and word in ("seek", "seeks", "sought", "seeking") and after == "to":
         return "trying"  # "as they seek to accelerate": an aim, not a request
     if lang == "en" and i >= 2 and forms[i - 1] == "to" and forms[i - 2] in _BE_FORMS:
