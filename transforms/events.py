@@ -116,6 +116,7 @@ class _Story:
         self.narrative: DateGuess | None = None
         self.last_read = -1
         self.people: dict[str, Actor] = {}  # surname -> the person the article named in full
+        self.tokens: dict[int, list[Token]] = {}  # the lead sentences' tokens, made once
         self.last_pair: list[Actor] | None = None  # the parties of the last act between two countries
 
     def both_sides(self, tokens: list[Token], actors: list[Actor]) -> list[Actor]:
@@ -160,7 +161,8 @@ class _Story:
 def _sentence_candidates(
     compiled: CompiledModel, lang: str, index: int, text: str, published: dt.date | None, story: _Story,
 ) -> list[_Candidate]:
-    tokens = tokenize(text)  # the caller checked the gate: an actor can be named, a word can start a trigger
+    # the caller checked the gate: an actor can be named, a word can start a trigger
+    tokens = story.tokens.pop(index, None) or tokenize(text)
     if not tokens:
         return []
     forms = [t.lower for t in tokens]
@@ -269,10 +271,13 @@ def _history_hits(text: str, tokens: list[Token], hits: list[Hit]) -> set[int]:
 def _home_country(compiled: CompiledModel, article: Article, sentences: list, story: _Story) -> str | None:
     """The one country the title and the lead sentences name (as a party or a place), if only one:
     where the article's police, parliament or prime minister without a country of their own act."""
-    lead = [article.title or "", *(s.text for s in sentences[:2] if not s.is_heading)]
+    lead = [(-1, article.title or ""), *((s.index, s.text) for s in sentences[:2] if not s.is_heading)]
     anchors = compiled.gates[article.language].anchors  # a text without a gazetteer word names no country
-    found = [a for text in lead if text and not anchors.isdisjoint(map(str.lower, WORD.findall(text)))
-             for a in find_actors(tokenize(text), compiled.gazetteer, story.published)]
+    found = []
+    for index, text in lead:
+        if text and not anchors.isdisjoint(map(str.lower, WORD.findall(text))):
+            tokens = story.tokens[index] = tokenize(text)  # the lead's tokens serve its events too
+            found += find_actors(tokens, compiled.gazetteer, story.published)
     story.meet(found)
     countries = {a.country for a in found if a.country and len(a.country) == 3 and a.country.isalpha() and a.role != "igo"}
     return next(iter(countries)) if len(countries) == 1 else None
