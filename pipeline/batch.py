@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import posixpath
 import secrets
 import sys
@@ -13,7 +14,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
@@ -31,6 +31,7 @@ from pipeline.options import (
 from pipeline.progress import Progress
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from transforms import read as read_stage
+from transforms import walk
 from transforms.boilerplate import prestart_helpers
 from transforms.commit import RunContext, recover, remove_staging, written_partitions
 from transforms.eventmodel import load_event_model
@@ -47,8 +48,13 @@ class NoInput(ValueError):
     """An input that matches no file."""
 
 
-def expand_inputs(inputs: list[str]) -> list[str]:
-    """Files, folders (read recursively), globs and gs:// patterns -> match patterns, each checked."""
+def expand_inputs(inputs: list[str], output: str | None = None) -> list[str]:
+    """Files, folders (read recursively), globs and gs:// patterns -> match patterns, each checked.
+
+    Local inputs are checked with the run's own walk (``transforms/walk.py``): the output root is
+    not an input, a dangling link named directly is one (a reject), and only the first file is looked
+    for (a folder of a million files is not listed twice)."""
+    exclude = _output_exclusion(output)
     patterns = []
     for item in inputs:
         pattern = item
@@ -56,13 +62,23 @@ def expand_inputs(inputs: list[str]) -> list[str]:
             if _is_dir(item) or ("://" in item and not FileSystems.exists(item)):
                 # gs:// has no folder objects: a prefix is a folder when objects live under it
                 pattern = FileSystems.join(item.rstrip("/"), "**")
-            elif not FileSystems.exists(item):
+            elif not (os.path.lexists(item) if "://" not in item else FileSystems.exists(item)):
                 raise NoInput(f"{item}: no such file or folder")
-        found = FileSystems.match([pattern])[0].metadata_list
-        if not [m for m in found if not read_stage.is_sidecar(m.path)]:
+        if "://" in pattern:
+            found = FileSystems.match([pattern])[0].metadata_list
+            any_input = any(not read_stage.is_sidecar(m.path) for m in found)
+        else:
+            any_input = any(isinstance(i, Reject) or not read_stage.is_sidecar(i.path)
+                            for i in walk.match(pattern, exclude))
+        if not any_input:
             raise NoInput(f"{item}: matches no file")
         patterns.append(pattern)
     return patterns
+
+
+def _output_exclusion(output: str | None) -> tuple[str, ...]:
+    """The run's own output root, when local: never walked as input."""
+    return (output,) if output and "://" not in output else ()
 
 
 def _is_dir(path: str) -> bool:
@@ -80,12 +96,36 @@ def _sidecar(path: str) -> bytes | None:
     meta = read_stage.sidecar_path(path)
     if not FileSystems.exists(meta):
         return None
-    with FileSystems.open(meta, compression_type="uncompressed") as handle:
+    with _open_raw(meta) as handle:
         return handle.read(read_stage.MAX_SIDECAR_BYTES + 1)
 
 
 def _open_raw(path: str) -> Any:
+    if "://" not in path:  # regular files only, and an open that cannot block on a FIFO
+        return walk.open_regular(path)
     return FileSystems.open(path, compression_type="uncompressed")
+
+
+class ListInputsFn(beam.DoFn):
+    """Match pattern -> (path, size) of every input file (main) and Rejects (tag ``rejects``) for
+    what is found but cannot be read: local inputs are walked by ``transforms/walk.py`` (regular
+    files only, folder links followed, the output root excluded), gs:// patterns matched by Beam."""
+
+    def __init__(self, exclude: tuple[str, ...] = ()) -> None:
+        self._exclude = exclude
+
+    def process(self, pattern: str) -> Iterator[Any]:
+        if "://" in pattern:
+            for m in FileSystems.match([pattern])[0].metadata_list:
+                if not read_stage.is_sidecar(m.path):
+                    yield m.path, m.size_in_bytes
+            return
+        for item in walk.match(pattern, self._exclude):
+            if isinstance(item, Reject):
+                beam.metrics.Metrics.counter("eventwire", f"reject:{item.reason}").inc()
+                yield beam.pvalue.TaggedOutput("rejects", item)
+            elif not read_stage.is_sidecar(item.path):
+                yield item.path, item.size
 
 
 class ReadFilesFn(beam.DoFn):
@@ -135,27 +175,32 @@ def _work_items(path_and_size: tuple[str, int], split: bool) -> list[tuple[str, 
 class ReadFiles(beam.PTransform):
     """Match patterns -> {"docs": RawDocuments, "rejects": Rejects}; files (or their shards) spread over workers."""
 
-    def __init__(self, patterns: list[str], settings: ReadSettings, split: bool = True) -> None:
+    def __init__(self, patterns: list[str], settings: ReadSettings, split: bool = True,
+                 output: str | None = None) -> None:
         super().__init__()
         self._patterns = patterns
+        self._exclude = _output_exclusion(output)
         self._settings = settings
         self._split = split and not settings.max_records_per_file
 
     def expand(self, pbegin: Any) -> dict[str, beam.PCollection]:
         split = self._split
-        files = (
+        listed = (
             pbegin
             | "Patterns" >> beam.Create(self._patterns)
-            | "Match" >> fileio.MatchAll()
-            | "WorkItems" >> beam.FlatMap(
-                lambda m: [] if read_stage.is_sidecar(m.path) else _work_items((m.path, m.size_in_bytes), split))
+            | "Match" >> beam.ParDo(ListInputsFn(self._exclude)).with_outputs("rejects", main="files")
+        )
+        files = (
+            listed.files
+            | "WorkItems" >> beam.FlatMap(lambda found: _work_items(found, split))
             # One shuffle does both: a file named by overlapping patterns is read once (its work items
             # are the same), and the work items spread over the workers (no fusion into the match)
             | "DistinctWorkItems" >> beam.Distinct()
         )
         read = files | "Read" >> beam.ParDo(ReadFilesFn(self._settings)).with_outputs("rejects", main="docs")
         docs = read.docs | "Progress" >> beam.ParDo(Progress("documents"))
-        return {"docs": docs, "rejects": read.rejects}
+        rejects = (listed.rejects, read.rejects) | "ReadRejects" >> beam.Flatten()
+        return {"docs": docs, "rejects": rejects}
 
 
 def build_parser(for_help: bool = False) -> argparse.ArgumentParser:
@@ -190,7 +235,7 @@ def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
 
         settings = dataclasses.replace(settings, read=dataclasses.replace(settings.read, max_records_per_file=opts.max_records))
     model = early.model if early else load_event_model(settings)
-    patterns = expand_inputs(args.inputs)
+    patterns = expand_inputs(args.inputs, opts.output.rstrip("/"))
     started = early.started_at if early else dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     ctx = RunContext(output=opts.output.rstrip("/"), run_id=new_run_id(started), started_at=started)
     summary = RunSummary(ctx.run_id, ctx.output, list(args.inputs))
@@ -204,7 +249,8 @@ def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
             prestart_helpers(settings.clean, ctx.started_at, settings.language, model)
         try:
             with prompt_bundle_ends(), beam.Pipeline(options=options) as pipeline:
-                read = pipeline | "ReadFiles" >> ReadFiles(patterns, settings.read, split=not in_process)
+                read = pipeline | "ReadFiles" >> ReadFiles(patterns, settings.read, split=not in_process,
+                                                                output=ctx.output)
                 _ = read | "ToTables" >> ArticlesToTables(settings, model, ctx, reprocess=opts.reprocess)
         finally:
             discard_prestarted()

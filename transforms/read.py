@@ -137,7 +137,11 @@ def read_file(
     if fmt is None:
         yield Reject(path, "read", "read/unsupported_type", "extension is not txt, html, htm, jsonl, json or warc")
         return
-    if size > settings.max_file_bytes and fmt != "warc":  # a WARC streams record by record, each capped
+    # Only a file read whole has a whole-file cap: a WARC streams record by record and JSON Lines
+    # line by line, each record or line capped (a .json file that is one document is capped after
+    # decompression, where it is parsed whole: ``iter_json_document``), so --max-records and a
+    # dump of a few GB work.
+    if size > settings.max_file_bytes and fmt not in ("warc", "jsonl"):
         if first:
             yield Reject(path, "read", "read/file_too_large", f"{size} bytes > {settings.max_file_bytes}")
         return
@@ -148,7 +152,7 @@ def read_file(
 
                 yield from iter_warc_range(raw, path, settings, on_skip, *byte_range)
                 return
-            stream, _ = open_payload(raw, settings)
+            stream, _ = open_payload(raw, settings, streamed=fmt == "jsonl")
             if fmt == "jsonl" and is_json_document(stream, path):
                 yield from iter_json_document(stream, path, settings, keep)
                 return
