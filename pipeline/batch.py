@@ -37,6 +37,7 @@ from transforms.commit import RunContext, recover, remove_staging, written_parti
 from transforms.eventmodel import load_event_model
 from transforms.guardpool import discard_prestarted
 from transforms.lock import OutputLock, OutputLocked
+from transforms.outputcheck import DamagedOutput, check_or_repair
 from transforms.records import Reject
 from transforms.settings import ConfigError, ReadSettings, load_settings
 from transforms.warcsplit import split_ranges
@@ -244,6 +245,9 @@ def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
         # What a killed run left behind: finish its commit if it reached the commit point, drop the rest.
         # We hold the lock, so nobody else is writing.
         summary.recovered = recover(ctx.output)
+        quarantined = check_or_repair(ctx.output, ctx.run_id, opts.repair)
+        for source, target in quarantined:
+            log.warning("damaged output moved aside: %s -> %s", source, target)
         log.info("run %s: reading %s into %s", ctx.run_id, ", ".join(args.inputs), ctx.output)
         if in_process and early is None:  # the cleaning helpers start while the runner builds the graph
             prestart_helpers(settings.clean, ctx.started_at, settings.language, model)
@@ -258,7 +262,8 @@ def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
         summary.elapsed_seconds = time.monotonic() - clock
         summary.written = written_partitions(ctx)
         write_manifest(ctx.output, ctx.run_id, summary.manifest(),
-                       {"started_at": started.isoformat(), "patterns": patterns, "reprocess": opts.reprocess})
+                       {"started_at": started.isoformat(), "patterns": patterns, "reprocess": opts.reprocess,
+                        "quarantined": [{"from": a, "to": b} for a, b in quarantined]})
         remove_staging(ctx)  # after the manifest: a crash in between leaves a journal that replays as a no-op
     return summary
 
@@ -269,8 +274,8 @@ def main(argv: list[str], early: EarlyRun | None = None) -> int:
         return 0
     try:
         summary = run(argv, early)
-    except (NoInput, ConfigError, OutputLocked) as exc:
-        print(f"eventwire run: {exc}", file=sys.stderr)
+    except (NoInput, ConfigError, OutputLocked, DamagedOutput) as exc:
+        print(f"eventwire run: {str(exc).split(' [while running')[0]}", file=sys.stderr)
         return 2
     print(summary.text())
     return 0

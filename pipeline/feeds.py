@@ -48,6 +48,7 @@ from transforms.feeds import (
 from transforms.feedstate import read_states, write_states
 from transforms.fetch import GuardedFetcher, default_user_agent
 from transforms.lock import OutputLock, OutputLocked
+from transforms.outputcheck import DamagedOutput, check_or_repair
 from transforms.records import Reject
 from transforms.settings import ConfigError, Settings, load_settings
 
@@ -171,6 +172,7 @@ def run_once(job: Job) -> FeedRun:
     clock = time.monotonic()
     with OutputLock(ctx.output, ctx.run_id, wait_seconds=job.wait_for_lock):
         run.summary.recovered = recover(ctx.output)  # finish a killed run's commit, drop its staging
+        check_or_repair(ctx.output, ctx.run_id, job.options.view_as(EventwireOptions).repair)  # damaged: exit 2
         states = read_states(job.output)
         fetcher = GuardedFetcher(job.settings.fetch)
         try:
@@ -206,8 +208,8 @@ def main(argv: list[str]) -> int:
     try:
         job, _ = prepare(argv)
         run = run_once(job)
-    except (ConfigError, OutputLocked) as exc:
-        print(f"eventwire feeds: {exc}", file=sys.stderr)
+    except (ConfigError, OutputLocked, DamagedOutput) as exc:
+        print(f"eventwire feeds: {str(exc).split(' [while running')[0]}", file=sys.stderr)
         return 2
     print(run.text())
     return 0

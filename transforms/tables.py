@@ -124,18 +124,39 @@ def list_partitions(root: str, table: str) -> list[str]:
     return sorted(m.path for m in result.metadata_list)
 
 
+def _schema_problem(schema: pa.Schema, path: str) -> str | None:
+    """The problem of a table file's schema; the table is the folder above its partition folders."""
+    segments = ["", "", "", "", *path.split("/")]
+    articles = segments[-3].startswith("date=") and segments[-2].startswith("language=")
+    table = segments[-4] if articles else segments[-3]
+    if table not in TABLES:
+        return None
+    from transforms.outputcheck import schema_problem
+
+    return schema_problem(schema, table)
+
+
 def read_rows(path: str, columns: list[str] | None = None, table: str | None = None) -> list[dict[str, Any]]:
     """Rows of one data file; with ``table``, the columns kept in the path are restored from it."""
     with FileSystems.open(path, compression_type="uncompressed") as handle:
         data = handle.read()
     buffer = io.BytesIO(data)
     missing: list[str] = []
-    if columns is not None:  # files written before a column was added: the column reads as null
-        present = set(pq.read_schema(buffer).names)
-        missing = [c for c in columns if c not in present]
-        columns = [c for c in columns if c in present]
+    try:
+        schema = pq.read_schema(buffer)
         buffer.seek(0)
-    rows = pq.read_table(buffer, columns=columns).to_pylist()
+        problem = _schema_problem(schema, path)
+        if problem is None and columns is not None:  # files written before a column was added: null
+            missing = [c for c in columns if c not in schema.names]
+            columns = [c for c in columns if c in schema.names]
+        if problem is None:
+            rows = pq.read_table(buffer, columns=columns).to_pylist()
+    except (pa.ArrowException, OSError) as exc:
+        problem = f"not a readable Parquet file ({type(exc).__name__}: {str(exc)[:120]})"
+    if problem is not None:  # a damaged or foreign file: named, never merged (nor then deleted)
+        from transforms.outputcheck import DamagedOutput, refusal_for
+
+        raise DamagedOutput(refusal_for(path, problem))
     for column in missing:
         for row in rows:
             row[column] = None
