@@ -33,7 +33,7 @@ from pipeline.summary import RunSummary, counters_from, write_manifest
 from transforms import read as read_stage
 from transforms import walk
 from transforms.boilerplate import prestart_helpers
-from transforms.commit import RunContext, recover, remove_staging, written_partitions
+from transforms.commit import RunContext, recover, remove_staging, settle_failed_run, written_partitions
 from transforms.eventmodel import load_event_model
 from transforms.guardpool import discard_prestarted
 from transforms.lock import OutputLock, OutputLocked
@@ -47,6 +47,24 @@ log = logging.getLogger("eventwire")
 
 class NoInput(ValueError):
     """An input that matches no file."""
+
+
+class RunFailed(RuntimeError):
+    """The run stopped (exit status 1); the message says what the output holds now."""
+
+
+def _os_error(exc: BaseException | None) -> OSError | None:
+    """The OSError behind an error (Beam re-raises a worker's error as another type, chained)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError):
+            return exc
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).split(" [while running")[0].strip().splitlines() or [""])[0][:300]
 
 
 def expand_inputs(inputs: list[str], output: str | None = None) -> list[str]:
@@ -251,19 +269,34 @@ def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
         log.info("run %s: reading %s into %s", ctx.run_id, ", ".join(args.inputs), ctx.output)
         if in_process and early is None:  # the cleaning helpers start while the runner builds the graph
             prestart_helpers(settings.clean, ctx.started_at, settings.language, model)
+        # Beam logs a failing step's traceback itself; the run reports its failure once (below)
+        logging.getLogger("apache_beam.runners.common").setLevel(logging.CRITICAL)
         try:
             with prompt_bundle_ends(), beam.Pipeline(options=options) as pipeline:
                 read = pipeline | "ReadFiles" >> ReadFiles(patterns, settings.read, split=not in_process,
                                                                 output=ctx.output)
                 _ = read | "ToTables" >> ArticlesToTables(settings, model, ctx, reprocess=opts.reprocess)
+        except BaseException as exc:
+            outcome = settle_failed_run(ctx)  # also on an interrupt: no staging left on a full disk
+            if isinstance(exc, DamagedOutput) or not isinstance(exc, Exception):
+                raise
+            if _os_error(exc) is None:
+                log.exception("run %s failed", ctx.run_id)  # a bug: its traceback, then the one line
+            else:  # the environment (a full disk, a permission): the one line says it
+                exc = _os_error(exc)  # type: ignore[assignment]
+            raise RunFailed(f"failed: {type(exc).__name__}: {_first_line(exc)}; {outcome}") from exc
         finally:
             discard_prestarted()
         summary.counters = counters_from(pipeline.result)
         summary.elapsed_seconds = time.monotonic() - clock
         summary.written = written_partitions(ctx)
-        write_manifest(ctx.output, ctx.run_id, summary.manifest(),
-                       {"started_at": started.isoformat(), "patterns": patterns, "reprocess": opts.reprocess,
-                        "quarantined": [{"from": a, "to": b} for a, b in quarantined]})
+        try:  # the manifest before success: a run is reported done only with its audit record written
+            write_manifest(ctx.output, ctx.run_id, summary.manifest(),
+                           {"started_at": started.isoformat(), "patterns": patterns, "reprocess": opts.reprocess,
+                            "quarantined": [{"from": a, "to": b} for a, b in quarantined]})
+        except OSError as exc:
+            raise RunFailed(f"the new data is committed, but the run manifest could not be written ({exc}); "
+                            f"the next run writes it from the commit journal") from exc
         remove_staging(ctx)  # after the manifest: a crash in between leaves a journal that replays as a no-op
     return summary
 
@@ -277,5 +310,8 @@ def main(argv: list[str], early: EarlyRun | None = None) -> int:
     except (NoInput, ConfigError, OutputLocked, DamagedOutput) as exc:
         print(f"eventwire run: {str(exc).split(' [while running')[0]}", file=sys.stderr)
         return 2
+    except RunFailed as exc:
+        print(f"eventwire run: {exc}", file=sys.stderr)
+        return 1
     print(summary.text())
     return 0
