@@ -129,17 +129,26 @@ class FeedRun:
     def entries(self) -> int:
         return sum(len(p.entries) for p in self.polls)
 
+    @property
+    def backlog(self) -> int:
+        """New entries seen in the feeds but not taken (over ``feeds.max_entries_per_feed``): the next runs take them."""
+        return sum(p.backlog for p in self.polls)
+
     def line(self) -> str:
         """One line per run, for the watcher's log and cron mail."""
         s = self.summary
         return (f"{len(self.polls)} feed(s): {self.count('ok')} changed, {self.count('not_modified')} not modified, "
-                f"{self.count('failed')} failed; {self.entries} new entr(ies), {s.get('page_requests')} page "
+                f"{self.count('failed')} failed; {self.entries} new entr(ies)"
+                + (f" ({self.backlog} more left for the next runs)" if self.backlog else "")
+                + f", {s.get('page_requests')} page "
                 f"request(s); {s.get('articles')} article(s), {sum(s.rejects.values())} reject(s), "
                 f"{s.get('mentions')} mention(s) in {s.elapsed_seconds:.1f} s")
 
     def text(self) -> str:
         lines = [self.summary.text(), f"  feeds              {len(self.polls):>7}   ({self.line().split(': ', 1)[1]})"]
         lines += [f"      {p.spec.url}: {p.reject.reason} {p.reject.detail}" for p in self.polls if p.reject]
+        lines += [f"      {p.spec.url}: backlog {p.backlog} new entries not taken (newest taken first; "
+                  f"feeds.max_entries_per_feed)" for p in self.polls if p.backlog]
         fetched = self.summary.by_prefix("fetch:")
         if fetched:
             lines.append("  article pages      " + ", ".join(f"{k} {v}" for k, v in fetched.items()))
@@ -199,8 +208,9 @@ def run_once(job: Job) -> FeedRun:
         run.summary.elapsed_seconds = time.monotonic() - clock
         write_manifest(ctx.output, ctx.run_id, run.summary.manifest(), {
             "started_at": started.isoformat(),
-            "feeds": {p.spec.url: {"status": p.status, "new_entries": len(p.entries),
-                                   "reason": p.reject.reason if p.reject else None} for p in run.polls}})
+            "feeds": {p.spec.url: {"status": p.status, "new_entries": len(p.entries), "backlog": p.backlog,
+                                   "reason": p.reject.reason if p.reject else None} for p in run.polls},
+            "backlog": run.backlog})
     return run
 
 

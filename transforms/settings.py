@@ -201,7 +201,7 @@ class FetchSettings:
 class FeedSettings:
     max_feed_bytes: int = 4 * 1024 * 1024  # a larger feed is rejected (feed/too_large)
     parse_timeout_seconds: float = 20.0  # per feed, for feedparser
-    max_seen_per_feed: int = 5000  # entry ids remembered per feed (oldest forgotten first)
+    max_seen_per_feed: int = 5000  # entry ids remembered per feed (oldest forgotten first; ids the feed still lists are kept)
     max_entries_per_feed: int = 200  # new entries taken from one feed per run (newest first)
 
 
