@@ -8,14 +8,14 @@ every path is checked to stay under its table root.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
@@ -136,30 +136,34 @@ def _schema_problem(schema: pa.Schema, path: str) -> str | None:
     return schema_problem(schema, table)
 
 
-def read_rows(path: str, columns: list[str] | None = None, table: str | None = None) -> list[dict[str, Any]]:
-    """Rows of one data file; with ``table``, the columns kept in the path are restored from it."""
+def read_table(path: str, columns: list[str] | None = None) -> pa.Table:
+    """One data file as Arrow, its schema checked; columns it lacks (written before a column was
+    added) read as null. A damaged or foreign file raises DamagedOutput naming it: it is never merged
+    (nor then deleted)."""
     with FileSystems.open(path, compression_type="uncompressed") as handle:
         data = handle.read()
-    buffer = io.BytesIO(data)
-    missing: list[str] = []
+    buffer = pa.BufferReader(data)
     try:
         schema = pq.read_schema(buffer)
-        buffer.seek(0)
         problem = _schema_problem(schema, path)
-        if problem is None and columns is not None:  # files written before a column was added: null
-            missing = [c for c in columns if c not in schema.names]
-            columns = [c for c in columns if c in schema.names]
         if problem is None:
-            rows = pq.read_table(buffer, columns=columns).to_pylist()
+            present = None if columns is None else [c for c in columns if c in schema.names]
+            arrow = pq.read_table(pa.BufferReader(data), columns=present)
     except (pa.ArrowException, OSError) as exc:
         problem = f"not a readable Parquet file ({type(exc).__name__}: {str(exc)[:120]})"
-    if problem is not None:  # a damaged or foreign file: named, never merged (nor then deleted)
+    if problem is not None:
         from transforms.outputcheck import DamagedOutput, refusal_for
 
         raise DamagedOutput(refusal_for(path, problem))
-    for column in missing:
-        for row in rows:
-            row[column] = None
+    for column in columns or ():
+        if column not in arrow.column_names:
+            arrow = arrow.append_column(column, pa.nulls(arrow.num_rows))
+    return arrow
+
+
+def read_rows(path: str, columns: list[str] | None = None, table: str | None = None) -> list[dict[str, Any]]:
+    """Rows of one data file; with ``table``, the columns kept in the path are restored from it."""
+    rows = read_table(path, columns).to_pylist()
     if table:
         restored = {}
         for column in TABLES[table].in_path:
@@ -168,6 +172,58 @@ def read_rows(path: str, columns: list[str] | None = None, table: str | None = N
         for row in rows:
             row.update(restored)
     return rows
+
+
+def _conformed(arrow: pa.Table, table: str) -> pa.Table:
+    """A file's table in the current file schema: columns added since it was written are null."""
+    schema = TABLES[table].file_schema
+    columns = [arrow[f.name].cast(f.type) if f.name in arrow.column_names else pa.nulls(arrow.num_rows, f.type)
+               for f in schema]  # the cast also names list items as written ("item", not Parquet's "element")
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _key_column(arrow: pa.Table, table: str) -> pa.ChunkedArray:
+    key = TABLES[table].key
+    if len(key) == 1:
+        return arrow[key[0]]
+    return pc.binary_join_element_wise(*[pc.fill_null(arrow[k], "") for k in key], "\x1f")
+
+
+def _key_of(row: Mapping[str, Any], table: str) -> str:
+    return "\x1f".join("" if row[k] is None else str(row[k]) for k in TABLES[table].key)
+
+
+def merge_arrow(table: str, existing: list[pa.Table], new: Iterable[Mapping[str, Any]],
+                drop_article_ids: frozenset[str] = frozenset(),
+                patch: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
+                patched_ids: frozenset[str] = frozenset()) -> pa.Table:
+    """``merge_rows`` on Arrow: the partition's rows stay columnar; only the rows a new row replaces
+    (to keep their first ``ingested_at``/``rejected_at``) and the rows ``patch`` changes (ids in
+    ``patched_ids``) become Python objects. Adding one article to a partition of 60k articles no
+    longer turns the 60k into dicts. Sorted as ``to_arrow`` sorts (the sort keys are strings)."""
+    spec = TABLES[table]
+    latest: dict[str, dict[str, Any]] = {}
+    for row in new:  # a later row with the same key wins, as in merge_rows
+        latest[_key_of(row, table)] = dict(row)
+    current = pa.concat_tables([_conformed(t, table) for t in existing]) if existing else spec.file_schema.empty_table()
+    if drop_article_ids and "article_id" in current.column_names:
+        current = current.filter(pc.invert(pc.is_in(current["article_id"], pa.array(sorted(drop_article_ids)))))
+    replaced = pc.is_in(_key_column(current, table), pa.array(list(latest), pa.string()))
+    for previous in current.filter(replaced).to_pylist():  # the first time stays (see merge_rows)
+        row = latest[_key_of(previous, table)]
+        if table == "articles":
+            row["ingested_at"] = min(previous["ingested_at"], row["ingested_at"])
+        if table == "rejects" and previous["rejected_at"] is not None:
+            row["rejected_at"] = min(previous["rejected_at"], row["rejected_at"] or previous["rejected_at"])
+    kept = current.filter(pc.invert(replaced))
+    rows = list(latest.values())
+    if patch is not None and patched_ids:
+        touched = pc.is_in(kept["article_id"], pa.array(sorted(patched_ids)))
+        rows += kept.filter(touched).to_pylist()
+        kept = kept.filter(pc.invert(touched))
+        rows = patch(rows)
+    merged = pa.concat_tables([kept, to_arrow(rows, table)])
+    return merged.sort_by([(column, "ascending") for column in spec.sort]).combine_chunks()
 
 
 # zstd sets up a compressor per column chunk (~0.6 ms per file of ~25 columns here), which is most of
@@ -182,7 +238,11 @@ def compression_for(rows: int) -> str:
 
 def write_rows(path: str, rows: Iterable[Mapping[str, Any]], table: str) -> int:
     """Write rows as one Parquet file with the table's fixed schema; returns the row count."""
-    arrow = to_arrow(rows, table)
+    return write_arrow(path, to_arrow(rows, table), table)
+
+
+def write_arrow(path: str, arrow: pa.Table, table: str) -> int:
+    """Write an Arrow table in the table's file schema (sorted) as one Parquet file; returns the rows."""
     options: dict[str, Any] = {"compression": compression_for(arrow.num_rows), "write_statistics": True,
                                "use_dictionary": list(TABLES[table].dictionary) or False}
     if is_local(path):  # straight into the file (staging: a file cut short by a crash is never committed)
