@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -17,6 +18,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
+from pipeline import waves
 from pipeline.early import EarlyRun
 from pipeline.graph import ArticlesToTables
 from pipeline.localrunner import prompt_bundle_ends
@@ -34,13 +36,14 @@ from transforms import read as read_stage
 from transforms import walk
 from transforms.boilerplate import prestart_helpers
 from transforms.commit import RunContext, recover, remove_staging, settle_failed_run, written_partitions
-from transforms.eventmodel import load_event_model
+from transforms.eventmodel import EventModel, load_event_model
 from transforms.guardpool import discard_prestarted
 from transforms.lock import OutputLock, OutputLocked
 from transforms.outputcheck import DamagedOutput, check_or_repair
 from transforms.records import Reject
-from transforms.settings import ConfigError, ReadSettings, load_settings
+from transforms.settings import ConfigError, ReadSettings, Settings, load_settings
 from transforms.warcsplit import split_ranges
+from transforms.write import remove_staging_folder
 
 log = logging.getLogger("eventwire")
 
@@ -153,17 +156,49 @@ class ReadFilesFn(beam.DoFn):
     def __init__(self, settings: ReadSettings) -> None:
         self._settings = settings
 
-    def process(self, work: tuple[str, int, int, int | None, int, int]) -> Iterator[Any]:
-        path, size, start, end, shard, shards = work
-        keep = None if shards == 1 else (lambda index: index % shards == shard)
+    def process(self, work: tuple[Any, ...]) -> Iterator[Any]:
+        # (path, size, byte start, byte end, shard, shards[, first record, end record]): a wave's
+        # range of a big JSON Lines file keeps records [first, end) (pipeline/waves.py)
+        path, size, start, end, shard, shards, *records = work
+        first, until = records or (0, None)
+        keep = _keeper(shard, shards, first, until)
         for item in read_stage.guarded_read(path, size, self._settings, _open_raw, _sidecar,
-                                            on_skip=_count_warc_skip, byte_range=(start, end), keep=keep):
+                                            on_skip=_count_warc_skip, byte_range=(start, end), keep=keep,
+                                            until=until):
             if isinstance(item, Reject):
                 beam.metrics.Metrics.counter("eventwire", f"reject:{item.reason}").inc()
                 yield beam.pvalue.TaggedOutput("rejects", item)
             else:
                 beam.metrics.Metrics.counter("eventwire", "documents").inc()
                 yield item
+
+
+def _keeper(shard: int, shards: int, first: int, until: int | None) -> Any:
+    if shards == 1 and first == 0 and until is None:
+        return None
+    return lambda index: index % shards == shard and first <= index and (until is None or index < until)
+
+
+def _count_reject(reject: Reject) -> Reject:
+    beam.metrics.Metrics.counter("eventwire", f"reject:{reject.reason}").inc()
+    return reject
+
+
+class ReadWork(beam.PTransform):
+    """One wave's work items (pipeline/waves.py) -> {"docs", "rejects"}: the launcher listed them."""
+
+    def __init__(self, wave: waves.Wave, settings: ReadSettings) -> None:
+        super().__init__()
+        self._wave = wave
+        self._settings = settings
+
+    def expand(self, pbegin: Any) -> dict[str, beam.PCollection]:
+        read = (pbegin | "WorkItems" >> beam.Create(self._wave.items)
+                | "Read" >> beam.ParDo(ReadFilesFn(self._settings)).with_outputs("rejects", main="docs"))
+        docs = read.docs | "Progress" >> beam.ParDo(Progress("documents"))
+        listed = (pbegin | "ListingRejects" >> beam.Create(self._wave.rejects, reshuffle=False)
+                  | "CountListingRejects" >> beam.Map(_count_reject))
+        return {"docs": docs, "rejects": (listed, read.rejects) | "ReadRejects" >> beam.Flatten()}
 
 
 def _count_warc_skip(kind: str) -> None:
@@ -250,8 +285,6 @@ def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
         early = None
     settings = early.settings if early else with_parallelism(load_settings(opts.config), options)
     if opts.max_records:
-        import dataclasses
-
         settings = dataclasses.replace(settings, read=dataclasses.replace(settings.read, max_records_per_file=opts.max_records))
     model = early.model if early else load_event_model(settings)
     patterns = expand_inputs(args.inputs, opts.output.rstrip("/"))
@@ -271,34 +304,77 @@ def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
             prestart_helpers(settings.clean, ctx.started_at, settings.language, model)
         # Beam logs a failing step's traceback itself; the run reports its failure once (below)
         logging.getLogger("apache_beam.runners.common").setLevel(logging.CRITICAL)
-        try:
-            with prompt_bundle_ends(), beam.Pipeline(options=options) as pipeline:
-                read = pipeline | "ReadFiles" >> ReadFiles(patterns, settings.read, split=not in_process,
-                                                                output=ctx.output)
-                _ = read | "ToTables" >> ArticlesToTables(settings, model, ctx, reprocess=opts.reprocess)
-        except BaseException as exc:
-            outcome = settle_failed_run(ctx)  # also on an interrupt: no staging left on a full disk
-            if isinstance(exc, DamagedOutput) or not isinstance(exc, Exception):
-                raise
-            if _os_error(exc) is None:
-                log.exception("run %s failed", ctx.run_id)  # a bug: its traceback, then the one line
-            else:  # the environment (a full disk, a permission): the one line says it
-                exc = _os_error(exc)  # type: ignore[assignment]
-            raise RunFailed(f"failed: {type(exc).__name__}: {_first_line(exc)}; {outcome}") from exc
-        finally:
-            discard_prestarted()
-        summary.counters = counters_from(pipeline.result)
-        summary.elapsed_seconds = time.monotonic() - clock
-        summary.written = written_partitions(ctx)
-        try:  # the manifest before success: a run is reported done only with its audit record written
-            write_manifest(ctx.output, ctx.run_id, summary.manifest(),
-                           {"started_at": started.isoformat(), "patterns": patterns, "reprocess": opts.reprocess,
-                            "quarantined": [{"from": a, "to": b} for a, b in quarantined]})
-        except OSError as exc:
-            raise RunFailed(f"the new data is committed, but the run manifest could not be written ({exc}); "
-                            f"the next run writes it from the commit journal") from exc
-        remove_staging(ctx)  # after the manifest: a crash in between leaves a journal that replays as a no-op
+        extra = {"started_at": started.isoformat(), "patterns": patterns, "reprocess": opts.reprocess,
+                 "quarantined": [{"from": a, "to": b} for a, b in quarantined]}
+        # In-process, the input is read in waves (pipeline/waves.py): memory is a wave's, not the run's
+        plan: Iterator[waves.Wave | None] = (
+            waves.plan(waves.listing(patterns, ctx.output), settings.read, split=not opts.max_records)
+            if in_process else iter([None]))
+        counters: dict[str, int] = {}
+        written: dict[tuple[str, str], int] = {}
+        for number, (wave, last) in enumerate(_with_last(plan)):
+            wave_ctx = ctx if number == 0 else dataclasses.replace(ctx, run_id=f"{ctx.run_id}.w{number}")
+            if wave is not None and not (number == 0 and last):
+                log.info("run %s: wave %d, %d file(s) or part(s), %.0f MiB", ctx.run_id, number + 1, len(wave),
+                         wave.bytes / (1 << 20))
+            result = _run_wave(options, wave_ctx, number, settings, model, opts.reprocess, patterns, wave)
+            for name, value in counters_from(result).items():
+                counters[name] = counters.get(name, 0) + value
+            for table, partition, rows in written_partitions(wave_ctx):
+                written[(table, partition)] = rows
+            summary.counters = counters
+            summary.written = [(t, p, rows) for (t, p), rows in sorted(written.items())]
+            summary.elapsed_seconds = time.monotonic() - clock
+            try:  # the manifest before success: a run is reported done only with its audit record written
+                write_manifest(ctx.output, ctx.run_id, summary.manifest(),
+                               {**extra, "waves": number + 1, "complete": last})
+            except OSError as exc:
+                raise RunFailed(f"the new data is committed, but the run manifest could not be written ({exc}); "
+                                f"the next run writes it from the commit journal") from exc
+            # after the manifest: a crash in between leaves a journal that replays as a no-op
+            if last:
+                remove_staging(ctx)
+            else:
+                remove_staging_folder(wave_ctx)
     return summary
+
+
+def _with_last(items: Iterator[Any]) -> Iterator[tuple[Any, bool]]:
+    """Each item and whether it is the last (the next is looked at first: a wave is planned ahead)."""
+    current = next(items)
+    for following in items:
+        yield current, False
+        current = following
+    yield current, True
+
+
+def _run_wave(options: PipelineOptions, ctx: RunContext, number: int, settings: Settings, model: EventModel,
+              reprocess: bool, patterns: list[str], wave: waves.Wave | None) -> Any:
+    """One pipeline (a wave, or the whole input on a runner of its own) and its commit; a failure
+    settles it at once (pipeline/batch.py RunFailed) and says what the output holds."""
+    in_process = wave is not None
+    try:
+        with prompt_bundle_ends(), beam.Pipeline(options=options) as pipeline:
+            if wave is None:
+                read = pipeline | "ReadFiles" >> ReadFiles(patterns, settings.read, split=not in_process,
+                                                           output=ctx.output)
+            else:
+                read = pipeline | "ReadFiles" >> ReadWork(wave, settings.read)
+            _ = read | "ToTables" >> ArticlesToTables(settings, model, ctx, reprocess=reprocess)
+    except BaseException as exc:
+        outcome = settle_failed_run(ctx)  # also on an interrupt: no staging left on a full disk
+        if number:
+            outcome += f"; the {number} wave(s) before it are committed and in the run manifest"
+        if isinstance(exc, DamagedOutput) or not isinstance(exc, Exception):
+            raise
+        if _os_error(exc) is None:
+            log.exception("run %s failed", ctx.run_id)  # a bug: its traceback, then the one line
+        else:  # the environment (a full disk, a permission): the one line says it
+            exc = _os_error(exc)  # type: ignore[assignment]
+        raise RunFailed(f"failed: {type(exc).__name__}: {_first_line(exc)}; {outcome}") from exc
+    finally:
+        discard_prestarted()
+    return pipeline.result
 
 
 def main(argv: list[str], early: EarlyRun | None = None) -> int:

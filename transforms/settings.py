@@ -122,6 +122,9 @@ class ReadSettings:
     max_decompressed_bytes: int = 256 * 1024 * 1024  # a decompression bomb stops here
     max_document_bytes: int = 8 * 1024 * 1024  # one article (a page, a JSONL line, a WARC payload)
     max_records_per_file: int = 0  # 0: no limit (--max-records sets it to sample a huge input)
+    # a local run reads its input in waves, each one pipeline and one commit: its memory is a wave's
+    wave_files: int = 2000  # files per wave at most
+    wave_bytes: int = 64 * 1024 * 1024  # input bytes per wave at most (a bigger JSON Lines or .warc.gz is split)
 
 
 @dataclasses.dataclass(frozen=True)
