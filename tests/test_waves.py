@@ -5,6 +5,7 @@ wave's. The tables and the accounting are those of one run. Real files, real CLI
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import re
 import shutil
@@ -46,7 +47,7 @@ def test_waves_cut_the_listing_and_split_big_json_lines_files(tmp_path: Path) ->
     ranges = [item[6:] for w in planned for item in w.items if item[0] == str(big)]
     assert sum(len(w) for w in planned) == 5 + len(ranges) and 4 <= len(ranges) <= 6
     assert ranges[0][0] == 0 and ranges[-1][1] is None
-    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))  # contiguous, no gap or overlap
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))  # contiguous, no gap or overlap
     assert [len(w) for w in waves.plan(iter([]), settings)] == [0]  # a run of nothing is one empty wave
     rejects = [Reject(f"x{i}", "read", "read/io_error", "gone") for i in range(3)]
     assert [len(w.rejects) for w in waves.plan(iter(rejects), settings)] == [2, 1]

@@ -241,10 +241,20 @@ def write_rows(path: str, rows: Iterable[Mapping[str, Any]], table: str) -> int:
     return write_arrow(path, to_arrow(rows, table), table)
 
 
+# Rows per row group: a big partition is merged one row group at a time (transforms/partmerge.py);
+# 4,096 articles are ~20 MB of text
+ROW_GROUP_ROWS = 4096
+
+
+def write_options(table: str, rows: int) -> dict[str, Any]:
+    """The Parquet writer's options for a file of ``rows`` rows of ``table``."""
+    return {"compression": compression_for(rows), "write_statistics": True,
+            "use_dictionary": list(TABLES[table].dictionary) or False}
+
+
 def write_arrow(path: str, arrow: pa.Table, table: str) -> int:
     """Write an Arrow table in the table's file schema (sorted) as one Parquet file; returns the rows."""
-    options: dict[str, Any] = {"compression": compression_for(arrow.num_rows), "write_statistics": True,
-                               "use_dictionary": list(TABLES[table].dictionary) or False}
+    options: dict[str, Any] = {**write_options(table, arrow.num_rows), "row_group_size": ROW_GROUP_ROWS}
     if is_local(path):  # straight into the file (staging: a file cut short by a crash is never committed)
         os.makedirs(posixpath.dirname(path), exist_ok=True)
         pq.write_table(arrow, path, **options)

@@ -22,7 +22,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.windowed_value import WindowedValue
 
-from transforms import tables
+from transforms import partmerge, tables
 from transforms.commit import (
     RunContext,
     StagedPartition,
@@ -53,6 +53,16 @@ def stage_partition(ctx: RunContext, table: str, partition: str, new_rows: Itera
         (patches if NEAR_DUPLICATE_PATCH in row else rows).append(row)
     final = tables.join(folder, tables.DATA_FILE)
     stale = tuple(p for p in current if p != final)
+    if partmerge.streamable(table, current):  # a big partition: row group by row group
+        staged_path = tables.join(ctx.staging_root, table, partition.replace("/", ",") + ".parquet")
+        try:
+            count = partmerge.stream_merge(
+                table, current[0], staged_path, rows, drop,
+                patch=lambda touched: apply_near_duplicate_patches(touched, patches),
+                patched_ids=frozenset(p["article_id"] for p in patches))
+            return [StagedPartition(table, partition, staged_path if count else None, final, count, stale)]
+        except partmerge.NotSorted:
+            log.warning("%s is not in key order: merged in memory", current[0])
     if table in ("articles", "rejects"):  # merged as Arrow: a big partition never becomes Python rows
         merged_arrow = tables.merge_arrow(
             table, [tables.read_table(path) for path in current], rows, drop,
