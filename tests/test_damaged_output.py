@@ -130,3 +130,27 @@ def test_a_healthy_output_has_no_problems(output: Path) -> None:
     assert outputcheck.partition_problem("articles", "date=2024-05-31/language=__HIVE_DEFAULT_PARTITION__") is None
     assert outputcheck.partition_problem("events", "event_date=__HIVE_DEFAULT_PARTITION__") is None
     assert outputcheck.schema_problem(pa.schema([("x", pa.int32())]), "events") is not None
+
+
+def test_on_gcs_bad_partition_folders_are_found_up_front_and_damaged_files_named_when_read(
+        output: Path, gcs_prefix: str) -> None:
+    from apache_beam.io.filesystems import FileSystems
+
+    def put(relative: str, data: bytes) -> str:
+        url = f"{gcs_prefix}/{relative}"
+        with FileSystems.create(url) as handle:
+            handle.write(data)
+        return url
+
+    good = _first(output, "articles").read_bytes()
+    put("articles/date=2024-05-31/language=de/data.parquet", good)
+    bad = put("articles/date=2024-02-30/language=de/data.parquet", good)
+    cut = put("rejects/date=2024-06-01/data.parquet", good[:-40])
+    problems = outputcheck.find_problems(gcs_prefix)
+    assert [(p.path, p.what) for p in problems] == [(bad.rsplit("/", 1)[0], "invalid partition key 'date=2024-02-30'")]
+    with pytest.raises(DamagedOutput, match=r"rejects/date=2024-06-01/data\.parquet: not a readable Parquet file"):
+        tables.read_rows(cut, table="rejects")
+    moved = outputcheck.check_or_repair(gcs_prefix, "r3", repair=True)
+    assert moved == [(bad.rsplit("/", 1)[0], f"{gcs_prefix}/_quarantine/r3/articles/date=2024-02-30/language=de")]
+    assert FileSystems.exists(f"{gcs_prefix}/_quarantine/r3/articles/date=2024-02-30/language=de/data.parquet")
+    assert not FileSystems.exists(bad) and outputcheck.find_problems(gcs_prefix) == []

@@ -149,7 +149,6 @@ def _local_problems(output: str) -> Iterator[Problem]:
 
 def _remote_problems(output: str) -> Iterator[Problem]:
     for table in TABLES:
-        depth = len(_KEYS[table])
         pattern = tables.join(output, table, "**")
         try:
             found = FileSystems.match([pattern])[0].metadata_list
@@ -161,8 +160,7 @@ def _remote_problems(output: str) -> Iterator[Problem]:
             if m.path.endswith(".parquet"):
                 folders.add(relative.rsplit("/", 1)[0] if "/" in relative else "")
         for relative in sorted(folders):
-            problem = partition_problem(table, relative) if relative.count("/") + 1 == depth and relative else (
-                f"not a {table} partition")
+            problem = partition_problem(table, relative) if relative else "a data file outside every partition"
             if problem:
                 yield Problem(tables.join(output, table, relative), table, problem)
 
