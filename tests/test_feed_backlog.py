@@ -15,7 +15,16 @@ import yaml
 
 from tests.conftest import run_cli
 from tests.feedserver import FeedServer
-from transforms.feeds import FeedEntry, FeedSpec, FeedState, advance_state, poll_feed, select_new, unseen
+from transforms.feeds import (
+    FeedEntry,
+    FeedSpec,
+    FeedState,
+    advance_state,
+    newest,
+    poll_feed,
+    select_new,
+    unseen,
+)
 from transforms.fetch import GuardedFetcher
 from transforms.settings import FeedSettings, FetchSettings, packaged_config_dir
 
@@ -30,11 +39,12 @@ def _entry(i: int, dated: bool = True) -> FeedEntry:
                      None, False)
 
 
-def test_the_newest_unseen_entries_come_first_even_in_an_oldest_first_feed() -> None:
+def test_the_newest_unseen_entries_are_taken_even_from_an_oldest_first_feed() -> None:
     oldest_first = [_entry(i) for i in range(10)]
-    assert [e.entry_id for e in select_new(oldest_first, FeedState(seen=("id9",)), 3)] == ["id8", "id7", "id6"]
+    assert [e.entry_id for e in select_new(oldest_first, FeedState(seen=("id9",)), 3)] == ["id6", "id7", "id8"]
     mixed = [_entry(1, dated=False), _entry(5), _entry(2, dated=False), _entry(7)]
-    assert [e.entry_id for e in unseen(mixed, FeedState())] == ["id7", "id5", "id1", "id2"]  # undated last, in order
+    assert [e.entry_id for e in newest(mixed, 3)] == ["id1", "id5", "id7"]  # dated first; taken in feed order
+    assert [e.entry_id for e in unseen(mixed, FeedState(seen=("id5",)))] == ["id1", "id2", "id7"]
 
 
 def test_a_feed_longer_than_the_memory_is_taken_whole_and_never_twice() -> None:
@@ -44,7 +54,7 @@ def test_a_feed_longer_than_the_memory_is_taken_whole_and_never_twice() -> None:
     state, taken, backlogs = FeedState(), [], []
     for _ in range(60):
         candidates = unseen(feed, state)
-        fresh = candidates[:20]
+        fresh = newest(candidates, 20)
         backlogs.append(len(candidates) - len(fresh))
         taken += [e.entry_id for e in fresh]
         state = advance_state(state, fresh, None, None, T0, max_seen=50, in_feed=(e.entry_id for e in feed))
@@ -83,7 +93,8 @@ def test_polls_of_a_real_feed_take_the_backlog_run_after_run(server: FeedServer)
         assert (poll.state.etag is None) == (backlog > 0)
         seen_titles += [p.entry.title for p in poll.entries]
         state = poll.state
-    assert seen_titles == [f"Nachricht {i}" for i in range(24, -1, -1)]
+    # the feed lists oldest first: each poll takes the newest ten left, in feed order
+    assert seen_titles == [f"Nachricht {i}" for i in [*range(15, 25), *range(5, 15), *range(5)]]
     assert poll_feed(fetcher, spec, state, settings, T0).status == "not_modified"
     fetcher.close()
 

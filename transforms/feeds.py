@@ -210,8 +210,7 @@ _UNDATED = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 
 
 def unseen(entries: Sequence[FeedEntry], state: FeedState) -> list[FeedEntry]:
-    """Entries not seen before (first occurrence of each id), newest first: by publication time
-    where the feed gives one (a feed may list oldest first), else in feed order, undated last."""
+    """Entries not seen before (first occurrence of each id), in feed order."""
     seen = set(state.seen)
     fresh: list[FeedEntry] = []
     for entry in entries:
@@ -219,12 +218,22 @@ def unseen(entries: Sequence[FeedEntry], state: FeedState) -> list[FeedEntry]:
             continue
         seen.add(entry.entry_id)
         fresh.append(entry)
-    return sorted(fresh, key=lambda e: e.published_at or _UNDATED, reverse=True)  # stable: ties keep feed order
+    return fresh
+
+
+def newest(entries: Sequence[FeedEntry], limit: int) -> list[FeedEntry]:
+    """The ``limit`` newest entries, in feed order: by publication time where the feed gives one (a
+    feed may list oldest first), undated ones after the dated, in feed order."""
+    if len(entries) <= limit:
+        return list(entries)
+    ranked = sorted(range(len(entries)), key=lambda i: entries[i].published_at or _UNDATED, reverse=True)
+    chosen = set(ranked[:limit])  # sorted() is stable, reverse=True too: ties keep feed order
+    return [entry for i, entry in enumerate(entries) if i in chosen]
 
 
 def select_new(entries: Sequence[FeedEntry], state: FeedState, limit: int) -> list[FeedEntry]:
     """The newest ``limit`` unseen entries; the rest are the backlog a later run takes."""
-    return unseen(entries, state)[:limit]
+    return newest(unseen(entries, state), limit)
 
 
 def advance_state(state: FeedState, taken: Iterable[FeedEntry], etag: str | None, last_modified: str | None,
@@ -277,7 +286,7 @@ def poll_feed(fetcher: GuardedFetcher, spec: FeedSpec, state: FeedState, setting
     except FeedError as exc:
         return FeedPoll(spec, "failed", reject=_feed_reject(spec, exc.reason, exc.detail, now), requests=requests)
     candidates = unseen(entries, state)
-    fresh = candidates[: settings.max_entries_per_feed]
+    fresh = newest(candidates, settings.max_entries_per_feed)
     source = spec.publisher or spec.name or title
     pending = tuple(PendingEntry(e, source, spec.language, now) for e in fresh)
     # with a backlog the validators are not kept: an unchanged feed (a 304) must still be read to take it
