@@ -52,6 +52,7 @@ from transforms.feeds import (
 from transforms.feedstate import read_states, write_states
 from transforms.fetch import GuardedFetcher, default_user_agent
 from transforms.lock import OutputLock, OutputLocked
+from transforms.outputcheck import DamagedOutput, check_or_repair
 from transforms.records import Reject
 from transforms.settings import ConfigError, Settings, load_settings
 
@@ -160,17 +161,26 @@ class FeedRun:
     def entries(self) -> int:
         return sum(len(p.entries) for p in self.polls)
 
+    @property
+    def backlog(self) -> int:
+        """New entries seen in the feeds but not taken (over ``feeds.max_entries_per_feed``): the next runs take them."""
+        return sum(p.backlog for p in self.polls)
+
     def line(self) -> str:
         """One line per run, for the watcher's log and cron mail."""
         s = self.summary
         return (f"{len(self.polls)} feed(s): {self.count('ok')} changed, {self.count('not_modified')} not modified, "
-                f"{self.count('failed')} failed; {self.entries} new entr(ies), {s.get('page_requests')} page "
+                f"{self.count('failed')} failed; {self.entries} new entr(ies)"
+                + (f" ({self.backlog} more left for the next runs)" if self.backlog else "")
+                + f", {s.get('page_requests')} page "
                 f"request(s); {s.get('articles')} article(s), {sum(s.rejects.values())} reject(s), "
                 f"{s.get('mentions')} mention(s) in {s.elapsed_seconds:.1f} s")
 
     def text(self) -> str:
         lines = [self.summary.text(), f"  feeds              {len(self.polls):>7}   ({self.line().split(': ', 1)[1]})"]
         lines += [f"      {p.spec.url}: {p.reject.reason} {p.reject.detail}" for p in self.polls if p.reject]
+        lines += [f"      {p.spec.url}: backlog {p.backlog} new entries not taken (newest taken first; "
+                  f"feeds.max_entries_per_feed)" for p in self.polls if p.backlog]
         fetched = self.summary.by_prefix("fetch:")
         if fetched:
             lines.append("  article pages      " + ", ".join(f"{k} {v}" for k, v in fetched.items()))
@@ -227,6 +237,7 @@ def run_once(job: Job, first: bool = False) -> FeedRun:
     interrupt.register_run(ctx.output, ctx.run_id)
     with OutputLock(ctx.output, ctx.run_id, wait_seconds=job.wait_for_lock):
         run.summary.recovered = recover(ctx.output)  # finish a killed run's commit, drop its staging
+        check_or_repair(ctx.output, ctx.run_id, job.options.view_as(EventwireOptions).repair)  # damaged: exit 2
         states = read_states(job.output)
         fetcher = GuardedFetcher(job.settings.fetch)
         try:
@@ -255,8 +266,9 @@ def run_once(job: Job, first: bool = False) -> FeedRun:
             "started_at": started.isoformat(),
             "feeds_read": len(run.polls) - run.count("failed"), "feeds_failed": run.count("failed"),
             "exit_status": run.exit_status(),
-            "feeds": {p.spec.url: {"status": p.status, "new_entries": len(p.entries),
-                                   "reason": p.reject.reason if p.reject else None} for p in run.polls}})
+            "feeds": {p.spec.url: {"status": p.status, "new_entries": len(p.entries), "backlog": p.backlog,
+                                   "reason": p.reject.reason if p.reject else None} for p in run.polls},
+            "backlog": run.backlog})
     return run
 
 
@@ -267,8 +279,8 @@ def main(argv: list[str]) -> int:
     try:
         job, _ = prepare(argv)
         run = run_once(job, first=True)
-    except (ConfigError, OutputLocked, OutputUnusable) as exc:
-        print(f"eventwire feeds: {exc}", file=sys.stderr)
+    except (ConfigError, OutputLocked, OutputUnusable, DamagedOutput) as exc:
+        print(f"eventwire feeds: {str(exc).split(' [while running')[0]}", file=sys.stderr)
         return 2
     print(run.text())
     return run.exit_status()

@@ -39,6 +39,10 @@ class EventwireOptions(PipelineOptions):
                             help="re-extract articles already in the output (e.g. after a lexicon update)")
         parser.add_argument("--max-records", dest="max_records", type=int, default=0,
                             help="read at most N records per input file (try a huge bucket on a sample)")
+        parser.add_argument("--repair", action="store_true",
+                            help="move damaged or foreign files and invalid partition folders of the output to "
+                                 "OUT/_quarantine/RUN_ID/ (nothing is deleted), rebuild events from their mentions, "
+                                 "and go on; without it such an output stops the run with exit status 2")
         parser.add_argument("--wait-for-lock", dest="wait_for_lock", type=float, default=0.0,
                             help="seconds to wait when another run holds the output (default: fail at once)")
         parser.add_argument("--type-check", dest="type_check", action="store_true",

@@ -40,13 +40,13 @@ class Progress(beam.DoFn):
 
 def work_bytes(work: WorkItem) -> float:
     """The input bytes one work item stands for (a shard of a JSON Lines file: its share)."""
-    _path, size, start, end, _shard, shards = work
+    _path, size, start, end, _shard, shards, *_records = work  # a wave's record range: counted as its shard
     return max(0, (size if end is None else end) - start) / max(1, shards)
 
 
 def ends_file(work: WorkItem) -> bool:
     """True for the last piece of its file (a whole file, the last byte range, the last shard)."""
-    _path, size, _start, end, shard, shards = work
+    _path, size, _start, end, shard, shards, *_records = work
     return shard == shards - 1 and (end is None or end >= size)
 
 

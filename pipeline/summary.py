@@ -102,10 +102,22 @@ def write_manifest(output: str, run_id: str, manifest: Mapping[str, Any], extra:
     """Write the audit record of one run, outside the table folders."""
     path = join(output, "_runs", f"{run_id}.json")
     data = json.dumps({**manifest, **extra}, indent=2, sort_keys=True, default=str).encode()
-    if "://" not in path:
+    if "://" not in path:  # whole or not at all: a full disk leaves no half manifest
         import os
 
         os.makedirs(os.path.dirname(path), exist_ok=True)
+        temporary = f"{path}.tmp"
+        try:
+            with open(temporary, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except OSError:
+            if os.path.exists(temporary):
+                os.remove(temporary)
+            raise
+        return path
     with FileSystems.create(path, mime_type="application/json") as handle:
         handle.write(data)
     return path

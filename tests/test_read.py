@@ -228,3 +228,45 @@ def test_a_bad_sidecar_is_a_reject_and_the_article_is_still_read(tmp_path: Path,
     assert isinstance(reject, Reject) and reject.reason == "read/invalid_sidecar"
     assert reject.source_uri == str(tmp_path / "a.meta.json")
     assert isinstance(doc, RawDocument) and doc.title == "Titel" and doc.url is None
+
+
+def _jsonl(count: int) -> bytes:
+    return b"".join(json.dumps({"url": f"https://example.org/{i}", "text": f"Artikel {i}. " * 20}).encode() + b"\n"
+                    for i in range(count))
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_json_lines_stream_past_the_whole_file_cap(tmp_path: Path, gzipped: bool) -> None:
+    """Issue #24/#25: a JSON Lines file is read line by line with only the per-line cap; the whole-file
+    and the decompressed-size caps are for files read whole (a gzipped dump of a few GB is normal)."""
+    data = _jsonl(500)
+    path = tmp_path / ("dump.jsonl.gz" if gzipped else "dump.jsonl")
+    path.write_bytes(gzip.compress(data) if gzipped else data)
+    settings = ReadSettings(max_file_bytes=1_000, max_decompressed_bytes=10_000, max_document_bytes=10_000)
+    items = read_path(path, settings)
+    assert len(items) == 500 and all(isinstance(i, RawDocument) for i in items)
+    assert items[-1].source_uri.endswith("#L500") and items[-1].url == "https://example.org/499"
+
+
+def test_max_records_applies_before_any_whole_file_cap(tmp_path: Path) -> None:
+    path = tmp_path / "dump.jsonl"
+    path.write_bytes(_jsonl(500))
+    settings = ReadSettings(max_file_bytes=1_000, max_records_per_file=3)
+    assert [i.source_uri.rsplit("#", 1)[1] for i in read_path(path, settings)] == ["L1", "L2", "L3"]
+
+
+def test_files_parsed_whole_keep_the_whole_file_cap(tmp_path: Path) -> None:
+    array = tmp_path / "array.json"
+    array.write_bytes(b"[" + b",".join(json.dumps({"text": "x" * 50}).encode() for _ in range(100)) + b"]")
+    [item] = read_path(array, ReadSettings(max_file_bytes=1_000))
+    assert isinstance(item, Reject) and item.reason == "read/too_large" and "not JSON Lines" in item.detail
+    page = tmp_path / "page.html"
+    page.write_bytes(b"<p>" + b"x" * 2_000 + b"</p>")
+    assert [i.reason for i in read_path(page, ReadSettings(max_file_bytes=1_000))] == ["read/file_too_large"]
+
+
+def test_a_gzip_bomb_in_json_lines_is_still_a_bomb(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.jsonl.gz"
+    path.write_bytes(gzip.compress(b"\n" * 5_000_000))  # ~1000 times: no text compresses like that
+    items = read_path(path, ReadSettings(max_decompressed_bytes=100_000))
+    assert [i.reason for i in items] == ["read/decompression_bomb"]

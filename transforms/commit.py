@@ -148,10 +148,26 @@ def recover(output: str) -> list[str]:
     for journal in journals:
         run_id = posixpath.basename(posixpath.dirname(journal))
         log.warning("completing the commit of interrupted run %s", run_id)
-        commit(read_journal(journal))
+        staged = read_journal(journal)
+        commit(staged)
+        _manifest_of_recovered(output, run_id, staged)
         completed.append(run_id)
     remove_staging_root(output)
     return completed
+
+
+def _manifest_of_recovered(output: str, run_id: str, staged: list[StagedPartition]) -> None:
+    """A run that reached its commit point but died (or failed: a full disk) before writing its
+    manifest gets one from its journal, so every committed run has its ``_runs/<run_id>.json``."""
+    path = tables.join(output, "_runs", f"{run_id}.json")
+    if "/" in run_id or _exists(path):  # a streaming window's staging is w.../p...: no manifest of its own
+        return
+    written: dict[str, list[dict[str, object]]] = {}
+    for item in _commit_order(staged):
+        written.setdefault(item.table, []).append({"partition": item.partition, "rows": item.rows})
+    manifest = {"run_id": run_id, "written": written, "complete": False,
+                "note": "written by a later run from the commit journal: the run's counters are lost"}
+    _write_bytes(path, json.dumps(manifest, indent=2, sort_keys=True).encode())
 
 
 def remove_staging_root(output: str) -> None:
@@ -165,3 +181,22 @@ def remove_staging_root(output: str) -> None:
 
 def remove_staging(ctx: RunContext) -> None:
     remove_staging_root(ctx.output)
+
+
+def settle_failed_run(ctx: RunContext) -> str:
+    """After a run failed (an error, a full disk, an interrupt) while holding the lock: complete its
+    commit if it reached the commit point, else remove its staging now (a failed run's staged
+    Parquet must not sit on a full disk until the next run). Says what the output holds."""
+    try:
+        if _exists(tables.join(ctx.staging_root, JOURNAL)):
+            recover(ctx.output)
+            return "its commit point was reached: the new data is committed"
+        if tables.is_local(ctx.staging_root):
+            if _exists(ctx.staging_root):
+                FileSystems.delete([ctx.staging_root])
+        else:
+            FileSystems.delete([ctx.staging_root + "/"])
+        return "nothing was committed (its staging is removed)"
+    except Exception as exc:
+        log.warning("could not settle the failed run's staging (%s); the next run does", exc)
+        return "nothing was committed, or its commit is completed by the next run"

@@ -96,6 +96,7 @@ class FeedPoll:
     state: FeedState | None = None  # None: keep the previous state
     reject: Reject | None = None
     requests: int = 0
+    backlog: int = 0  # new entries in the feed not taken this run (over max_entries_per_feed): later runs take them
 
 
 class FeedError(Exception):
@@ -209,8 +210,11 @@ def parse_feed(data: bytes, feed_url: str, headers: Mapping[str, str], settings:
 # --- state arithmetic ---------------------------------------------------------------------------
 
 
-def select_new(entries: Sequence[FeedEntry], state: FeedState, limit: int) -> list[FeedEntry]:
-    """Entries not seen before (first occurrence of each id), at most ``limit``, in feed order."""
+_UNDATED = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+
+
+def unseen(entries: Sequence[FeedEntry], state: FeedState) -> list[FeedEntry]:
+    """Entries not seen before (first occurrence of each id), in feed order."""
     seen = set(state.seen)
     fresh: list[FeedEntry] = []
     for entry in entries:
@@ -218,19 +222,46 @@ def select_new(entries: Sequence[FeedEntry], state: FeedState, limit: int) -> li
             continue
         seen.add(entry.entry_id)
         fresh.append(entry)
-    return fresh[:limit]
+    return fresh
+
+
+def newest(entries: Sequence[FeedEntry], limit: int) -> list[FeedEntry]:
+    """The ``limit`` newest entries, in feed order: by publication time where the feed gives one (a
+    feed may list oldest first), undated ones after the dated, in feed order."""
+    if len(entries) <= limit:
+        return list(entries)
+    ranked = sorted(range(len(entries)), key=lambda i: entries[i].published_at or _UNDATED, reverse=True)
+    chosen = set(ranked[:limit])  # sorted() is stable, reverse=True too: ties keep feed order
+    return [entry for i, entry in enumerate(entries) if i in chosen]
+
+
+def select_new(entries: Sequence[FeedEntry], state: FeedState, limit: int) -> list[FeedEntry]:
+    """The newest ``limit`` unseen entries; the rest are the backlog a later run takes."""
+    return newest(unseen(entries, state), limit)
 
 
 def advance_state(state: FeedState, taken: Iterable[FeedEntry], etag: str | None, last_modified: str | None,
-                  checked_at: dt.datetime, max_seen: int) -> FeedState:
+                  checked_at: dt.datetime, max_seen: int, in_feed: Iterable[str] = ()) -> FeedState:
+    """The state after a run took ``taken``. At most ``max_seen`` ids are kept, oldest forgotten
+    first, except ids still listed in the feed (``in_feed``): forgetting one would take that entry
+    again, so a feed longer than ``max_seen`` keeps all of its ids."""
     seen = list(state.seen)
     known = set(seen)
-    for entry in reversed(list(taken)):  # feeds list newest first; state keeps oldest first
+    for entry in reversed(list(taken)):  # newest first; state keeps oldest first
         if entry.entry_id not in known:
             seen.append(entry.entry_id)
             known.add(entry.entry_id)
-    return FeedState(etag=etag, last_modified=last_modified, seen=tuple(seen[-max_seen:]),
-                     checked_at=checked_at.isoformat())
+    listed = set(in_feed)
+    excess = len(seen) - max_seen
+    if excess > 0:
+        kept = []
+        for entry_id in seen:  # oldest first: forget the oldest ids the feed no longer lists
+            if excess > 0 and entry_id not in listed:
+                excess -= 1
+                continue
+            kept.append(entry_id)
+        seen = kept
+    return FeedState(etag=etag, last_modified=last_modified, seen=tuple(seen), checked_at=checked_at.isoformat())
 
 
 # --- polling (driver side) ----------------------------------------------------------------------
@@ -258,12 +289,16 @@ def poll_feed(fetcher: GuardedFetcher, spec: FeedSpec, state: FeedState, setting
         title, entries = parse_feed(result.body, spec.url, result.headers, settings)
     except FeedError as exc:
         return FeedPoll(spec, "failed", reject=_feed_reject(spec, exc.reason, exc.detail, now), requests=requests)
-    fresh = select_new(entries, state, settings.max_entries_per_feed)
+    candidates = unseen(entries, state)
+    fresh = newest(candidates, settings.max_entries_per_feed)
     source = spec.publisher or spec.name or title
     pending = tuple(PendingEntry(e, source, spec.language, now) for e in fresh)
-    new_state = advance_state(state, fresh, result.headers.get("etag"), result.headers.get("last-modified"),
-                              now, settings.max_seen_per_feed)
-    return FeedPoll(spec, "ok", pending, new_state, requests=requests)
+    # with a backlog the validators are not kept: an unchanged feed (a 304) must still be read to take it
+    etag, last_modified = ((result.headers.get("etag"), result.headers.get("last-modified"))
+                           if len(candidates) == len(fresh) else (None, None))
+    new_state = advance_state(state, fresh, etag, last_modified, now, settings.max_seen_per_feed,
+                              in_feed=(e.entry_id for e in entries))
+    return FeedPoll(spec, "ok", pending, new_state, requests=requests, backlog=len(candidates) - len(fresh))
 
 
 # --- entry -> RawDocument ------------------------------------------------------------------------

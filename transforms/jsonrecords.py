@@ -178,13 +178,16 @@ def is_json_document(stream: BinaryIO, path: str) -> bool:
 
 
 def iter_jsonl(stream: BinaryIO, path: str, settings: ReadSettings,
-               keep: Callable[[int], bool] | None = None) -> Iterator[RawDocument | Reject]:
+               keep: Callable[[int], bool] | None = None, until: int | None = None) -> Iterator[RawDocument | Reject]:
     """Records of a JSON Lines stream; with ``keep``, only the records whose index it accepts
-    (the others are skipped unparsed: several readers share one big file, see ``read_file``)."""
+    (the others are skipped unparsed: several readers share one big file, see ``read_file``);
+    ``until``: no record from this index on (a wave's range of a big file ends there)."""
     limit = settings.max_document_bytes
     emitted = 0
     seen = -1  # index of the current record, blank lines excluded
     for number in range(1, 1 << 62):
+        if until is not None and seen + 1 >= until:
+            return
         line = stream.readline(limit + 1)
         if not line:
             return

@@ -2,8 +2,14 @@
 
 Locally the lock is created with its content in one step (a hard link to a private file: fails if the
 lock exists); on GCS with a create-if-absent precondition
-(``if_generation_match=0``). It records who holds it; a lock whose process is gone (same
-host) or that is older than ``stale_after`` is stale and is taken over, with a warning.
+(``if_generation_match=0``). It records who holds it: run, host, pid, and what identifies the
+process beyond its pid (the kernel's boot id and the process's start time), because pids are reused:
+after a reboot, and in containers, where every run may be pid 1. A lock is stale, and is taken over
+with a warning, when on this host its boot id is not the current one, its pid is gone or now belongs
+to a process started at another time, or its pid is this very process (which holds no such lock:
+a run killed as pid 1 of one container, seen by pid 1 of the next), or when it was last refreshed more
+than ``stale_after`` ago. A run longer than that keeps its lock fresh: a heartbeat thread rewrites it
+(its ``heartbeat_at``) every quarter of ``stale_after``, only while it still is the lock it created.
 
 Taking over and releasing remove the lock only if it still is the one read (or created): locally it
 is moved aside atomically and put back if it was not; on GCS the delete carries the generation read
@@ -20,8 +26,9 @@ import logging
 import os
 import socket
 import tempfile
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from transforms.tables import is_local, join
 
@@ -39,17 +46,46 @@ class LockInfo:
     host: str
     pid: int
     acquired_at: str
+    boot_id: str | None = None  # the kernel's boot id (Linux): a lock from before a reboot is stale
+    started: int | None = None  # the process's start time (clock ticks since boot): a reused pid differs
+    heartbeat_at: str | None = None  # last refresh by the holder's heartbeat (long runs)
 
     def to_json(self) -> bytes:
-        return json.dumps(self.__dict__, sort_keys=True).encode()
+        return json.dumps({k: v for k, v in self.__dict__.items() if v is not None}, sort_keys=True).encode()
 
     @staticmethod
     def from_json(data: bytes) -> LockInfo | None:
         try:
             raw = json.loads(data)
-            return LockInfo(str(raw["run_id"]), str(raw["host"]), int(raw["pid"]), str(raw["acquired_at"]))
-        except (ValueError, KeyError, TypeError):
+            started = raw.get("started")
+            return LockInfo(str(raw["run_id"]), str(raw["host"]), int(raw["pid"]), str(raw["acquired_at"]),
+                            None if raw.get("boot_id") is None else str(raw["boot_id"]),
+                            None if started is None else int(started),
+                            None if raw.get("heartbeat_at") is None else str(raw["heartbeat_at"]))
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
+
+
+def boot_id() -> str | None:
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
+            return handle.read().strip() or None
+    except OSError:
+        return None
+
+
+def process_start(pid: int) -> int | None:
+    """The start time of process ``pid`` in clock ticks since boot (field 22 of /proc/PID/stat), or
+    None when it cannot be read (no such process, no /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+    except OSError:
+        return None
+    try:  # the command name (field 2) may hold spaces and parentheses: count from its closing one
+        return int(stat[stat.rindex(b")") + 2:].split()[19])
+    except (ValueError, IndexError):
+        return None
 
 
 def _pid_alive(pid: int) -> bool:
@@ -62,16 +98,36 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def is_stale(info: LockInfo | None, stale_after: dt.timedelta, now: dt.datetime | None = None) -> bool:
+_held_here: set[tuple[str, str]] = set()  # (lock path, run id) this process holds now
+
+
+def stale_reason(info: LockInfo | None, stale_after: dt.timedelta, now: dt.datetime | None = None,
+                 path: str | None = None) -> str | None:
+    """Why a lock as read is stale (it may be taken over), or None while its holder may be alive."""
     if info is None:
-        return True  # unreadable: a writer died while creating it
-    if info.host == socket.gethostname() and not _pid_alive(info.pid):
-        return True
+        return "unreadable (a writer died while creating it)"
+    if info.host == socket.gethostname():
+        current_boot = boot_id()
+        if info.boot_id and current_boot and info.boot_id != current_boot:
+            return "created before this machine's last reboot"
+        if info.pid == os.getpid() and (path, info.run_id) not in _held_here:
+            return "its pid is this process, which holds no lock there (a pid reused, as in a container)"
+        if not _pid_alive(info.pid):
+            return "its process is gone"
+        if info.started is not None and process_start(info.pid) not in (None, info.started):
+            return "its pid now belongs to another process (started at another time)"
     try:
-        acquired = dt.datetime.fromisoformat(info.acquired_at)
-    except ValueError:
-        return True
-    return (now or dt.datetime.now(dt.timezone.utc)) - acquired > stale_after
+        refreshed = max(dt.datetime.fromisoformat(t) for t in (info.acquired_at, info.heartbeat_at) if t)
+    except (ValueError, TypeError):
+        return "unreadable time"
+    if (now or dt.datetime.now(dt.timezone.utc)) - refreshed > stale_after:
+        return f"not refreshed since {refreshed.isoformat()} (over {stale_after})"
+    return None
+
+
+def is_stale(info: LockInfo | None, stale_after: dt.timedelta, now: dt.datetime | None = None,
+             path: str | None = None) -> bool:
+    return stale_reason(info, stale_after, now, path) is not None
 
 
 @dataclass(frozen=True)
@@ -125,6 +181,20 @@ class _LocalBackend:
                 return Snapshot(handle.read())
         except FileNotFoundError:
             return None
+
+    def refresh(self, data: bytes) -> bool:
+        """Replace the lock's content (heartbeat) only if it still is what our create (or last
+        refresh) wrote; the new content lands in one step (a rename). False: it is no longer ours."""
+        seen = self.read()
+        if self._created is None or seen is None or seen.data != self._created:
+            return False
+        temporary = f"{self.path}.{os.getpid()}-{time.monotonic_ns()}.beat"
+        with open(temporary, "wb") as out:
+            out.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, self.path)
+        self._created = data
+        return True
 
     def release(self) -> None:
         """Remove the lock if it still is the one our create wrote."""
@@ -191,6 +261,20 @@ class _GcsBackend:
             except (NotFound, PreconditionFailed):
                 continue  # replaced or removed between the two requests: read again
 
+    def refresh(self, data: bytes) -> bool:
+        """Replace the lock (heartbeat) only if it still is the generation we wrote."""
+        from google.api_core.exceptions import NotFound, PreconditionFailed
+
+        if self._created is None:
+            return False
+        blob = self._bucket.blob(self._name)
+        try:
+            blob.upload_from_string(data, if_generation_match=self._created)
+        except (NotFound, PreconditionFailed):
+            return False
+        self._created = blob.generation
+        return True
+
     def release(self) -> None:
         if self._created is not None:
             self._delete(self._created)
@@ -213,25 +297,33 @@ class OutputLock:
     """``with OutputLock(output, run_id):`` holds the output for one run."""
 
     def __init__(self, output: str, run_id: str, wait_seconds: float = 0.0,
-                 stale_after: dt.timedelta = dt.timedelta(hours=12), poll_seconds: float = 1.0) -> None:
+                 stale_after: dt.timedelta = dt.timedelta(hours=12), poll_seconds: float = 1.0,
+                 heartbeat_seconds: float | None = None) -> None:
         path = join(output, LOCK_NAME)
         self._backend = _LocalBackend(path) if is_local(path) else _GcsBackend(path)
         self._path = path
         self._info = LockInfo(run_id, socket.gethostname(), os.getpid(),
-                              dt.datetime.now(dt.timezone.utc).isoformat())
+                              dt.datetime.now(dt.timezone.utc).isoformat(), boot_id(), process_start(os.getpid()))
         self._wait = wait_seconds
         self._stale_after = stale_after
         self._poll = poll_seconds
+        # a quarter of the horizon: three beats may be missed (a stalled disk, a slow bucket) before it is stale
+        self._beat = stale_after.total_seconds() / 4 if heartbeat_seconds is None else heartbeat_seconds
+        self._stop = threading.Event()
+        self._heart: threading.Thread | None = None
 
     def acquire(self) -> None:
         deadline = time.monotonic() + self._wait
         while True:
             if self._backend.create(self._info.to_json()):
+                _held_here.add((self._path, self._info.run_id))
+                self._start_heartbeat()
                 return
             seen = self._backend.read()
             holder = LockInfo.from_json(seen.data) if seen is not None else None
-            if seen is not None and is_stale(holder, self._stale_after):
-                log.warning("taking over a stale lock %s (%s)", self._path, holder)
+            reason = stale_reason(holder, self._stale_after, path=self._path) if seen is not None else None
+            if reason is not None:
+                log.warning("taking over a stale lock %s (%s): %s", self._path, holder, reason)
                 self._backend.take_over(seen)  # not a fresh lock another waiter created meanwhile
                 continue
             if time.monotonic() >= deadline:
@@ -240,7 +332,29 @@ class OutputLock:
                                    f"if that run is dead, delete the lock file")
             time.sleep(self._poll)
 
+    def _start_heartbeat(self) -> None:
+        if self._beat <= 0:
+            return
+        self._stop.clear()
+        self._heart = threading.Thread(target=self._heartbeat, name="eventwire-lock-heartbeat", daemon=True)
+        self._heart.start()
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(self._beat):
+            beat = replace(self._info, heartbeat_at=dt.datetime.now(dt.timezone.utc).isoformat())
+            try:
+                if not self._backend.refresh(beat.to_json()):
+                    log.warning("the lock %s is no longer this run's: heartbeat stopped", self._path)
+                    return
+            except Exception as exc:
+                log.warning("lock heartbeat failed (%s); retrying", exc)
+
     def release(self) -> None:
+        self._stop.set()
+        if self._heart is not None:
+            self._heart.join()
+            self._heart = None
+        _held_here.discard((self._path, self._info.run_id))
         self._backend.release()  # only the lock we created: not one that took ours over
 
     def __enter__(self) -> OutputLock:

@@ -35,9 +35,11 @@ GUNZIP_BUFFER = 1 << 20  # JSON Lines records of crawled HTML are ~300 KB: read 
 class GuardedGunzip(io.RawIOBase):
     """Streaming gunzip over a raw stream: multi-member aware, truncation and bomb checked."""
 
-    def __init__(self, raw: BinaryIO, max_output: int, chunk: int = 1 << 18) -> None:
+    def __init__(self, raw: BinaryIO, max_output: int, chunk: int = 1 << 18, max_ratio: int = 0) -> None:
         self._raw = raw
         self._max_output = max_output
+        self._max_ratio = max_ratio  # 0: max_output is a hard cap; else beyond it, output/input <= this
+        self._consumed = 0
         self._chunk = chunk
         self._inflater = inflate_library.decompressobj(wbits=31)
         self._pending = b""
@@ -51,13 +53,13 @@ class GuardedGunzip(io.RawIOBase):
     def _next_input(self) -> bytes:
         """The next compressed bytes to inflate; starts a new member after a finished one."""
         if not self._inflater.eof:
-            data = self._inflater.unconsumed_tail or self._raw.read(self._chunk)
+            data = self._inflater.unconsumed_tail or self._counted(self._raw.read(self._chunk))
             if not data:
                 raise ReadError("read/truncated_gzip", "gzip stream ends before its end-of-member marker")
             return data
-        data = self._inflater.unused_data or self._raw.read(self._chunk)
+        data = self._inflater.unused_data or self._counted(self._raw.read(self._chunk))
         while data and not data.strip(b"\x00"):  # zero padding after the last member is harmless
-            data = self._raw.read(self._chunk)
+            data = self._counted(self._raw.read(self._chunk))
         if data:
             self._inflater = inflate_library.decompressobj(wbits=31)  # multi-member gzip: the next member
         return data
@@ -73,9 +75,15 @@ class GuardedGunzip(io.RawIOBase):
             except _INFLATE_ERRORS as exc:
                 raise ReadError("read/corrupt_gzip", str(exc)) from exc
             self._produced += len(out)
-            if self._produced > self._max_output:
-                raise ReadError("read/decompression_bomb", f"more than {self._max_output} bytes after gunzip")
+            if self._produced > self._max_output and (
+                    not self._max_ratio or self._produced > self._max_ratio * self._consumed):
+                raise ReadError("read/decompression_bomb", f"more than {self._max_output} bytes after gunzip"
+                                + (f", {self._max_ratio} times the gzipped bytes" if self._max_ratio else ""))
             self._pending = out
+
+    def _counted(self, data: bytes) -> bytes:
+        self._consumed += len(data)
+        return data
 
     def readinto(self, buffer: Any) -> int:
         self._fill()
@@ -87,12 +95,20 @@ class GuardedGunzip(io.RawIOBase):
         return size
 
 
-def open_payload(raw: BinaryIO, settings: ReadSettings) -> tuple[io.BufferedReader, bool]:
-    """The file's content stream, gunzipped if its bytes (not its name) say gzip."""
+STREAMED_BOMB_RATIO = 200  # news text gzips 3-10 times; a bomb ~1000 times
+
+
+def open_payload(raw: BinaryIO, settings: ReadSettings, streamed: bool = False) -> tuple[io.BufferedReader, bool]:
+    """The file's content stream, gunzipped if its bytes (not its name) say gzip.
+
+    ``streamed`` (JSON Lines: read line by line, each line capped): beyond
+    ``max_decompressed_bytes`` only a bomb's ratio stops the stream, so a dump of a few GB is read."""
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
     gzipped = buffered.peek(2)[:2] == GZIP_MAGIC
     if gzipped:
-        return io.BufferedReader(GuardedGunzip(buffered, settings.max_decompressed_bytes), GUNZIP_BUFFER), True
+        ratio = STREAMED_BOMB_RATIO if streamed else 0
+        return io.BufferedReader(GuardedGunzip(buffered, settings.max_decompressed_bytes, max_ratio=ratio),
+                                 GUNZIP_BUFFER), True
     return buffered, False
 
 

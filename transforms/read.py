@@ -121,14 +121,15 @@ def parse_html(data: bytes, source_uri: str) -> RawDocument:
 def read_file(
     path: str, size: int, settings: ReadSettings, opener: Opener, sidecar: Callable[[str], bytes | None],
     on_skip: Callable[[str], None] = lambda _kind: None, byte_range: tuple[int, int | None] = (0, None),
-    keep: Callable[[int], bool] | None = None,
+    keep: Callable[[int], bool] | None = None, until: int | None = None,
 ) -> Iterator[RawDocument | Reject]:
     """Every document of one file, or rejects that say why not. Never raises ReadError.
 
     WARC only: ``on_skip`` counts records that are not articles; ``byte_range`` reads the
     gzip members starting in [start, end) (see ``transforms.warcsplit.split_ranges``).
     JSON Lines only: ``keep(index)`` selects records, so N readers can share a big file; file-level
-    rejects come from the reader that keeps record 0, so each is reported once.
+    rejects come from the reader that keeps record 0, so each is reported once; ``until`` stops
+    reading at that record index (a wave's range of a big file).
     """
     fmt = file_format(path)
     first = keep is None or keep(0)  # the reader that reports file-level rejects
@@ -137,7 +138,11 @@ def read_file(
     if fmt is None:
         yield Reject(path, "read", "read/unsupported_type", "extension is not txt, html, htm, jsonl, json or warc")
         return
-    if size > settings.max_file_bytes and fmt != "warc":  # a WARC streams record by record, each capped
+    # Only a file read whole has a whole-file cap: a WARC streams record by record and JSON Lines
+    # line by line, each record or line capped (a .json file that is one document is capped after
+    # decompression, where it is parsed whole: ``iter_json_document``), so --max-records and a
+    # dump of a few GB work.
+    if size > settings.max_file_bytes and fmt not in ("warc", "jsonl"):
         if first:
             yield Reject(path, "read", "read/file_too_large", f"{size} bytes > {settings.max_file_bytes}")
         return
@@ -148,12 +153,12 @@ def read_file(
 
                 yield from iter_warc_range(raw, path, settings, on_skip, *byte_range)
                 return
-            stream, _ = open_payload(raw, settings)
+            stream, _ = open_payload(raw, settings, streamed=fmt == "jsonl")
             if fmt == "jsonl" and is_json_document(stream, path):
                 yield from iter_json_document(stream, path, settings, keep)
                 return
             if fmt == "jsonl":
-                yield from iter_jsonl(stream, path, settings, keep)
+                yield from iter_jsonl(stream, path, settings, keep, until)
                 return
             data = read_bounded(stream, settings.max_document_bytes)
             if stream.read(1):  # the cap was hit exactly; anything beyond is too much
@@ -180,7 +185,7 @@ def read_file(
 def guarded_read(
     path: str, size: int, settings: ReadSettings, opener: Opener, sidecar: Callable[[str], bytes | None],
     on_skip: Callable[[str], None] = lambda _kind: None, byte_range: tuple[int, int | None] = (0, None),
-    keep: Callable[[int], bool] | None = None,
+    keep: Callable[[int], bool] | None = None, until: int | None = None,
 ) -> Iterator[RawDocument | Reject]:
     """``read_file``, and if a file still trips an unforeseen error, a reject for the rest of it.
 
@@ -188,7 +193,7 @@ def guarded_read(
     already emitted stay; the reject names the file, so no record goes unaccounted.
     """
     try:
-        yield from read_file(path, size, settings, opener, sidecar, on_skip, byte_range, keep)
+        yield from read_file(path, size, settings, opener, sidecar, on_skip, byte_range, keep, until)
     except Exception as exc:  # deliberately broad at the per-file boundary; logged as a bug
         log.exception("unexpected error reading %s", path)
         yield Reject(path, "read", "read/unexpected_error", f"{type(exc).__name__}: {exc}"[:300])

@@ -122,6 +122,9 @@ class ReadSettings:
     max_decompressed_bytes: int = 256 * 1024 * 1024  # a decompression bomb stops here
     max_document_bytes: int = 8 * 1024 * 1024  # one article (a page, a JSONL line, a WARC payload)
     max_records_per_file: int = 0  # 0: no limit (--max-records sets it to sample a huge input)
+    # a local run reads its input in waves, each one pipeline and one commit: its memory is a wave's
+    wave_files: int = 2000  # files per wave at most
+    wave_bytes: int = 64 * 1024 * 1024  # input bytes per wave at most (a bigger JSON Lines or .warc.gz is split)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -202,7 +205,7 @@ class FetchSettings:
 class FeedSettings:
     max_feed_bytes: int = 4 * 1024 * 1024  # a larger feed is rejected (feed/too_large)
     parse_timeout_seconds: float = 20.0  # per feed, for feedparser
-    max_seen_per_feed: int = 5000  # entry ids remembered per feed (oldest forgotten first)
+    max_seen_per_feed: int = 5000  # entry ids remembered per feed (oldest forgotten first; ids the feed still lists are kept)
     max_entries_per_feed: int = 200  # new entries taken from one feed per run (newest first)
 
 

@@ -8,14 +8,14 @@ every path is checked to stay under its table root.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
@@ -124,21 +124,46 @@ def list_partitions(root: str, table: str) -> list[str]:
     return sorted(m.path for m in result.metadata_list)
 
 
-def read_rows(path: str, columns: list[str] | None = None, table: str | None = None) -> list[dict[str, Any]]:
-    """Rows of one data file; with ``table``, the columns kept in the path are restored from it."""
+def _schema_problem(schema: pa.Schema, path: str) -> str | None:
+    """The problem of a table file's schema; the table is the folder above its partition folders."""
+    segments = ["", "", "", "", *path.split("/")]
+    articles = segments[-3].startswith("date=") and segments[-2].startswith("language=")
+    table = segments[-4] if articles else segments[-3]
+    if table not in TABLES:
+        return None
+    from transforms.outputcheck import schema_problem
+
+    return schema_problem(schema, table)
+
+
+def read_table(path: str, columns: list[str] | None = None) -> pa.Table:
+    """One data file as Arrow, its schema checked; columns it lacks (written before a column was
+    added) read as null. A damaged or foreign file raises DamagedOutput naming it: it is never merged
+    (nor then deleted)."""
     with FileSystems.open(path, compression_type="uncompressed") as handle:
         data = handle.read()
-    buffer = io.BytesIO(data)
-    missing: list[str] = []
-    if columns is not None:  # files written before a column was added: the column reads as null
-        present = set(pq.read_schema(buffer).names)
-        missing = [c for c in columns if c not in present]
-        columns = [c for c in columns if c in present]
-        buffer.seek(0)
-    rows = pq.read_table(buffer, columns=columns).to_pylist()
-    for column in missing:
-        for row in rows:
-            row[column] = None
+    buffer = pa.BufferReader(data)
+    try:
+        schema = pq.read_schema(buffer)
+        problem = _schema_problem(schema, path)
+        if problem is None:
+            present = None if columns is None else [c for c in columns if c in schema.names]
+            arrow = pq.read_table(pa.BufferReader(data), columns=present)
+    except (pa.ArrowException, OSError) as exc:
+        problem = f"not a readable Parquet file ({type(exc).__name__}: {str(exc)[:120]})"
+    if problem is not None:
+        from transforms.outputcheck import DamagedOutput, refusal_for
+
+        raise DamagedOutput(refusal_for(path, problem))
+    for column in columns or ():
+        if column not in arrow.column_names:
+            arrow = arrow.append_column(column, pa.nulls(arrow.num_rows))
+    return arrow
+
+
+def read_rows(path: str, columns: list[str] | None = None, table: str | None = None) -> list[dict[str, Any]]:
+    """Rows of one data file; with ``table``, the columns kept in the path are restored from it."""
+    rows = read_table(path, columns).to_pylist()
     if table:
         restored = {}
         for column in TABLES[table].in_path:
@@ -147,6 +172,58 @@ def read_rows(path: str, columns: list[str] | None = None, table: str | None = N
         for row in rows:
             row.update(restored)
     return rows
+
+
+def _conformed(arrow: pa.Table, table: str) -> pa.Table:
+    """A file's table in the current file schema: columns added since it was written are null."""
+    schema = TABLES[table].file_schema
+    columns = [arrow[f.name].cast(f.type) if f.name in arrow.column_names else pa.nulls(arrow.num_rows, f.type)
+               for f in schema]  # the cast also names list items as written ("item", not Parquet's "element")
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _key_column(arrow: pa.Table, table: str) -> pa.ChunkedArray:
+    key = TABLES[table].key
+    if len(key) == 1:
+        return arrow[key[0]]
+    return pc.binary_join_element_wise(*[pc.fill_null(arrow[k], "") for k in key], "\x1f")
+
+
+def _key_of(row: Mapping[str, Any], table: str) -> str:
+    return "\x1f".join("" if row[k] is None else str(row[k]) for k in TABLES[table].key)
+
+
+def merge_arrow(table: str, existing: list[pa.Table], new: Iterable[Mapping[str, Any]],
+                drop_article_ids: frozenset[str] = frozenset(),
+                patch: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
+                patched_ids: frozenset[str] = frozenset()) -> pa.Table:
+    """``merge_rows`` on Arrow: the partition's rows stay columnar; only the rows a new row replaces
+    (to keep their first ``ingested_at``/``rejected_at``) and the rows ``patch`` changes (ids in
+    ``patched_ids``) become Python objects. Adding one article to a partition of 60k articles no
+    longer turns the 60k into dicts. Sorted as ``to_arrow`` sorts (the sort keys are strings)."""
+    spec = TABLES[table]
+    latest: dict[str, dict[str, Any]] = {}
+    for row in new:  # a later row with the same key wins, as in merge_rows
+        latest[_key_of(row, table)] = dict(row)
+    current = pa.concat_tables([_conformed(t, table) for t in existing]) if existing else spec.file_schema.empty_table()
+    if drop_article_ids and "article_id" in current.column_names:
+        current = current.filter(pc.invert(pc.is_in(current["article_id"], pa.array(sorted(drop_article_ids)))))
+    replaced = pc.is_in(_key_column(current, table), pa.array(list(latest), pa.string()))
+    for previous in current.filter(replaced).to_pylist():  # the first time stays (see merge_rows)
+        row = latest[_key_of(previous, table)]
+        if table == "articles":
+            row["ingested_at"] = min(previous["ingested_at"], row["ingested_at"])
+        if table == "rejects" and previous["rejected_at"] is not None:
+            row["rejected_at"] = min(previous["rejected_at"], row["rejected_at"] or previous["rejected_at"])
+    kept = current.filter(pc.invert(replaced))
+    rows = list(latest.values())
+    if patch is not None and patched_ids:
+        touched = pc.is_in(kept["article_id"], pa.array(sorted(patched_ids)))
+        rows += kept.filter(touched).to_pylist()
+        kept = kept.filter(pc.invert(touched))
+        rows = patch(rows)
+    merged = pa.concat_tables([kept, to_arrow(rows, table)])
+    return merged.sort_by([(column, "ascending") for column in spec.sort]).combine_chunks()
 
 
 # zstd sets up a compressor per column chunk (~0.6 ms per file of ~25 columns here), which is most of
@@ -161,9 +238,23 @@ def compression_for(rows: int) -> str:
 
 def write_rows(path: str, rows: Iterable[Mapping[str, Any]], table: str) -> int:
     """Write rows as one Parquet file with the table's fixed schema; returns the row count."""
-    arrow = to_arrow(rows, table)
-    options: dict[str, Any] = {"compression": compression_for(arrow.num_rows), "write_statistics": True,
-                               "use_dictionary": list(TABLES[table].dictionary) or False}
+    return write_arrow(path, to_arrow(rows, table), table)
+
+
+# Rows per row group: a big partition is merged one row group at a time (transforms/partmerge.py);
+# 4,096 articles are ~20 MB of text
+ROW_GROUP_ROWS = 4096
+
+
+def write_options(table: str, rows: int) -> dict[str, Any]:
+    """The Parquet writer's options for a file of ``rows`` rows of ``table``."""
+    return {"compression": compression_for(rows), "write_statistics": True,
+            "use_dictionary": list(TABLES[table].dictionary) or False}
+
+
+def write_arrow(path: str, arrow: pa.Table, table: str) -> int:
+    """Write an Arrow table in the table's file schema (sorted) as one Parquet file; returns the rows."""
+    options: dict[str, Any] = {**write_options(table, arrow.num_rows), "row_group_size": ROW_GROUP_ROWS}
     if is_local(path):  # straight into the file (staging: a file cut short by a crash is never committed)
         os.makedirs(posixpath.dirname(path), exist_ok=True)
         pq.write_table(arrow, path, **options)

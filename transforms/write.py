@@ -22,7 +22,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.windowed_value import WindowedValue
 
-from transforms import tables
+from transforms import partmerge, tables
 from transforms.commit import (
     RunContext,
     StagedPartition,
@@ -47,16 +47,32 @@ def stage_partition(ctx: RunContext, table: str, partition: str, new_rows: Itera
     """
     folder = tables.partition_path(ctx.output, table, partition)
     current = tables.list_parquet(folder)
-    existing: list[dict[str, Any]] = []
-    for path in current:
-        existing += tables.read_rows(path, table=table)
     drop = rerun_article_ids if table in ("articles", "mentions") else frozenset()
     rows, patches = [], []
     for row in new_rows:
         (patches if NEAR_DUPLICATE_PATCH in row else rows).append(row)
-    merged = apply_near_duplicate_patches(tables.merge_rows(table, existing, rows, drop), patches)
     final = tables.join(folder, tables.DATA_FILE)
     stale = tuple(p for p in current if p != final)
+    if partmerge.streamable(table, current):  # a big partition: row group by row group
+        staged_path = tables.join(ctx.staging_root, table, partition.replace("/", ",") + ".parquet")
+        try:
+            count = partmerge.stream_merge(
+                table, current[0], staged_path, rows, drop,
+                patch=lambda touched: apply_near_duplicate_patches(touched, patches),
+                patched_ids=frozenset(p["article_id"] for p in patches))
+            return [StagedPartition(table, partition, staged_path if count else None, final, count, stale)]
+        except partmerge.NotSorted:
+            log.warning("%s is not in key order: merged in memory", current[0])
+    if table in ("articles", "rejects"):  # merged as Arrow: a big partition never becomes Python rows
+        merged_arrow = tables.merge_arrow(
+            table, [tables.read_table(path) for path in current], rows, drop,
+            patch=lambda touched: apply_near_duplicate_patches(touched, patches),
+            patched_ids=frozenset(p["article_id"] for p in patches))
+        return [_stage_arrow(ctx, table, partition, merged_arrow, final, stale)]
+    existing: list[dict[str, Any]] = []
+    for path in current:
+        existing += tables.read_rows(path, table=table)
+    merged = apply_near_duplicate_patches(tables.merge_rows(table, existing, rows, drop), patches)
     staged = [_stage(ctx, table, partition, merged, final, stale)]
     if table == "mentions":
         events = [to_row(e, "events") for e in events_from_mentions(mention_from_row(r) for r in merged)]
@@ -90,6 +106,15 @@ def _stage(ctx: RunContext, table: str, partition: str, rows: list[dict[str, Any
     # few hundred folders made and removed again cost ~0.1 s of a 1x benchmark run
     staged = tables.join(ctx.staging_root, table, partition.replace("/", ",") + ".parquet")
     count = tables.write_rows(staged, rows, table)
+    return StagedPartition(table, partition, staged, final, count, stale)
+
+
+def _stage_arrow(ctx: RunContext, table: str, partition: str, merged: Any, final: str,
+                 stale: tuple[str, ...]) -> StagedPartition:
+    if merged.num_rows == 0:
+        return StagedPartition(table, partition, None, final, 0, stale)
+    staged = tables.join(ctx.staging_root, table, partition.replace("/", ",") + ".parquet")
+    count = tables.write_arrow(staged, merged, table)
     return StagedPartition(table, partition, staged, final, count, stale)
 
 
