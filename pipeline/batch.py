@@ -216,7 +216,7 @@ class ReadWork(beam.PTransform):
         totals = InputTotals(sum(map(ends_file, items)), sum(map(work_bytes, items)))
         read = (pbegin | "WorkItems" >> beam.Create(items)
                 | "Read" >> beam.ParDo(ReadFilesFn(self._settings, totals)).with_outputs("rejects", main="docs"))
-        docs = read.docs | "Progress" >> beam.ParDo(Progress("documents"))
+        docs = read.docs  # the reader logs its progress against the wave's total (ReadProgress)
         listed = (pbegin | "ListingRejects" >> beam.Create(self._wave.rejects, reshuffle=False)
                   | "CountListingRejects" >> beam.Map(_count_reject))
         return {"docs": docs, "rejects": (listed, read.rejects) | "ReadRejects" >> beam.Flatten()}
