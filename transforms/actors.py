@@ -397,9 +397,14 @@ _BODY_NOUNS = frozenset({"committee", "commission", "council", "panel", "subcomm
                          "kommission", "sonderbeauftragte", "beauftragte"})
 
 
+_NOT_PARTY_WORDS = frozenset({p[0] for p in _ATTRIBUTION_BEFORE} | {"angaben"} | _BODY_NOUNS)
+
+
 def not_parties(tokens: list[Token], actors: list[Actor]) -> list[Actor]:
     """The actors that are parties: not one named as a source of information or as a body's subject."""
     lowered = [t.lower for t in tokens]
+    if _NOT_PARTY_WORDS.isdisjoint(lowered):
+        return actors  # most sentences: no attribution, no body's subject
     kept = []
     for actor in actors:
         before = lowered[max(0, actor.start - 3) : actor.start]
