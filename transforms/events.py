@@ -51,9 +51,10 @@ from transforms.prefilter import WORD
 from transforms.records import Article, Mention, Participant, Reject
 from transforms.senses import (
     HISTORY,
+    NEEDS_A_PARTY,
     criticism,
     other_sense,
-    received_from_actor,
+    party_right_after,
     threat,
     threatening_promise,
     verbal_attack,
@@ -192,7 +193,7 @@ def _sentence_candidates(
             continue  # "fought during the Second World War": the act a history phrase dates
         actor_after = any(a.key and hit.end <= a.start <= hit.end + 3 for a in actors)
         sense = other_sense(hit, tokens, forms, lang, actor_after)
-        if sense is not None and not (sense == "received" and received_from_actor(hit, forms, actors)):
+        if sense is not None and not (sense == NEEDS_A_PARTY and party_right_after(hit, forms, actors)):
             continue
         if any(k.spec.governs and clauses[k.start] == clauses[hit.start] and k.start < hit.start
                and not (lang == "de" and tokens[k.start].text[:1].isupper()) for k in kept):

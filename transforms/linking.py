@@ -12,7 +12,7 @@ the trigger. A passive ("was attacked by X") takes the agent after "by/von/durch
 Direction: the subject side is the source (who did it), the rest the target (who it was done to).
 The first group before the trigger, an earlier clause's subject, the first group of a verb-second
 clause and a passive's agent are sources; a passive's subject is a target ("Ten protesters were
-arrested": no source). Symmetric acts make every party both (``Linked.sides``).
+arrested": no source). Symmetric and mutual acts make every party both (``events._sides``).
 """
 
 from __future__ import annotations

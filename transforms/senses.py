@@ -89,9 +89,9 @@ def other_sense(hit: Hit, tokens: list[Token], forms: list[str], lang: str, acto
         if word in _THREAT_NOUNS and not set(forms[max(0, i - 4) : i]) & _MAKE:
             return "threat_noun"  # "the threat of riots", "security threats": a danger, not a threat made
         if word.startswith("receiv") and hit.spec.event_type == "CONSULT" and single:
-            return "received"  # "received a letter": only a host receives (checked against actors later)
+            return NEEDS_A_PARTY  # "received a letter": only a host receives (checked against actors later)
         if word.startswith("defend") and hit.spec.event_type == "SUPPORT" and single:
-            return "received"  # "defended accepting gifts": a defence of oneself, unless a party follows
+            return NEEDS_A_PARTY  # "defended accepting gifts": a defence of oneself, unless a party follows
         if _attributive_en(tokens, forms, hit):
             return "attributive_participle"  # "from occupied Norway", "the besieged city"
     if lang == "en" and word == "must" and before in ("we", "i", "you", "one"):
@@ -137,7 +137,11 @@ def _attributive_de(tokens: list[Token], forms: list[str], hit: Hit) -> bool:
 _DETERMINER_WORDS = frozenset({"the", "a", "an", "his", "her", "its", "their", "visiting", "den", "die", "der", "seinen", "ihren"})
 
 
-def received_from_actor(hit: Hit, forms: list[str], actors: list[Actor]) -> bool:
+# The sense of a verb that is an act only with a party right after it ("received the Indian delegation").
+NEEDS_A_PARTY = "needs_a_party"
+
+
+def party_right_after(hit: Hit, forms: list[str], actors: list[Actor]) -> bool:
     """'received the Indian delegation': a host receives an actor named right after the verb
     ('received a letter from Peru' names a thing first)."""
     return any(a.key and hit.end <= a.start <= hit.end + 2 and all(f in _DETERMINER_WORDS for f in forms[hit.end : a.start])
