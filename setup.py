@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 VERSION = "0.1.0"
 
@@ -15,7 +15,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     # The design card's top-level layout: pipeline/ composes, transforms/ holds the stages, config/ the YAML.
-    packages=["pipeline", "transforms", "config"],
+    packages=find_packages(include=["pipeline", "pipeline.*", "transforms", "transforms.*", "config"]),
     package_data={"config": ["*.yaml", "*/*.yaml"]},
     include_package_data=False,  # never ship the test corpus or fixtures
     install_requires=[
@@ -39,7 +39,7 @@ setup(
         # and that first warning leaves Python's root logger printing Beam's INFO chatter to stderr
         "google-apitools>=0.5.31,<0.5.32",
         "numpy>=1.24",  # SimHash bit counting, language detection (also a Beam dependency)
-        "isal>=1.6,<2",  # gunzip of input files ~2.5x faster than zlib (transforms/payload.py); zlib without it
+        "isal>=1.6,<2",  # gunzip of input files ~2.5x faster than zlib (transforms/read/payload.py); zlib without it
     ],
     extras_require={
         # duckdb: only the tests query the tables with it (the viewers read them with pyarrow), so a

@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from transforms.boilerplate import clean_document, compile_rules
-from transforms.decoding import declared_charset, decode_bytes
+from transforms.clean.document import clean_document, compile_rules
+from transforms.read.decoding import declared_charset, decode_bytes
 from transforms.records import RawDocument, Reject
 from transforms.settings import load_settings
 

@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from transforms.eventmodel import EventModel, load_event_model  # noqa: E402
-from transforms.events import extract_mentions  # noqa: E402
+from transforms.events.extract import extract_mentions  # noqa: E402
+from transforms.events.model import EventModel, load_event_model  # noqa: E402
 from transforms.records import Article  # noqa: E402
 from transforms.settings import EventSettings, Settings  # noqa: E402
 

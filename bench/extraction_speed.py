@@ -1,4 +1,4 @@
-"""CPU cost of event extraction (``transforms.events.extract_mentions``) per real article, measured.
+"""CPU cost of event extraction (``transforms.events.extract.extract_mentions``) per real article, measured.
 
     python bench/extraction_speed.py [--corpus ../shared/corpus] [--repeats 5] [--dump FILE]
 
@@ -33,10 +33,11 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.throughput import DEFAULT_CORPUS, _corpus_pages, _decode  # noqa: E402
-from transforms import eventmodel, events  # noqa: E402
-from transforms.boilerplate import clean_document, compile_rules  # noqa: E402
-from transforms.language import LanguageDetector, with_language  # noqa: E402
-from transforms.lemmas import make_lemmatizer  # noqa: E402
+from transforms.clean.document import clean_document, compile_rules  # noqa: E402
+from transforms.events import extract as events  # noqa: E402
+from transforms.events import model as eventmodel  # noqa: E402
+from transforms.events.lemmas import make_lemmatizer  # noqa: E402
+from transforms.language.detect import LanguageDetector, with_language  # noqa: E402
 from transforms.records import Article, Mention, RawDocument  # noqa: E402
 from transforms.settings import load_settings  # noqa: E402
 
@@ -60,7 +61,7 @@ def fresh_caches(model: eventmodel.EventModel) -> None:
     """Empty the per-process caches (ours and simplemma's results, not its dictionaries), as in a new helper."""
     eventmodel._COMPILED.clear()
     eventmodel.compile_model(model)
-    lemmatize = make_lemmatizer()  # what the events use (transforms/lemmas.py); its dictionaries stay loaded
+    lemmatize = make_lemmatizer()  # what the events use (transforms/events/lemmas.py); its dictionaries stay loaded
     getattr(lemmatize, "__self__", simplemma.lemmatizer._legacy_lemmatizer_for(False, False))._cached_lemmatize.cache_clear()
 
 

@@ -34,14 +34,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from transforms import read as r
-from transforms.boilerplate import clean_document, compile_rules
-from transforms.eventmodel import load_event_model
-from transforms.events import analyze_article, extract_mentions
-from transforms.feeds import FeedError, PendingEntry, entry_document, parse_feed
-from transforms.language import LanguageDetector
+from transforms.clean.document import clean_document, compile_rules
+from transforms.events.extract import analyze_article, extract_mentions
+from transforms.events.model import load_event_model
+from transforms.feeds.poll import FeedError, PendingEntry, entry_document, parse_feed
+from transforms.language.detect import LanguageDetector
+from transforms.output.schema import to_arrow, to_row
+from transforms.read import formats as r
 from transforms.records import Article, RawDocument, Reject
-from transforms.schema import to_arrow, to_row
 from transforms.settings import load_settings
 
 NOW = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)

@@ -1,4 +1,4 @@
-"""What the per-document guard (transforms/guard.py) costs: cleaning real pages in-process vs through
+"""What the per-document guard (transforms/isolation/worker.py) costs: cleaning real pages in-process vs through
 the helper process, and the bare round trip (pickle + pipe, both ways) per page.
 
     python bench/guard_overhead.py [--pages 194] [--repeat 3]
@@ -20,10 +20,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from transforms.boilerplate import CleanTask, clean_document, compile_rules  # noqa: E402
-from transforms.clean import guarded_clean  # noqa: E402
-from transforms.decoding import declared_charset, decode_bytes  # noqa: E402
-from transforms.guard import Echo, GuardedWorker  # noqa: E402
+from transforms.clean.document import CleanTask, clean_document, compile_rules  # noqa: E402
+from transforms.clean.stage import guarded_clean  # noqa: E402
+from transforms.isolation.worker import Echo, GuardedWorker  # noqa: E402
+from transforms.read.decoding import declared_charset, decode_bytes  # noqa: E402
 from transforms.records import RawDocument  # noqa: E402
 from transforms.settings import load_settings  # noqa: E402
 

@@ -1,6 +1,6 @@
 """What a cleaning helper costs before its real work: start, imports, models, first page.
 
-Every run starts one helper process per core (transforms/guard.py); whatever a helper spends
+Every run starts one helper process per core (transforms/isolation/worker.py); whatever a helper spends
 before its steady state is a fixed cost of every run. This starts a helper as the pipeline
 does, hands it one real page, and prints the wall and CPU time until the page comes back,
 then the same for a second page (the steady state). The two pages are German and English,
@@ -8,7 +8,7 @@ so both languages' models load. It does so with an empty lemma cache
 (as on a fresh machine) and again with the cache the first round wrote (every later run).
 
 Then a pool of two helpers, as a local run on two cores has, with each helper setting itself up
-and with both forked from one template (transforms/guardfork.py): the wall time until both have
+and with both forked from one template (transforms/isolation/template.py): the wall time until both have
 answered a first page, the helpers' CPU for all the pages (set-up included), and their memory
 after the pages, as summed RSS (what bench/throughput.py sums) and as PSS (pages shared between
 processes counted once: what the machine really holds).
@@ -32,11 +32,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from transforms.boilerplate import CleanTask  # noqa: E402
-from transforms.decoding import declared_charset, decode_bytes  # noqa: E402
-from transforms.eventmodel import load_event_model  # noqa: E402
-from transforms.guard import GuardedWorker  # noqa: E402
-from transforms.guardpool import GuardedPool  # noqa: E402
+from transforms.clean.document import CleanTask  # noqa: E402
+from transforms.events.model import load_event_model  # noqa: E402
+from transforms.isolation.pool import GuardedPool  # noqa: E402
+from transforms.isolation.worker import GuardedWorker  # noqa: E402
+from transforms.read.decoding import declared_charset, decode_bytes  # noqa: E402
 from transforms.records import RawDocument  # noqa: E402
 from transforms.settings import load_settings  # noqa: E402
 
@@ -122,7 +122,7 @@ def dictionary_load(cache: Path) -> None:
     """The German dictionary alone: simplemma decoding it, against loading the cached copy."""
     from simplemma.strategies.dictionaries.dictionary_factory import _load_dictionary_from_disk
 
-    from transforms import lemmas
+    from transforms.events import lemmas
 
     started = time.process_time()
     _load_dictionary_from_disk("de")

@@ -23,8 +23,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.throughput import DEFAULT_CORPUS, _corpus_pages, _decode  # noqa: E402
-from transforms.boilerplate import extract_html  # noqa: E402
-from transforms.language import LanguageDetector  # noqa: E402
+from transforms.clean.document import extract_html  # noqa: E402
+from transforms.language.detect import LanguageDetector  # noqa: E402
 from transforms.settings import load_settings  # noqa: E402
 
 

@@ -1,5 +1,5 @@
 """What the cleaning helpers save by skipping trafilatura's categories, tags and licence, and proof
-that nothing they keep changes (``transforms.boilerplate.skip_unused_metadata``).
+that nothing they keep changes (``transforms.clean.document.skip_unused_metadata``).
 
     python bench/metadata_skip.py [--corpus ../shared/corpus] [--repeats 3]
 
@@ -23,7 +23,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.throughput import DEFAULT_CORPUS, _corpus_pages, _decode  # noqa: E402
-from transforms.boilerplate import HtmlExtract, extract_html, skip_unused_metadata  # noqa: E402
+from transforms.clean.document import HtmlExtract, extract_html, skip_unused_metadata  # noqa: E402
 
 
 def one_pass(pages: list[tuple[str, str | None]]) -> tuple[float, list[HtmlExtract]]:

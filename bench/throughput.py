@@ -102,7 +102,7 @@ def _corpus_pages(corpus: Path) -> Iterator[tuple[str, str, str]]:
 
 
 def _decode(path: str) -> str:
-    from transforms.decoding import declared_charset, decode_bytes
+    from transforms.read.decoding import declared_charset, decode_bytes
 
     data = gzip.decompress(Path(path).read_bytes())
     return decode_bytes(data, declared_charset(data))[0]
@@ -122,7 +122,7 @@ def _insert(page: Page, copy: int, one_site: bool = False) -> str:
 
 def _place_marker(index: int, html: str, url: str, language: str) -> tuple[int, bool] | None:
     """Where a distinct paragraph lands inside the extracted body: after a kept paragraph's </p>."""
-    from transforms.boilerplate import extract_html
+    from transforms.clean.document import extract_html
 
     text = extract_html(html, url).text
     candidates = []
@@ -303,7 +303,7 @@ def floor_loop(folder: Path) -> None:
     """The floor: one process, per page trafilatura (with metadata) + seeded langdetect on the full text."""
     from langdetect import DetectorFactory, detect_langs
 
-    from transforms.boilerplate import extract_html
+    from transforms.clean.document import extract_html
 
     DetectorFactory.seed = 0
     detect_langs("warm up: the language profiles load on the first call")
@@ -419,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {cores} cores ({usable} usable), Python {sys.version.split()[0]}; work folder {work}", flush=True)
     pages = load_pages(args.corpus, args.pages)
     # What a run pays once per machine (simplemma's dictionaries decoded into the lemma cache,
-    # transforms/lemmas.py) is paid here, so that every measured run is a later run, as most are
+    # transforms/events/lemmas.py) is paid here, so that every measured run is a later run, as most are
     warmup_pages = []
     for language in ("de", "en"):
         warmup_pages += [page for page in pages if page.language == language][:WARMUP_PAGES_PER_LANGUAGE]

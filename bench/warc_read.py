@@ -8,7 +8,7 @@ and MB/s (compressed bytes) for:
 
 - ``warcio``: warcio's ArchiveIterator, reading every record's decoded content stream;
 - ``fastwarc``: fastwarc's ArchiveIterator (auto_decode="all"), reading every payload;
-- ``eventwire``: ``transforms.warc.iter_warc`` (warcio's record parser over our own
+- ``eventwire``: ``transforms.read.warc.iter_warc`` (warcio's record parser over our own
   zlib member reader) producing decoded ``RawDocument`` s, i.e. the real read stage.
 
 Then it cuts the news WARC (mid-member at 50 % and inside the last member's gzip trailer)
@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fastwarc.warc import ArchiveIterator as FastIterator
 from warcio.archiveiterator import ArchiveIterator as WarcioIterator
 
+from transforms.read.warc import iter_warc
 from transforms.records import Reject
 from transforms.settings import ReadSettings
-from transforms.warc import iter_warc
 
 
 def _stream(data: bytes | io.RawIOBase) -> io.RawIOBase | io.BytesIO:

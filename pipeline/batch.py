@@ -35,18 +35,24 @@ from pipeline.preflight import OutputUnusable, check_output
 from pipeline.progress import InputTotals, Progress, ReadProgress, ends_file, work_bytes
 from pipeline.runners import absolute, local_path_refusal
 from pipeline.summary import RunSummary, counters_from, write_manifest
-from transforms import read as read_stage
-from transforms import walk
-from transforms.boilerplate import prestart_helpers
-from transforms.commit import RunContext, recover, remove_staging, settle_failed_run, written_partitions
-from transforms.eventmodel import EventModel, load_event_model
-from transforms.guardpool import discard_prestarted
-from transforms.lock import OutputLock, OutputLocked
-from transforms.outputcheck import DamagedOutput, check_or_repair
+from transforms.clean.document import prestart_helpers
+from transforms.events.model import EventModel, load_event_model
+from transforms.isolation.pool import discard_prestarted
+from transforms.output.check import DamagedOutput, check_or_repair
+from transforms.output.commit import (
+    RunContext,
+    recover,
+    remove_staging,
+    settle_failed_run,
+    written_partitions,
+)
+from transforms.output.lock import OutputLock, OutputLocked
+from transforms.output.write import remove_staging_folder
+from transforms.read import formats as read_stage
+from transforms.read import walk
+from transforms.read.warcsplit import split_ranges
 from transforms.records import Reject
 from transforms.settings import ConfigError, ReadSettings, Settings, load_settings
-from transforms.warcsplit import split_ranges
-from transforms.write import remove_staging_folder
 
 log = logging.getLogger("eventwire")
 
@@ -76,7 +82,7 @@ def _first_line(exc: BaseException) -> str:
 def expand_inputs(inputs: list[str], output: str | None = None) -> list[str]:
     """Files, folders (read recursively), globs and gs:// patterns -> match patterns, each checked.
 
-    Local inputs are checked with the run's own walk (``transforms/walk.py``): the output root is
+    Local inputs are checked with the run's own walk (``transforms/read/walk.py``): the output root is
     not an input, a dangling link named directly is one (a reject), and only the first file is looked
     for (a folder of a million files is not listed twice)."""
     exclude = _output_exclusion(output)
@@ -140,7 +146,7 @@ def _open_raw(path: str) -> Any:
 
 class ListInputsFn(beam.DoFn):
     """Match pattern -> (path, size) of every input file (main) and Rejects (tag ``rejects``) for
-    what is found but cannot be read: local inputs are walked by ``transforms/walk.py`` (regular
+    what is found but cannot be read: local inputs are walked by ``transforms/read/walk.py`` (regular
     files only, folder links followed, the output root excluded), gs:// patterns matched by Beam."""
 
     def __init__(self, exclude: tuple[str, ...] = ()) -> None:

@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None, *, freeze: bool = False) -> int:
         return 130
     finally:
         if early is not None:  # a run that failed before its cleaning step adopted them
-            from transforms.guardpool import discard_prestarted
+            from transforms.isolation.pool import discard_prestarted
 
             discard_prestarted()
 

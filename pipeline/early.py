@@ -21,8 +21,8 @@ import datetime as dt
 import os
 
 from pipeline.runners import IN_PROCESS, canonical_runner
-from transforms.boilerplate import prestart_helpers
-from transforms.eventmodel import EventModel, load_event_model
+from transforms.clean.document import prestart_helpers
+from transforms.events.model import EventModel, load_event_model
 from transforms.settings import ConfigError, Settings, load_settings
 
 

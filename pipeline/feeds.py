@@ -38,9 +38,8 @@ from pipeline.options import (
 from pipeline.preflight import OutputUnusable, check_output
 from pipeline.runners import absolute, local_path_refusal
 from pipeline.summary import RunSummary, counters_from, write_manifest
-from transforms.commit import RunContext, recover, remove_staging, written_partitions
-from transforms.eventmodel import EventModel, load_event_model
-from transforms.feeds import (
+from transforms.events.model import EventModel, load_event_model
+from transforms.feeds.poll import (
     FeedPoll,
     FeedSpec,
     FeedState,
@@ -49,10 +48,11 @@ from transforms.feeds import (
     parse_feed_list,
     poll_feed,
 )
-from transforms.feedstate import read_states, write_states
-from transforms.fetch import GuardedFetcher, default_user_agent
-from transforms.lock import OutputLock, OutputLocked
-from transforms.outputcheck import DamagedOutput, check_or_repair
+from transforms.feeds.state import read_states, write_states
+from transforms.net.client import GuardedFetcher, default_user_agent
+from transforms.output.check import DamagedOutput, check_or_repair
+from transforms.output.commit import RunContext, recover, remove_staging, written_partitions
+from transforms.output.lock import OutputLock, OutputLocked
 from transforms.records import Reject
 from transforms.settings import ConfigError, Settings, load_settings
 

@@ -10,17 +10,17 @@ from typing import Any
 import apache_beam as beam
 
 from transforms import ids
-from transforms.analyze import Analyze
-from transforms.boilerplate import relearned
-from transforms.clean import Clean, RemoveRecurring
-from transforms.commit import RunContext
-from transforms.dedup import DedupArticles, FlagNearDuplicates
-from transforms.eventmodel import EventModel
-from transforms.index import IndexView, Known, LoadIndex, LoadMentionsIndex
+from transforms.clean.document import relearned
+from transforms.clean.stage import Clean, RemoveRecurring
+from transforms.dedup.articles import DedupArticles, FlagNearDuplicates
+from transforms.events.model import EventModel
+from transforms.events.stage import Analyze
+from transforms.output.commit import RunContext
+from transforms.output.index import IndexView, Known, LoadIndex, LoadMentionsIndex
+from transforms.output.tables import NEAR_DUPLICATE_PATCH
+from transforms.output.write import WriteTables
 from transforms.records import Article, Mention, RawDocument
 from transforms.settings import Settings
-from transforms.tables import NEAR_DUPLICATE_PATCH
-from transforms.write import WriteTables
 
 
 class _SkipKnownUrlFn(beam.DoFn):

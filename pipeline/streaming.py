@@ -21,10 +21,10 @@ from apache_beam.transforms import trigger, window
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
 
 from pipeline.graph import ArticlesToTables
-from transforms.commit import RunContext
-from transforms.eventmodel import EventModel
-from transforms.feeds import FeedSpec, FetchEntries
-from transforms.feedstream import PollFeeds
+from transforms.events.model import EventModel
+from transforms.feeds.poll import FeedSpec, FetchEntries
+from transforms.feeds.stream import PollFeeds
+from transforms.output.commit import RunContext
 from transforms.settings import Settings
 
 DEFAULT_ALLOWED_LATENESS = dt.timedelta(days=1)

@@ -9,7 +9,7 @@ from typing import Any
 
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.tables import join
+from transforms.output.tables import join
 
 
 @dataclass

@@ -31,8 +31,8 @@ from pipeline.feeds import Job, build_parser, prepare, run_once
 from pipeline.preflight import OutputUnusable
 from pipeline.runners import canonical_runner
 from pipeline.streaming import build
-from transforms.commit import RunContext
-from transforms.lock import OutputLocked
+from transforms.output.commit import RunContext
+from transforms.output.lock import OutputLocked
 from transforms.settings import ConfigError
 
 log = logging.getLogger("eventwire.watch")

@@ -25,12 +25,12 @@ from typing import Any
 
 from apache_beam.io.filesystems import FileSystems
 
-from transforms import read as read_stage
-from transforms import walk
-from transforms.payload import ReadError, open_payload
+from transforms.read import formats as read_stage
+from transforms.read import walk
+from transforms.read.payload import ReadError, open_payload
+from transforms.read.warcsplit import split_ranges
 from transforms.records import Reject
 from transforms.settings import ReadSettings
-from transforms.warcsplit import split_ranges
 
 log = logging.getLogger(__name__)
 

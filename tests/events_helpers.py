@@ -6,8 +6,8 @@ import datetime as dt
 import functools
 from pathlib import Path
 
-from transforms.eventmodel import EventModel, load_event_model
-from transforms.events import extract_mentions
+from transforms.events.extract import extract_mentions
+from transforms.events.model import EventModel, load_event_model
 from transforms.ids import article_id
 from transforms.records import Article
 from transforms.settings import Settings

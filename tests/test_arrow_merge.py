@@ -12,10 +12,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from tests.records_factory import NOW, article, reject
-from transforms import tables
-from transforms.commit import RunContext, commit
-from transforms.schema import to_row
-from transforms.write import apply_near_duplicate_patches, stage_partition
+from transforms.output import tables
+from transforms.output.commit import RunContext, commit
+from transforms.output.schema import to_row
+from transforms.output.write import apply_near_duplicate_patches, stage_partition
 
 LATER = NOW + dt.timedelta(days=3)
 PARTITION = "date=2024-06-01/language=de"

@@ -12,10 +12,16 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import FIXTURES, REPO
-from transforms.boilerplate import apply_rules, clean_document, compile_rules, rejoin_broken, split_paragraphs
-from transforms.clean import Clean, RemoveRecurring
-from transforms.decoding import declared_charset, decode_bytes
-from transforms.read import parse_txt
+from transforms.clean.document import (
+    apply_rules,
+    clean_document,
+    compile_rules,
+    rejoin_broken,
+    split_paragraphs,
+)
+from transforms.clean.stage import Clean, RemoveRecurring
+from transforms.read.decoding import declared_charset, decode_bytes
+from transforms.read.formats import parse_txt
 from transforms.records import Article, RawDocument, Reject
 from transforms.settings import CleanSettings, load_settings
 
@@ -59,7 +65,7 @@ def test_seed_azertac_rejoins_the_broken_first_sentence() -> None:
 
 
 def test_an_article_carries_the_simhash_of_its_final_text() -> None:
-    from transforms.boilerplate import remove_learned, source_key
+    from transforms.clean.document import remove_learned, source_key
     from transforms.ids import stable_hash, text_simhash
 
     body = ("Der Außenminister traf am Montag seinen Amtskollegen in Wien zu Gesprächen über die Lage "
@@ -171,8 +177,8 @@ def test_feed_fallback_summaries_long_enough_become_articles() -> None:
     min_chars or more is an article with that text, not a clean/too_short reject."""
     import lxml.html
 
-    from transforms.feeds import PendingEntry, entry_document, parse_feed
-    from transforms.fetch import FetchError
+    from transforms.feeds.poll import PendingEntry, entry_document, parse_feed
+    from transforms.net.client import FetchError
     from transforms.settings import FeedSettings
 
     data = (FIXTURES / "feeds" / "heise-developer.atom").read_bytes()

@@ -27,7 +27,7 @@ import pytest
 
 from tests.conftest import FAST_BEAM, REPO, run_cli
 from tests.records_factory import mention
-from transforms.lock import OutputLock
+from transforms.output.lock import OutputLock
 from transforms.records import Article, Mention
 
 TABLES = ("articles", "mentions", "events", "rejects")
@@ -324,14 +324,14 @@ def _dated_mentions(article: Article) -> list[Mention]:
 def test_reprocess_moves_mentions_and_articles_and_keeps_first_ingestion(tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     import pipeline.batch
-    import transforms.events
+    import transforms.events.extract
     from pipeline.batch import run as run_batch
     from transforms.settings import load_settings
 
     # The stand-in extractor must run in this process: clean (and analyse) in-process, not in helpers.
     monkeypatch.setattr(pipeline.batch, "load_settings", lambda path: dataclasses.replace(
         load_settings(path), clean=dataclasses.replace(load_settings(path).clean, parse_isolation=False)))
-    monkeypatch.setattr(transforms.events, "extract_mentions", lambda article, model: _dated_mentions(article))
+    monkeypatch.setattr(transforms.events.extract, "extract_mentions", lambda article, model: _dated_mentions(article))
     out, source = tmp_path / "out", tmp_path / "in.jsonl"
     records = [lawrow(1, "TASS"), lawrow(2, "Interfax")]
     write_jsonl(source, records)
@@ -362,7 +362,7 @@ def test_reprocess_moves_mentions_and_articles_and_keeps_first_ingestion(tmp_pat
 def test_categorical_columns_are_dictionary_encoded_and_free_text_is_not(clean: dict[str, Path]) -> None:
     """Each table's few-valued columns carry a dictionary (small, fast to filter); free text does
     not (a dictionary of unique sentences only costs write time). Every file is still plain Parquet."""
-    from transforms.schema import TABLES as SPECS
+    from transforms.output.schema import TABLES as SPECS
 
     seen: dict[str, set[str]] = {"dictionary": set(), "plain": set()}
     for table in ("articles", "mentions", "events", "rejects"):

@@ -14,8 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import FAST_BEAM, REPO, read_table, run_cli
-from transforms import outputcheck, tables
-from transforms.outputcheck import DamagedOutput
+from transforms.output import check as outputcheck
+from transforms.output import tables
+from transforms.output.check import DamagedOutput
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,7 @@ def test_sdist_carries_the_config_and_no_test_data(sdist: Path):
     with tarfile.open(sdist) as archive:
         names = [n.split("/", 1)[1] for n in archive.getnames() if "/" in n]
     assert "config/pipeline.yaml" in names
-    assert "transforms/warc.py" in names and "pipeline/batch.py" in names
+    assert "transforms/read/warc.py" in names and "pipeline/batch.py" in names
     assert not [n for n in names if n.startswith(("tests/", "corpus/", "seeds/", "output/"))]
 
 
@@ -92,7 +92,7 @@ def test_the_built_sdist_and_wheel_hold_no_tests(artefacts: tuple[Path, Path]):
     with zipfile.ZipFile(wheel) as archive:
         in_wheel = archive.namelist()
     for names in (in_sdist, in_wheel):
-        assert "config/pipeline.yaml" in names and "pipeline/batch.py" in names and "transforms/warc.py" in names
+        assert "config/pipeline.yaml" in names and "pipeline/batch.py" in names and "transforms/read/warc.py" in names
         assert not [n for n in names if n.startswith(("tests/", "bench/", "seeds/", "corpus/", "output/", "docs/"))]
         assert not [n for n in names if n.rsplit("/", 1)[-1].startswith("test_") or n.endswith(".pyc")]
 

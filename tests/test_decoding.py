@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from transforms.decoding import declared_charset, decode_bytes, sniff_binary
+from transforms.read.decoding import declared_charset, decode_bytes, sniff_binary
 
 GERMAN = "Die Außenminister äußerten sich über Gespräche in Moskau – „konstruktiv“, hieß es."
 

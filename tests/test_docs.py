@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.conftest import REPO
-from transforms.schema import TABLES
+from transforms.output.schema import TABLES
 
 
 def documented_columns(table: str) -> list[str]:
@@ -41,7 +41,7 @@ def test_readme_lists_every_reject_reason_the_code_can_emit() -> None:
 
 
 def test_the_viewers_read_only_columns_the_writer_writes() -> None:
-    from pipeline.tables import VIEW_COLUMNS
+    from pipeline.view.tables import VIEW_COLUMNS
 
     for table, columns in VIEW_COLUMNS.items():
         assert set(columns) <= set(TABLES[table].schema.names), table

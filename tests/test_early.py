@@ -11,9 +11,9 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from pipeline import early
 from pipeline.options import runs_in_process, with_local_defaults, with_parallelism
 from tests.conftest import REPO
-from transforms import guardpool
-from transforms.boilerplate import CleanTask
-from transforms.eventmodel import load_event_model
+from transforms.clean.document import CleanTask
+from transforms.events.model import load_event_model
+from transforms.isolation import pool as guardpool
 from transforms.settings import load_settings
 
 
@@ -31,7 +31,7 @@ def test_the_command_line_decides_in_process_as_the_options_do(argv: list[str]) 
 
 
 def _children(pid: int | str = "self") -> set[int]:
-    """Every living descendant: the helpers are the template's children (transforms/guardfork.py)."""
+    """Every living descendant: the helpers are the template's children (transforms/isolation/template.py)."""
     pids: set[int] = set()
     try:
         for task in os.listdir(f"/proc/{pid}/task"):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from transforms.eventmodel import load_event_model
+from transforms.events.model import load_event_model
 from transforms.settings import load_settings, packaged_config_dir
 
 

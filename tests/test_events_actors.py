@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from tests.events_helpers import make_article, model, type_and_countries
-from transforms.events import extract_mentions
+from transforms.events.extract import extract_mentions
 
 DAY = dt.date(2024, 6, 2)
 
@@ -75,15 +75,15 @@ def test_a_later_sentence_without_two_parties_is_the_earlier_event():
     ],
 )
 def test_more_office_holders_resolve_on_the_date(name, day, office):
-    from transforms.eventmodel import compile_model
-    from transforms.gazetteer import fold_name
+    from transforms.events.gazetteer import fold_name
+    from transforms.events.model import compile_model
 
     holders = compile_model(model()).gazetteer.resolve_holder(fold_name(name), day)
     assert {(h.country, h.role) for h in holders} == {office}
 
 
 def test_a_whole_only_name_is_not_matched_by_its_surname():
-    from transforms.eventmodel import compile_model
+    from transforms.events.model import compile_model
 
     gaz = compile_model(model()).gazetteer
     assert gaz.match(["sanna", "marin"], 0)[0] == 2

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from tests.events_helpers import make_article, model
-from transforms.confidence import WEIGHTS, Evidence, confidence, inside_quote
-from transforms.dedup import merge_event
-from transforms.events import extract_mentions
+from transforms.dedup.articles import merge_event
+from transforms.events.confidence import WEIGHTS, Evidence, confidence, inside_quote
+from transforms.events.extract import extract_mentions
 
 DAY = dt.date(2024, 6, 2)
 

@@ -8,7 +8,7 @@ import datetime as dt
 import random
 
 from tests.events_helpers import make_article, model
-from transforms.events import extract_mentions
+from transforms.events.extract import extract_mentions
 
 WORDS = [
     # triggers and senses

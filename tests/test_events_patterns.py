@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 
 from tests.events_helpers import make_article, model, type_and_countries
-from transforms.actors import find_actors
-from transforms.eventmodel import compile_model
-from transforms.events import extract_mentions
-from transforms.sentences import tokenize
+from transforms.events.actors import find_actors
+from transforms.events.extract import extract_mentions
+from transforms.events.model import compile_model
+from transforms.events.sentences import tokenize
 
 DAY = dt.date(2024, 6, 2)
 

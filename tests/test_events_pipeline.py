@@ -11,7 +11,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.events_helpers import make_article, model
-from transforms.analyze import Analyze
+from transforms.events.stage import Analyze
 from transforms.settings import LanguageSettings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from tests.events_helpers import SEEDS, make_article, model
-from transforms.events import extract_mentions
+from transforms.events.extract import extract_mentions
 
 
 def _cleaned_000() -> str:

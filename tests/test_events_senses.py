@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 
 from tests.events_helpers import make_article, model, type_and_countries
-from transforms.dates import sentence_date
-from transforms.events import extract_mentions
+from transforms.events.dates import sentence_date
+from transforms.events.extract import extract_mentions
 
 DAY = dt.date(2024, 6, 5)  # a Wednesday
 
@@ -290,7 +290,7 @@ def test_a_joint_deed_and_a_meeting_stay_one_event() -> None:
      ("Montag, 12. Mai", dt.date(2024, 5, 12)), ("4. 3. waren alle da", None)],
 )
 def test_numeric_ticker_headings(heading: str, expected: dt.date | None) -> None:
-    from transforms.dates import parse_ticker_heading
+    from transforms.events.dates import parse_ticker_heading
 
     guess = parse_ticker_heading(heading, DAY)
     assert (guess.date if guess else None) == expected
@@ -304,8 +304,8 @@ def test_a_day_and_month_after_publication_is_last_year() -> None:
 
 @pytest.mark.parametrize("text", ["Seit.", "For", "Die Opposition kritisierte seit", "Russia attacked Ukraine for"])
 def test_short_clauses_never_break_the_habitual_check(text: str) -> None:
-    from transforms.negation import is_habitual
-    from transforms.sentences import tokenize
+    from transforms.events.negation import is_habitual
+    from transforms.events.sentences import tokenize
 
     tokens = tokenize(text)
     forms, clauses = [t.lower for t in tokens], [t.clause for t in tokens]

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 
 from tests.events_helpers import make_article, model
-from transforms.dates import parse_dateline, sentence_date, year_from_tenures
-from transforms.eventmodel import compile_model
-from transforms.events import extract_mentions
-from transforms.gazetteer import fold_name
+from transforms.events.dates import parse_dateline, sentence_date, year_from_tenures
+from transforms.events.extract import extract_mentions
+from transforms.events.gazetteer import fold_name
+from transforms.events.model import compile_model
 
 SUNDAY = dt.date(2024, 6, 2)
 
@@ -46,7 +46,7 @@ def test_relative_date_pre_check_is_exact():
     import re
     import sys
 
-    from transforms import dates
+    from transforms.events import dates
 
     letters = re.compile("[a-z]", re.I)
     folds = {chr(i) for i in range(sys.maxunicode + 1)

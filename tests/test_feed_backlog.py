@@ -15,7 +15,7 @@ import yaml
 
 from tests.conftest import run_cli
 from tests.feedserver import FeedServer
-from transforms.feeds import (
+from transforms.feeds.poll import (
     FeedEntry,
     FeedSpec,
     FeedState,
@@ -25,7 +25,7 @@ from transforms.feeds import (
     select_new,
     unseen,
 )
-from transforms.fetch import GuardedFetcher
+from transforms.net.client import GuardedFetcher
 from transforms.settings import FeedSettings, FetchSettings, packaged_config_dir
 
 UTC = dt.timezone.utc

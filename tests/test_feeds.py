@@ -12,9 +12,9 @@ import pytest
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.util import assert_that, equal_to
 
-import transforms.feeds as feeds
+import transforms.feeds.poll as feeds
 from tests.feedserver import FIXTURES, PAGES, FeedServer, localize_feed
-from transforms.feeds import (
+from transforms.feeds.poll import (
     FeedEntry,
     FeedError,
     FeedSpec,
@@ -28,8 +28,8 @@ from transforms.feeds import (
     poll_feed,
     select_new,
 )
-from transforms.feedstate import read_states, state_path, write_states
-from transforms.fetch import FetchError, FetchResult, GuardedFetcher
+from transforms.feeds.state import read_states, state_path, write_states
+from transforms.net.client import FetchError, FetchResult, GuardedFetcher
 from transforms.records import RawDocument, Reject
 from transforms.settings import ConfigError, FeedSettings, FetchSettings
 
@@ -256,7 +256,7 @@ def test_fetch_entries_fetches_each_page_once_and_falls_back(server: FeedServer)
 
 
 def test_an_atom_entry_without_a_link_is_not_fetched_at_its_id() -> None:
-    from transforms.feeds import parse_feed
+    from transforms.feeds.poll import parse_feed
 
     atom = b"""<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:feed</id><updated>2024-01-01T00:00:00Z</updated>

@@ -20,7 +20,7 @@ import pytest
 import pipeline.feeds as feeds_cli
 from pipeline.cli import main as cli_main
 from tests.feedserver import FIXTURES, CountingListener, FeedServer, localize_feed
-from transforms.feedstate import read_states
+from transforms.feeds.state import read_states
 
 REPO = Path(__file__).resolve().parents[1]
 CYCLE = re.compile(r"cycle \d+: 1 feed\(s\)")

@@ -141,7 +141,7 @@ def test_tracker_estimates_time_left() -> None:
 def test_fetcher_skips_a_failed_host_until_told_to_forget(servers: tuple[FeedServer, FeedServer]) -> None:
     import dataclasses
 
-    from transforms.fetch import FetchError, FetchResult, GuardedFetcher
+    from transforms.net.client import FetchError, FetchResult, GuardedFetcher
     from transforms.settings import FetchSettings
 
     main, broken = servers

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.feeds import FeedState
-from transforms.feedstate import read_states, write_states
+from transforms.feeds.poll import FeedState
+from transforms.feeds.state import read_states, write_states
 
 emulator = pytest.importorskip("gcp_storage_emulator.server", reason="gcp-storage-emulator is not installed")
 

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-import transforms.netguard as netguard
+import transforms.net.addresses as netguard
 from tests.feedserver import FIXTURES, PAGES, CountingListener, FeedServer
-from transforms.fetch import FetchError, FetchResult, GuardedFetcher, parse_retry_after
+from transforms.net.client import FetchError, FetchResult, GuardedFetcher, parse_retry_after
 from transforms.settings import FetchSettings
 
 FAST = FetchSettings(connect_timeout=1.0, read_timeout=1.0, deadline_seconds=2.0, max_bytes=1024 * 1024,

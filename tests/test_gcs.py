@@ -13,9 +13,9 @@ import pytest
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
+from transforms.read.warc import iter_warc
 from transforms.records import RawDocument, Reject
 from transforms.settings import ReadSettings
-from transforms.warc import iter_warc
 
 NEWS_WARC = Path(__file__).resolve().parents[1].parent / "shared/corpus/warc/assembled/fundus-news-sample.warc.gz"
 needs_corpus = pytest.mark.skipif(not NEWS_WARC.is_file(), reason=f"corpus not found at {NEWS_WARC}")
@@ -82,7 +82,7 @@ def test_fresh_process_skips_the_credential_probe(gcs_prefix):
 
 def test_removing_staging_that_was_never_written_is_a_no_op(gcs_prefix):
     """A run that stages nothing (every input already in the output) writes no journal and no staging."""
-    from transforms.commit import remove_staging_root
+    from transforms.output.commit import remove_staging_root
 
     upload(f"{gcs_prefix}/out/articles/date=2024-01-01/language=de/data.parquet", b"x")
     remove_staging_root(f"{gcs_prefix}/out")

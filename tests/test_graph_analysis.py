@@ -51,7 +51,7 @@ def test_articles_that_lost_learned_boilerplate_are_analysed_again_in_the_cleani
     a helper of its own and working through a one-site crawl's articles on one core."""
     import pickle
 
-    from transforms.guard import GuardedWorker
+    from transforms.isolation.worker import GuardedWorker
 
     started: list[str] = []
     spawn = GuardedWorker._spawn

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from tests.guard_tasks import Behave, BrokenFactory
-from transforms.guard import GuardedWorker, GuardStartError
-from transforms.guardpool import GuardedPool
+from transforms.isolation.pool import GuardedPool
+from transforms.isolation.worker import GuardedWorker, GuardStartError
 
 
 def test_results_come_back_and_the_helper_is_reused() -> None:
@@ -123,7 +123,7 @@ def test_a_crash_in_a_pool_is_that_elements_outcome() -> None:
 
 
 def test_a_pool_adopts_helpers_prestarted_for_its_factory_and_limits_only() -> None:
-    from transforms.guardpool import _PRESTARTED, discard_prestarted, prestart
+    from transforms.isolation.pool import _PRESTARTED, discard_prestarted, prestart
 
     prestart(Behave(), size=2, timeout_seconds=5)
     other = GuardedPool(Behave(), size=1, timeout_seconds=9)  # other limits: starts its own
@@ -143,7 +143,7 @@ def test_a_pool_adopts_helpers_prestarted_for_its_factory_and_limits_only() -> N
 
 
 def test_prestarted_helpers_no_pool_takes_are_stopped() -> None:
-    from transforms.guardpool import _PRESTARTED, discard_prestarted, prestart
+    from transforms.isolation.pool import _PRESTARTED, discard_prestarted, prestart
 
     prestart(Behave(), size=2, timeout_seconds=5)
     procs = [w._proc for _, w in _PRESTARTED]
@@ -157,10 +157,10 @@ def test_the_clean_step_adopts_the_helpers_the_launcher_prestarted() -> None:
 
     from apache_beam.internal import pickler
 
-    from transforms.boilerplate import CleanTask, prestart_helpers
-    from transforms.clean import CleanFn
-    from transforms.eventmodel import load_event_model
-    from transforms.guardpool import _PRESTARTED
+    from transforms.clean.document import CleanTask, prestart_helpers
+    from transforms.clean.stage import CleanFn
+    from transforms.events.model import load_event_model
+    from transforms.isolation.pool import _PRESTARTED
     from transforms.settings import load_settings
 
     settings = load_settings()
@@ -180,7 +180,7 @@ def test_the_clean_step_adopts_the_helpers_the_launcher_prestarted() -> None:
 
 
 def test_an_idle_pool_is_lent_to_one_borrower_at_a_time_and_only_to_one_that_accepts_it() -> None:
-    from transforms.guardpool import borrow, give_back, lend, withdraw
+    from transforms.isolation.pool import borrow, give_back, lend, withdraw
 
     pool = GuardedPool(Behave(), size=2, timeout_seconds=5)
     try:
@@ -205,7 +205,7 @@ def test_an_idle_pool_is_lent_to_one_borrower_at_a_time_and_only_to_one_that_acc
 def test_the_owner_waits_for_its_pool_until_the_borrower_gives_it_back() -> None:
     import threading
 
-    from transforms.guardpool import borrow, give_back, lend, withdraw
+    from transforms.isolation.pool import borrow, give_back, lend, withdraw
 
     pool = GuardedPool(Behave(), size=1, timeout_seconds=5)
     try:

@@ -8,9 +8,9 @@ import time
 import pytest
 
 from tests.guard_tasks import Behave, BrokenFactory, ParentPid, SlowSetUp
-from transforms import guardfork
-from transforms.guard import GuardStartError
-from transforms.guardpool import GuardedPool
+from transforms.isolation import template as guardfork
+from transforms.isolation.pool import GuardedPool
+from transforms.isolation.worker import GuardStartError
 
 pytestmark = pytest.mark.skipif(not guardfork.available(), reason="helpers are forked on Linux only")
 

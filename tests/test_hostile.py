@@ -14,13 +14,14 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms import jsonrecords, payload, tables
-from transforms import read as r
-from transforms.boilerplate import CleanTask, clean_document, compile_rules
-from transforms.clean import Clean, guarded_clean
-from transforms.guard import GuardedWorker
+from transforms.clean.document import CleanTask, clean_document, compile_rules
+from transforms.clean.stage import Clean, guarded_clean
+from transforms.isolation.worker import GuardedWorker
+from transforms.output import tables
+from transforms.output.schema import to_arrow, to_row
+from transforms.read import formats as r
+from transforms.read import jsonrecords, payload
 from transforms.records import Article, RawDocument, Reject
-from transforms.schema import to_arrow, to_row
 from transforms.settings import CleanSettings, FrozenDict, ReadSettings, load_settings
 
 NOW = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from tests.conftest import FAST_BEAM, read_table, run_cli
-from transforms import walk
+from transforms.read import walk
 from transforms.records import Reject
 
 ARTICLE = ("Der Außenminister traf am Montag in Berlin seinen französischen Amtskollegen zu Gesprächen über "

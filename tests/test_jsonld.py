@@ -9,11 +9,11 @@ import gzip
 import pytest
 
 from tests.conftest import FIXTURES
-from transforms.boilerplate import CleanTask, clean_document, compile_rules
-from transforms.clean import guarded_clean
-from transforms.decoding import declared_charset, decode_bytes
-from transforms.guard import GuardedWorker
-from transforms.jsonld import without_oversized_jsonld
+from transforms.clean.document import CleanTask, clean_document, compile_rules
+from transforms.clean.jsonld import without_oversized_jsonld
+from transforms.clean.stage import guarded_clean
+from transforms.isolation.worker import GuardedWorker
+from transforms.read.decoding import declared_charset, decode_bytes
 from transforms.records import Article, RawDocument, Reject
 from transforms.settings import load_settings
 

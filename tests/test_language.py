@@ -4,7 +4,7 @@ import functools
 
 import pytest
 
-from transforms.language import LanguageDetector
+from transforms.language.detect import LanguageDetector
 from transforms.settings import LanguageSettings
 
 DETECTOR = LanguageDetector(LanguageSettings())
@@ -93,7 +93,7 @@ def test_detection_is_langdetects_own_answer_to_the_last_digit(corpus) -> None:
 def test_profiles_cache_is_langdetects_profiles_and_a_bad_one_is_rebuilt(tmp_path) -> None:
     import numpy as np
 
-    from transforms import langprofiles
+    from transforms.language import profiles as langprofiles
 
     stock = _stock_factory()
     langprofiles.load_profiles.cache_clear()

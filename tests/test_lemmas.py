@@ -7,7 +7,7 @@ from pathlib import Path
 
 import simplemma
 
-from transforms import lemmas
+from transforms.events import lemmas
 
 
 def make_lemmatizer(folder: Path):  # type: ignore[no-untyped-def]

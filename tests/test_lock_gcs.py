@@ -14,7 +14,7 @@ from google.api_core.exceptions import NotFound, PreconditionFailed
 from google.cloud import storage
 
 from tests.gcs_preconditions import PreconditionProxy
-from transforms.lock import LOCK_NAME, LockInfo, OutputLock, OutputLocked
+from transforms.output.lock import LOCK_NAME, LockInfo, OutputLock, OutputLocked
 
 
 def _blob(url: str) -> storage.Blob:
@@ -125,7 +125,7 @@ def test_release_never_removes_a_lock_that_took_ours_over_while_releasing_on_gcs
 
 def test_a_create_retried_after_a_lost_answer_finds_its_own_lock_on_gcs(strict_gcs: PreconditionProxy, gcs_prefix: str) -> None:
     # the client retries an upload whose answer was lost: the retry meets the lock the first try created
-    from transforms.lock import _GcsBackend
+    from transforms.output.lock import _GcsBackend
 
     mine = _ghost(pid=1, host="elsewhere").to_json()
     _blob(f"{gcs_prefix}/{LOCK_NAME}").upload_from_string(mine)  # the first try, answer lost

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from transforms.lock import LOCK_NAME, OutputLock, OutputLocked, boot_id, process_start
+from transforms.output.lock import LOCK_NAME, OutputLock, OutputLocked, boot_id, process_start
 
 
 def _plant(output: Path, **fields: object) -> None:
@@ -89,7 +89,7 @@ def test_a_long_run_keeps_its_lock_alive_with_a_heartbeat(tmp_path: Path) -> Non
 _AS_PID_1 = """
 import os, sys
 sys.path.insert(0, {repo!r})
-from transforms.lock import OutputLock
+from transforms.output.lock import OutputLock
 assert os.getpid() == 1, os.getpid()
 lock = OutputLock({output!r}, sys.argv[1])
 lock.acquire()

@@ -9,7 +9,7 @@ import trafilatura
 from trafilatura import metadata
 
 from tests.conftest import FIXTURES
-from transforms.boilerplate import REPLACED_METADATA, extract_html, skip_unused_metadata
+from transforms.clean.document import REPLACED_METADATA, extract_html, skip_unused_metadata
 
 PAGES = sorted((FIXTURES / "clean").glob("*.html.gz")) + sorted((FIXTURES / "feeds" / "pages").glob("*.html"))
 
@@ -48,8 +48,8 @@ def test_without_categories_tags_and_licence_every_kept_field_is_the_same(restor
 def test_the_cleaning_helper_skips_them_and_the_launcher_does_not(restored: None) -> None:
     import datetime as dt
 
-    from transforms.boilerplate import CleanTask
-    from transforms.guard import GuardedWorker
+    from transforms.clean.document import CleanTask
+    from transforms.isolation.worker import GuardedWorker
     from transforms.settings import load_settings
 
     original = metadata.extract_catstags
@@ -71,6 +71,6 @@ class _Probe:
         self.task()  # type: ignore[operator]
         from trafilatura import metadata as helper_metadata
 
-        from transforms.boilerplate import _no_categories_or_tags
+        from transforms.clean.document import _no_categories_or_tags
 
         return lambda _item: helper_metadata.extract_catstags is _no_categories_or_tags

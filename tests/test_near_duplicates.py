@@ -8,15 +8,15 @@ import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.records_factory import article
-from transforms.dedup import (
+from transforms.dedup.articles import (
     FlagNearDuplicates,
     NearEntry,
     hamming,
     near_duplicate_links,
 )
 from transforms.ids import simhash, text_simhash
+from transforms.output.write import NEAR_DUPLICATE_PATCH, apply_near_duplicate_patches
 from transforms.records import Article
-from transforms.write import NEAR_DUPLICATE_PATCH, apply_near_duplicate_patches
 
 BASE = ("Die Regierung in Baku hat am Montag neue Gespräche über den Bau einer Eisenbahnlinie angekündigt, "
         "die durch die Region bis an die Grenze führen soll. Der Minister sagte, die Arbeiten könnten im Herbst "

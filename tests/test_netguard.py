@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from transforms.netguard import BlockedAddressError, address_kind, open_checked_socket, refusal
+from transforms.net.addresses import BlockedAddressError, address_kind, open_checked_socket, refusal
 
 REFUSED = {
     "127.0.0.1": "loopback",

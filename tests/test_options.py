@@ -140,7 +140,7 @@ def test_the_feeds_graph_passes_beams_type_check(tmp_path) -> None:  # type: ign
     from apache_beam.options.pipeline_options import TypeOptions
 
     from pipeline.feeds import _graph, prepare
-    from transforms.commit import RunContext
+    from transforms.output.commit import RunContext
 
     job, _ = prepare(["https://example.org/feed.xml", "--output", str(tmp_path / "out"), "--type-check"])
     assert job.options.view_as(TypeOptions).pipeline_type_check

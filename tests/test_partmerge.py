@@ -15,9 +15,9 @@ import pytest
 
 from tests.conftest import REPO
 from tests.records_factory import NOW, article, reject
-from transforms import partmerge, tables
-from transforms.schema import to_row
-from transforms.write import apply_near_duplicate_patches
+from transforms.output import partmerge, tables
+from transforms.output.schema import to_row
+from transforms.output.write import apply_near_duplicate_patches
 
 LATER = NOW + dt.timedelta(days=2)
 
@@ -75,8 +75,8 @@ def test_rejects_stream_too_and_an_unsorted_file_falls_back(tmp_path: Path) -> N
 _MEASURE = """
 import sys, pyarrow as pa
 sys.path.insert(0, {repo!r})
-from transforms import partmerge, tables
-from transforms.schema import to_row
+from transforms.output import partmerge, tables
+from transforms.output.schema import to_row
 from tests.records_factory import article
 new = [to_row(article(1), "articles")]
 source = {source!r}

@@ -32,8 +32,8 @@ class _Collect(beam.pipeline.PipelineVisitor):
 def test_every_transform_and_dofn_of_the_batch_graph_pickles(tmp_path, request):
     from pipeline.batch import ReadFiles
     from pipeline.graph import ArticlesToTables
-    from transforms.commit import RunContext
-    from transforms.eventmodel import load_event_model
+    from transforms.events.model import load_event_model
+    from transforms.output.commit import RunContext
     from transforms.settings import load_settings
 
     settings = load_settings()
@@ -70,7 +70,7 @@ def test_event_model_travels_as_one_blob_and_arrives_whole_in_a_fresh_process():
     import subprocess
     import sys
 
-    from transforms.eventmodel import EventModel, load_event_model
+    from transforms.events.model import EventModel, load_event_model
     from transforms.settings import load_settings
 
     model = load_event_model(load_settings())
@@ -80,7 +80,7 @@ def test_event_model_travels_as_one_blob_and_arrives_whole_in_a_fresh_process():
     assert pickle.loads(pickle.dumps(restored)) is restored
     assert len(payload) < len(pickle.dumps((model.languages, model.lexicons, model.gazetteer))) / 3
 
-    probe = ("import pickle, sys; from transforms.eventmodel import load_event_model; "
+    probe = ("import pickle, sys; from transforms.events.model import load_event_model; "
              "from transforms.settings import load_settings; m = pickle.loads(sys.stdin.buffer.read()); "
              "print(m.fingerprint, m == load_event_model(load_settings()))")
     out = subprocess.run([sys.executable, "-c", probe], input=payload, capture_output=True, cwd=REPO, check=True)

@@ -80,8 +80,8 @@ def test_max_records_samples_a_huge_input(gcs_input: str, gcs_prefix: str):
 
 def test_source_uri_points_at_the_record(gcs_input: str):
     """A row's #O<offset> is where the record's gzip member starts: reading from there gives that record."""
+    from transforms.read.warc import iter_warc
     from transforms.settings import ReadSettings
-    from transforms.warc import iter_warc
 
     path = f"{gcs_input}/fundus-news-sample.warc.gz"
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from transforms import jsonrecords, payload
-from transforms import read as r
+from transforms.read import formats as r
+from transforms.read import jsonrecords, payload
 from transforms.records import RawDocument, Reject
 from transforms.settings import ReadSettings
 

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from pipeline import aggregate, report
+from pipeline.view import aggregate, report
 from tests import view_data as vd
 from tests.test_view_report import Page, render_file
 

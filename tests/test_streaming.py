@@ -29,14 +29,14 @@ from pipeline.streaming import WatchFeeds
 from tests import records_factory
 from tests.conftest import REPO, read_table
 from tests.feedserver import PAGES, FeedServer
-from transforms import tables
-from transforms.commit import RunContext
-from transforms.eventmodel import load_event_model
-from transforms.feeds import FeedSpec, FeedState
-from transforms.feedstream import PollFeedStatefulFn, decode_state, encode_state, next_state
-from transforms.schema import to_row
+from transforms.events.model import load_event_model
+from transforms.feeds.poll import FeedSpec, FeedState
+from transforms.feeds.stream import PollFeedStatefulFn, decode_state, encode_state, next_state
+from transforms.output import tables
+from transforms.output.commit import RunContext
+from transforms.output.schema import to_row
+from transforms.output.write import write_window
 from transforms.settings import FeedSettings, FetchSettings, load_settings
-from transforms.write import write_window
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2024, 6, 1, 12, 0, tzinfo=UTC)  # windows of one minute from here
@@ -301,7 +301,7 @@ def test_state_encoding_round_trips_and_failed_polls_keep_state() -> None:
                       checked_at=T0.isoformat())
     assert decode_state(encode_state("https://f/x", state), "https://f/x") == state
     assert decode_state(None, "https://f/x") == FeedState()
-    from transforms.feeds import FeedPoll
+    from transforms.feeds.poll import FeedPoll
     failed = FeedPoll(FeedSpec("https://f/x"), "failed")
     assert next_state(state, failed) is state
     moved = FeedState(seen=("c",))

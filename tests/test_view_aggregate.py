@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from pipeline import aggregate, tables
+from pipeline.view import aggregate, tables
 from tests import view_data as vd
 
 D = dt.date

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import report
+from pipeline.view import report
 from tests import browser
 from tests import view_data as vd
 

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from pipeline import report, show
+from pipeline.view import report, show
 from tests import view_data as vd
 
 emulator = pytest.importorskip("gcp_storage_emulator.server", reason="gcp-storage-emulator is not installed")

@@ -6,7 +6,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from pipeline import report, tables
+from pipeline.view import report, tables
 from tests import view_data as vd
 
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipeline import show
+from pipeline.view import show
 from tests import view_data as vd
 
 ROOT = Path(__file__).resolve().parents[1]

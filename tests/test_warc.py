@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from transforms.read.warc import iter_warc
 from transforms.records import RawDocument, Reject
 from transforms.settings import ReadSettings
-from transforms.warc import iter_warc
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "warc"
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
@@ -264,7 +264,7 @@ def test_offset_range_reads_only_members_starting_in_range():
 @needs_corpus
 @pytest.mark.parametrize("split_bytes", [50_000, 300_000])
 def test_ranges_of_a_big_warc_gz_together_read_every_record_once(split_bytes):
-    from transforms.warcsplit import iter_warc_range, split_ranges
+    from transforms.read.warcsplit import iter_warc_range, split_ranges
 
     data = (CORPUS / "assembled" / "fundus-news-sample.warc.gz").read_bytes()
     whole = docs(read(data)[0])
@@ -277,7 +277,7 @@ def test_ranges_of_a_big_warc_gz_together_read_every_record_once(split_bytes):
 
 
 def test_split_ranges_cover_the_file():
-    from transforms.warcsplit import split_ranges
+    from transforms.read.warcsplit import split_ranges
 
     assert split_ranges(10, 100) == [(0, None)]
     assert split_ranges(250, 100) == [(0, 100), (100, 200), (200, None)]
@@ -292,6 +292,6 @@ def test_split_ranges_cover_the_file():
 ])
 def test_warc_date_fractions_of_any_length_are_read_and_nonsense_is_none(value, expected) -> None:  # type: ignore[no-untyped-def]
     """WARC-Date may carry 1-9 fractional digits (WARC 1.1); Python 3.10's fromisoformat took only 3 or 6."""
-    from transforms.warchttp import parse_iso
+    from transforms.read.warchttp import parse_iso
 
     assert parse_iso(value) == expected

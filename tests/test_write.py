@@ -19,11 +19,11 @@ from apache_beam.testing.test_pipeline import TestPipeline
 
 from tests.conftest import read_table
 from tests.records_factory import NOW, article, mention, reject
-from transforms import tables
-from transforms.commit import RunContext, commit
-from transforms.lock import OutputLock, OutputLocked
-from transforms.schema import SCHEMA_VERSION, to_row
-from transforms.write import WriteTables, stage_partition
+from transforms.output import tables
+from transforms.output.commit import RunContext, commit
+from transforms.output.lock import OutputLock, OutputLocked
+from transforms.output.schema import SCHEMA_VERSION, to_row
+from transforms.output.write import WriteTables, stage_partition
 
 
 def ctx(out: Path, run: str = "r1") -> RunContext:
@@ -140,7 +140,7 @@ def test_a_run_killed_after_its_commit_point_is_rolled_forward_on_gcs(gcs_prefix
     """The journal is the commit point on GCS too: the next run finishes the replaces and clears staging."""
     from apache_beam.io.filesystems import FileSystems
 
-    from transforms.commit import recover, write_journal
+    from transforms.output.commit import recover, write_journal
 
     a1 = article(1)
     c = RunContext(gcs_prefix, "killed", NOW)
@@ -185,7 +185,7 @@ def test_runs_starting_together_never_hold_the_lock_at_once(tmp_path: Path) -> N
 def test_taking_over_a_stale_lock_never_removes_the_fresh_lock_of_a_faster_run(tmp_path: Path) -> None:
     # two runs wait on a dead run's lock; both read it and find it stale; the faster one takes it
     # over and holds a fresh lock; the slower one must then not remove that lock
-    from transforms.lock import _LocalBackend
+    from transforms.output.lock import _LocalBackend
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     stale = json.dumps({"run_id": "ghost", "host": __import__("socket").gethostname(), "pid": int(dead.stdout),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from transforms.write import STAGE_THREADS, stage_threads
+from transforms.output.write import STAGE_THREADS, stage_threads
 
 
 def test_local_outputs_stage_on_at_most_one_thread_per_core() -> None:

@@ -1,7 +1,7 @@
 """Realistic output tables for the viewer tests, written in the writer's Hive layout.
 
 ``OUT/<table>/<partition>=<value>/data.parquet`` (articles also ``language=xx/``), rows
-converted with the project's own ``transforms.schema.to_arrow`` so they carry the real schema.
+converted with the project's own ``transforms.output.schema.to_arrow`` so they carry the real schema.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from transforms.schema import to_arrow
+from transforms.output.schema import to_arrow
 
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 UTC = dt.timezone.utc

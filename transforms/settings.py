@@ -154,7 +154,7 @@ class CleanSettings:
     # local runner executes the graph in-process (the helpers are then the run's parallelism), else 1.
     parse_processes: int = 0
     # A JSON-LD block longer than this (characters) is removed before extraction: trafilatura's
-    # fallback parser is quadratic in it (transforms/jsonld.py). 0: no limit.
+    # fallback parser is quadratic in it (transforms/clean/jsonld.py). 0: no limit.
     max_jsonld_chars: int = 262144
 
 
@@ -198,7 +198,7 @@ class FetchSettings:
     backoff_max_seconds: float = 10.0
     max_retry_after_seconds: float = 30.0  # a longer Retry-After defers the host to the next run
     min_host_delay_seconds: float = 1.0  # between two requests to one host
-    allow_private_networks: bool = False  # --allow-private-networks; see transforms/netguard.py
+    allow_private_networks: bool = False  # --allow-private-networks; see transforms/net/addresses.py
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Viewers of a finished output: ``eventwire show`` and ``eventwire report``. Beam-free."""

@@ -1,0 +1,1 @@
+"""Deduplicate articles: one per URL id and normalized content; near-duplicates flagged."""

@@ -1,0 +1,1 @@
+"""Language: langdetect, seeded, on the cleaned text. Beam-free; run by ``transforms.events.stage``."""
