@@ -9,7 +9,8 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from tests.records_factory import BAYRAMOV, LAVROV, article, mention
 from transforms import ids
-from transforms.dedup.articles import DedupArticles, events_from_mentions, hamming, split_duplicates
+from transforms.dedup.articles import DedupArticles, hamming, split_duplicates
+from transforms.events.aggregate import events_from_mentions
 from transforms.ids import simhash
 
 

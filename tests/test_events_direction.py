@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from tests.events_helpers import make_article, model
-from transforms.dedup.articles import merge_event
+from transforms.events.aggregate import merge_event
 from transforms.events.confidence import WEIGHTS, Evidence, confidence, inside_quote
 from transforms.events.extract import extract_mentions
 

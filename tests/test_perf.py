@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.batch import JSONL_MAX_SHARDS, JSONL_SPLIT_BYTES, _work_items
 from transforms.read import formats as r
+from transforms.read.stage import JSONL_MAX_SHARDS, JSONL_SPLIT_BYTES, _work_items
 from transforms.records import RawDocument, Reject
 from transforms.settings import ReadSettings
 

@@ -30,10 +30,10 @@ class _Collect(beam.pipeline.PipelineVisitor):
 
 
 def test_every_transform_and_dofn_of_the_batch_graph_pickles(tmp_path, request):
-    from pipeline.batch import ReadFiles
     from pipeline.graph import ArticlesToTables
     from transforms.events.model import load_event_model
     from transforms.output.commit import RunContext
+    from transforms.read.stage import ReadFiles
     from transforms.settings import load_settings
 
     settings = load_settings()

@@ -6,8 +6,8 @@ import re
 import shutil
 from pathlib import Path
 
-from pipeline.progress import InputTotals, ReadProgress, TotalInputs, ends_file, work_bytes
 from tests.conftest import FAST_BEAM, REPO, run_cli
+from transforms.read.progress import InputTotals, ReadProgress, TotalInputs, ends_file, work_bytes
 
 
 def test_work_items_add_up_to_the_files_and_bytes() -> None:

@@ -30,7 +30,7 @@ from transforms.output.commit import (
     fault,
     write_journal,
 )
-from transforms.dedup.articles import events_from_mentions, mention_from_row
+from transforms.events.aggregate import events_from_mentions, mention_from_row
 from transforms.output.schema import to_row
 
 log = logging.getLogger(__name__)
