@@ -20,8 +20,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("batch", "process article files (txt, html, jsonl, warc; .gz; local or gs://) into the tables"),
     "feeds": ("feeds", "fetch RSS/Atom feeds once (for cron / Airflow) into the tables"),
     "watch": ("watch", "poll feeds forever (local polling loop, or --streaming on Dataflow)"),
-    "show": ("show", "print the events of an output folder as a terminal table"),
-    "report": ("report", "render a self-contained HTML report of an output folder"),
+    "show": ("view.show", "print the events of an output folder as a terminal table"),
+    "report": ("view.report", "render a self-contained HTML report of an output folder"),
 }
 
 DEFAULT_ARGV = ["run", "seeds/", "--output", "output"]
