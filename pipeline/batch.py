@@ -19,7 +19,6 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
 from pipeline import interrupt, waves
-from pipeline.early import EarlyRun
 from pipeline.graph import ArticlesToTables
 from pipeline.localrunner import prompt_bundle_ends
 from pipeline.options import (
@@ -34,9 +33,7 @@ from pipeline.options import (
 from pipeline.preflight import OutputUnusable, check_output
 from pipeline.runners import absolute, local_path_refusal
 from pipeline.summary import RunSummary, counters_from, write_manifest
-from transforms.clean.document import prestart_helpers
 from transforms.events.model import EventModel, load_event_model
-from transforms.isolation.pool import discard_prestarted
 from transforms.output.check import DamagedOutput, check_or_repair
 from transforms.output.commit import (
     RunContext,
@@ -134,11 +131,8 @@ def build_parser(for_help: bool = False) -> argparse.ArgumentParser:
     return parser
 
 
-def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
-    """Build and run the batch pipeline; returns the summary. Raises on configuration errors.
-
-    ``early``: what ``pipeline.early.start_helpers`` fixed before Beam's import (settings, model,
-    start time); the run uses them, and its cleaning step adopts the helpers started with them."""
+def run(argv: list[str]) -> RunSummary:
+    """Build and run the batch pipeline; returns the summary. Raises on configuration errors."""
     parser = build_parser()
     args, beam_args = parser.parse_known_args(pipeline_options_last(argv, parser))
     reject_unknown_options(beam_args, parser.prog)
@@ -154,16 +148,13 @@ def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
     opts.output = absolute(opts.output)
     inputs = [absolute(item) for item in args.inputs]
     in_process = runs_in_process(options)
-    if early is not None and (early.config != opts.config or not in_process):
-        discard_prestarted()  # started for another run than this one turned out to be
-        early = None
-    settings = early.settings if early else with_parallelism(load_settings(opts.config), options)
+    settings = with_parallelism(load_settings(opts.config), options)
     if opts.max_records:
         settings = dataclasses.replace(settings, read=dataclasses.replace(settings.read, max_records_per_file=opts.max_records))
-    model = early.model if early else load_event_model(settings)
+    model = load_event_model(settings)
     patterns = expand_inputs(inputs, opts.output.rstrip("/"))
     check_output(opts.output)
-    started = early.started_at if early else dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     ctx = RunContext(output=opts.output.rstrip("/"), run_id=new_run_id(started), started_at=started)
     summary = RunSummary(ctx.run_id, ctx.output, list(args.inputs))
     clock = time.monotonic()
@@ -177,8 +168,6 @@ def run(argv: list[str], early: EarlyRun | None = None) -> RunSummary:
         for source, target in quarantined:
             log.warning("damaged output moved aside: %s -> %s", source, target)
         log.info("run %s: reading %s into %s", ctx.run_id, ", ".join(args.inputs), ctx.output)
-        if in_process and early is None:  # the cleaning helpers start while the runner builds the graph
-            prestart_helpers(settings.clean, ctx.started_at, settings.language, model)
         # Beam logs a failing step's traceback itself; the run reports its failure once (below)
         logging.getLogger("apache_beam.runners.common").setLevel(logging.CRITICAL)
         extra = {"started_at": started.isoformat(), "patterns": patterns, "reprocess": opts.reprocess,
@@ -249,17 +238,15 @@ def _run_wave(options: PipelineOptions, ctx: RunContext, number: int, settings: 
         else:  # the environment (a full disk, a permission): the one line says it
             exc = _os_error(exc)  # type: ignore[assignment]
         raise RunFailed(f"failed: {type(exc).__name__}: {_first_line(exc)}; {outcome}") from exc
-    finally:
-        discard_prestarted()
     return pipeline.result
 
 
-def main(argv: list[str], early: EarlyRun | None = None) -> int:
+def main(argv: list[str]) -> int:
     if "-h" in argv or "--help" in argv:
         build_parser(for_help=True).print_help()
         return 0
     try:
-        summary = run(argv, early)
+        summary = run(argv)
     except (NoInput, ConfigError, OutputLocked, OutputUnusable, DamagedOutput) as exc:
         print(f"eventwire run: {str(exc).split(' [while running')[0]}", file=sys.stderr)
         return 2

@@ -75,27 +75,17 @@ def main(argv: list[str] | None = None, *, freeze: bool = False) -> int:
     from pipeline import interrupt
 
     interrupt.install()
-    early = None
-    if command == "run" and not {"-h", "--help"} & set(rest):
-        from pipeline.early import start_helpers  # Beam-free: the helpers start before Beam's import
-
-        early = start_helpers(rest)
     try:
         module = importlib.import_module(f"pipeline.{COMMANDS[command][0]}")
         if freeze:  # Beam's modules live until exit: out of the collector's sight, every full
             gc.freeze()  # collection during the run skips them (~0.25 s of a run over 466 pages)
-        return int((module.main(rest, early) if early else module.main(rest)) or 0)
+        return int(module.main(rest) or 0)
     except BaseException:
         if not interrupt.interrupted():
             raise
         # Ctrl-C: however the runner wrapped it, one line and the shell's status for SIGINT
         print(f"eventwire {command}: {interrupt.outcome(writes=command in ('run', 'feeds', 'watch'))}", file=sys.stderr)
         return 130
-    finally:
-        if early is not None:  # a run that failed before its cleaning step adopted them
-            from transforms.isolation.pool import discard_prestarted
-
-            discard_prestarted()
 
 
 def console_main() -> int:

@@ -4,13 +4,12 @@ watcher all end in ``ArticlesToTables``; only their sources (and windowing) diff
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import apache_beam as beam
 
 from transforms import ids
-from transforms.clean.document import relearned
 from transforms.clean.stage import Clean, RemoveRecurring
 from transforms.dedup.articles import DedupArticles, FlagNearDuplicates
 from transforms.events.model import EventModel
@@ -19,7 +18,7 @@ from transforms.output.commit import RunContext
 from transforms.output.index import IndexView, Known, LoadIndex, LoadMentionsIndex
 from transforms.output.tables import NEAR_DUPLICATE_PATCH
 from transforms.output.write import WriteTables
-from transforms.records import Article, Mention, RawDocument
+from transforms.records import Article, RawDocument
 from transforms.settings import Settings
 
 
@@ -93,13 +92,6 @@ def _count_article(article: Article) -> Article:
     return article
 
 
-def _kept_mentions(keyed: tuple[str, Mapping[str, list[Any]]]) -> list[Mention]:
-    """The mentions found at cleaning of a document whose article survived deduplication and was
-    not analysed again (``article``: whether it was, for the one article of that document)."""
-    reanalyzed = keyed[1]["article"]
-    return keyed[1]["mention"] if reanalyzed and not any(reanalyzed) else []
-
-
 def _count(name: str) -> Any:
     def inc(element: Any) -> Any:
         beam.metrics.Metrics.counter("eventwire", name).inc()
@@ -133,10 +125,7 @@ class ArticlesToTables(beam.PTransform):
         docs = pcolls["docs"]
         if not self._reprocess and known is not None:
             docs = docs | "SkipKnownUrls" >> beam.ParDo(_SkipKnownUrlFn(), known=known)
-        # Cleaning also sets each article's language and extracts its mentions, in the cleaning
-        # helpers (where the cores are); which mentions are kept is decided at the end.
-        cleaned = docs | "Clean" >> Clean(self._settings.clean, self._ctx.started_at, self._settings.language,
-                                          self._model)
+        cleaned = docs | "Clean" >> Clean(self._settings.clean, self._ctx.started_at)
         deduped = cleaned["articles"] | "DedupArticles" >> DedupArticles()
         articles = deduped["articles"] | "LearnedBoilerplate" >> RemoveRecurring(self._settings.clean)
         touches = []
@@ -150,20 +139,12 @@ class ArticlesToTables(beam.PTransform):
             touches += [fresh.touch, near["patches"] | "PatchRows" >> beam.Map(_patch)]
         else:  # windowed: no index of the output, so near-duplicates are not searched (the SimHash is kept)
             articles = articles | "StampIngested" >> beam.ParDo(_StampWindowFn("ingested_at"))
-        # An article whose text lost learned boilerplate after its analysis is analysed again; every
-        # other surviving article keeps the mentions found at cleaning (duplicates' are dropped).
-        reanalyzed = articles | "Reanalyze" >> Analyze(self._settings.language, self._model, self._settings.clean,
-                                                       only=relearned)
-        articles = reanalyzed["articles"] | "CountArticles" >> beam.Map(_count_article)
-        kept = (
-            {"article": articles | "ArticleKeys" >> beam.Map(lambda a: (a.source_uri, relearned(a))),
-             "mention": cleaned["mentions"]}
-            | "JoinMentions" >> beam.CoGroupByKey()
-            | "KeptMentions" >> beam.FlatMap(_kept_mentions)
-        )
-        mentions = ((kept, reanalyzed["mentions"]) | "AllMentions" >> beam.Flatten()
-                    | "CountMentions" >> beam.Map(_count("mentions")))
-        rejects = (pcolls["rejects"], cleaned["rejects"], deduped["rejects"], reanalyzed["rejects"]) | (
+        # Language and events once per article, on its final text: duplicates and articles already
+        # in the output are never analysed, and removed boilerplate never yields a mention.
+        analyzed = articles | "Analyze" >> Analyze(self._settings.language, self._model, self._settings.clean)
+        articles = analyzed["articles"] | "CountArticles" >> beam.Map(_count_article)
+        mentions = analyzed["mentions"] | "CountMentions" >> beam.Map(_count("mentions"))
+        rejects = (pcolls["rejects"], cleaned["rejects"], deduped["rejects"], analyzed["rejects"]) | (
             "AllRejects" >> beam.Flatten())
         if self._reprocess and known is not None:
             old_mentions = (

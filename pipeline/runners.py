@@ -1,6 +1,6 @@
 """Which runner a command line names, and whether its workers share the launcher's disk.
 
-Beam-free (``pipeline.early`` reads the runner before Beam is imported): the names are Beam's own
+Beam-free, so the checks run before Beam's import costs anything: the names are Beam's own
 (``StandardOptions.ALL_KNOWN_RUNNERS``, pinned Beam; tests/test_runners.py compares them)."""
 
 from __future__ import annotations

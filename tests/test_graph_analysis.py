@@ -1,5 +1,5 @@
-"""Language and events are computed in the cleaning helpers, before deduplication and learned
-boilerplate: the tables must still hold exactly what analysing the final articles gives."""
+"""One path per article: Read -> Clean -> Dedup -> learned boilerplate -> Analyze (language and
+events, once, on the final text) -> Write. The tables hold what analysing the final articles gives."""
 
 from __future__ import annotations
 
@@ -45,29 +45,32 @@ def test_learned_boilerplate_and_duplicates_leave_no_mentions_behind(tmp_path: P
     assert summary.counters.get("language:de") == 3
 
 
-def test_articles_that_lost_learned_boilerplate_are_analysed_again_in_the_cleaning_helpers(
+def test_each_surviving_article_is_analysed_once_and_duplicates_never(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Re-analysis borrows the idle cleaning helpers (models loaded, every core), instead of starting
-    a helper of its own and working through a one-site crawl's articles on one core."""
+    """Cleaning helpers get every document; analysis helpers get each article that survived
+    deduplication exactly once, after learned boilerplate (no second analysis, no join)."""
     import pickle
 
     from transforms.isolation.worker import GuardedWorker
 
-    started: list[str] = []
-    spawn = GuardedWorker._spawn
+    submitted: list[tuple[str, str]] = []
+    submit = GuardedWorker.submit
 
-    def counting_spawn(self: GuardedWorker) -> None:
-        started.append(type(pickle.loads(self._factory)).__name__)
-        spawn(self)
+    def counting_submit(self: GuardedWorker, item: object) -> object:
+        submitted.append((type(pickle.loads(self._factory)).__name__, getattr(item, "source_uri", "")))
+        return submit(self, item)
 
-    monkeypatch.setattr(GuardedWorker, "_spawn", counting_spawn)
+    monkeypatch.setattr(GuardedWorker, "submit", counting_submit)
+    records = [_record(n) for n in range(1, 6)] + [_record(1)]  # the last: a duplicate URL of the first
     source = tmp_path / "in.jsonl"
-    source.write_text("\n".join(json.dumps(_record(n), ensure_ascii=False) for n in range(1, 6)) + "\n",
-                      encoding="utf-8")
+    source.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
     out = tmp_path / "out"
     run_batch([str(source), "--output", str(out), *FAST_BEAM])
 
     articles = read_table(out, "articles")
     assert len(articles) == 5 and all(a["removed"][-1]["rule"] == "learned:recurring" for a in articles)
-    assert not [m for m in read_table(out, "mentions") if "Fidan" in m["sentence"]]  # analysed again, footer gone
-    assert started and set(started) == {"CleanTask"}  # no helper was started for re-analysis alone
+    assert not [m for m in read_table(out, "mentions") if "Fidan" in m["sentence"]]  # the footer went first
+    cleaned = [uri for task, uri in submitted if task == "CleanTask"]
+    analysed = [uri for task, uri in submitted if task == "AnalyzeTask"]
+    assert len(cleaned) == 6  # every document
+    assert sorted(analysed) == sorted(a["source_uri"] for a in articles)  # each kept article, once

@@ -18,17 +18,13 @@ import html as html_lib
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from transforms import ids
 from transforms.clean.jsonld import without_oversized_jsonld
 from transforms.records import Article, RawDocument, Reject, Removed
-from transforms.settings import CleanSettings, LanguageSettings, PublisherRule
-
-if TYPE_CHECKING:
-    from transforms.events.extract import Analyzed
-    from transforms.events.model import EventModel
+from transforms.settings import CleanSettings, PublisherRule
 
 _SENTENCE_END = re.compile(r"""[.!?:;…"“”»«')\]]\s*$""")
 _CONTINUATION_START = re.compile(r"^[a-zäöüß(„\"]")
@@ -366,11 +362,6 @@ def paragraph_hashes(article: Article, min_chars: int) -> tuple[str, frozenset[s
     return (key, hashes) if hashes else None
 
 
-def relearned(article: Article) -> bool:
-    """True when learned boilerplate was removed from the article (its text changed after cleaning)."""
-    return any(removed.rule == LEARNED_RULE for removed in article.removed)
-
-
 def remove_learned(article: Article, recurring: set[tuple[str, str]] | frozenset[tuple[str, str]]) -> Article:
     key = source_key(article.source, article.url)
     if key is None or not recurring:
@@ -390,55 +381,12 @@ def remove_learned(article: Article, recurring: set[tuple[str, str]] | frozenset
 @dataclasses.dataclass(frozen=True)
 class CleanTask:
     """What a cleaning helper process runs per document: ``clean_document`` with the rules compiled
-    once there and, when ``language`` and ``model`` are given, the article's language and events
-    too (``transforms.events.extract.analyze_article``): the helpers are where the cores are, and the
-    article is already in their memory."""
+    once there."""
 
     settings: CleanSettings
     ingested_at: dt.datetime
-    language: LanguageSettings | None = None
-    model: EventModel | None = None
 
-    def __call__(self) -> Callable[[RawDocument], Article | Reject | Analyzed]:
+    def __call__(self) -> Callable[[RawDocument], Article | Reject]:
         skip_unused_metadata()  # imports trafilatura here, at the helper's set-up: its first page would pay ~0.1 s
         rules = compile_rules(self.settings)
-        clean = functools.partial(clean_document, rules=rules, settings=self.settings, ingested_at=self.ingested_at)
-        if self.language is None or self.model is None:
-            return clean
-        # imported only where analysis runs
-        from transforms.events.extract import analyze_article
-        from transforms.events.model import compile_model
-        from transforms.language.detect import LanguageDetector
-
-        detector, model = LanguageDetector(self.language), self.model
-        compile_model(model).load_lemmas()
-
-        def clean_and_analyze(item: RawDocument | Article) -> Article | Reject | Analyzed:
-            if isinstance(item, Article):  # lent to re-analysis (transforms/events/stage.py): as AnalyzeTask does
-                return analyze_article(item, detector, model)
-            result = clean(item)
-            return result if isinstance(result, Reject) else analyze_article(result, detector, model)
-
-        return clean_and_analyze
-
-    def analyzes_like(self, language: LanguageSettings, model: EventModel) -> bool:
-        """Whether this task's helpers analyse an Article exactly as ``AnalyzeTask(language, model)``."""
-        if self.language != language or self.model is None:
-            return False
-        if self.model is model:
-            return True
-        if self.model.fingerprint and model.fingerprint:  # both went through a pickler: compare cheaply
-            return self.model.fingerprint == model.fingerprint
-        return self.model == model
-
-
-def prestart_helpers(settings: CleanSettings, ingested_at: dt.datetime, language: LanguageSettings | None = None,
-                     model: EventModel | None = None) -> None:
-    """Start the cleaning helpers of ``Clean(settings, ingested_at, language, model)`` now, for a
-    graph that runs in this process: they load their models while the launcher imports Beam and
-    builds the graph, and its ``CleanFn`` adopts them (``guardpool.discard_prestarted`` stops
-    them if it never does). Beam-free, so the launcher can call it before Beam's import."""
-    from transforms.isolation.pool import pool_shape, prestart
-
-    if settings.parse_isolation:
-        prestart(CleanTask(settings, ingested_at, language, model), *pool_shape(settings))
+        return functools.partial(clean_document, rules=rules, settings=self.settings, ingested_at=self.ingested_at)

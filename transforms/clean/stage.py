@@ -1,9 +1,8 @@
-"""Clean (Beam half): run ``transforms.clean.document`` (and, in the pipeline, the article's language
-and events) on every document in guarded helper processes, then remove paragraphs that recur
-across a source's articles (learned boilerplate).
+"""Clean (Beam half): run ``transforms.clean.document`` on every document in guarded helper
+processes, then remove paragraphs that recur across a source's articles (learned boilerplate).
 
-The pure functions live in ``transforms/clean/document.py``, ``language.py`` and ``events.py``, which
-import no Beam: the helper processes that run them (``transforms/isolation/worker.py``) start without it.
+The pure functions live in ``transforms/clean/document.py``, which imports no Beam: the helper
+processes that run them (``transforms/isolation/worker.py``) start without it.
 """
 
 from __future__ import annotations
@@ -20,17 +19,15 @@ from transforms.clean.document import (
     paragraph_hashes,
     remove_learned,
 )
-from transforms.events.extract import Analyzed
-from transforms.events.model import EventModel
 from transforms.isolation.dofn import PooledFn
 from transforms.isolation.worker import GuardedWorker, Outcome
 from transforms.records import Article, RawDocument, Reject
-from transforms.settings import CleanSettings, LanguageSettings
+from transforms.settings import CleanSettings
 
 _PARSE_REASONS = {"timeout": "parse/timeout", "crashed": "parse/crashed", "error": "parse/error"}
 
 
-def outcome_to_result(source_uri: str, outcome: Outcome) -> Article | Reject | Analyzed:
+def outcome_to_result(source_uri: str, outcome: Outcome) -> Article | Reject:
     """A helper's outcome for one document: its Article or Reject, or a parse reject when the helper
     spun past the time limit, crashed or raised."""
     if outcome.status == "ok":
@@ -44,50 +41,35 @@ def guarded_clean(doc: RawDocument, worker: GuardedWorker) -> Article | Reject:
 
 
 class CleanFn(PooledFn):
-    """RawDocument -> Article (main) or Reject (tag ``rejects``); with analysis, the article comes
-    with its language and its mentions on tag ``mentions`` as ``(source_uri, Mention)``.
+    """RawDocument -> Article (main) or Reject (tag ``rejects``).
 
-    Documents go to the cleaning helpers (``transforms/isolation/dofn.py``); a page that makes a parser
-    spin past ``parse_timeout_seconds``, crash or raise becomes a ``parse/...`` reject.
+    Documents go to the cleaning helpers (``transforms/isolation/dofn.py``); a page that makes a
+    parser spin past ``parse_timeout_seconds``, crash or raise becomes a ``parse/...`` reject.
     """
 
-    lends = True  # between bundles its helpers (models loaded) re-analyse articles (transforms/events/stage.py)
-
     def __init__(self, task: CleanTask) -> None:
-        super().__init__(task, task.settings)
+        settings = task.settings
+        super().__init__(task, settings.parse_processes, settings.parse_timeout_seconds, settings.parse_memory_mb,
+                         settings.parse_isolation)
 
     def token(self, doc: RawDocument) -> str:
         return doc.source_uri
 
-    def result(self, source_uri: str, outcome: Outcome) -> Article | Reject | Analyzed:
+    def result(self, source_uri: str, outcome: Outcome) -> Article | Reject:
         return outcome_to_result(source_uri, outcome)
 
-    def run_inline(self, fn: Callable[[RawDocument], Any], doc: RawDocument) -> Article | Reject | Analyzed:
+    def run_inline(self, fn: Callable[[RawDocument], Any], doc: RawDocument) -> Article | Reject:
         try:
             return fn(doc)
         except (ValueError, TypeError, RecursionError, MemoryError) as exc:  # a parser choking on one page
             return Reject(doc.source_uri, "parse", "parse/error", f"{type(exc).__name__}: {exc}"[:300])
 
-    def outputs(self, source_uri: str, result: Article | Reject | Analyzed, wrap: Callable[[Any], Any]) -> Iterator[Any]:
-        return _outputs(source_uri, result, wrap)
-
-
-def _outputs(source_uri: str, result: Article | Reject | Analyzed, wrap: Callable[[Any], Any]) -> Iterator[Any]:
-    """The outputs of one document; ``wrap`` gives each value its document's window when it is
-    emitted later than the document arrived."""
-    if isinstance(result, Reject):
-        beam.metrics.Metrics.counter("eventwire", f"reject:{result.reason}").inc()
-        yield beam.pvalue.TaggedOutput("rejects", wrap(result))
-        return
-    if not isinstance(result, Analyzed):
-        yield wrap(result)
-        return
-    if result.reject is not None:
-        beam.metrics.Metrics.counter("eventwire", f"reject:{result.reject.reason}").inc()
-        yield beam.pvalue.TaggedOutput("rejects", wrap(result.reject))
-    yield wrap(result.article)
-    for mention in result.mentions:
-        yield beam.pvalue.TaggedOutput("mentions", wrap((source_uri, mention)))
+    def outputs(self, source_uri: str, result: Article | Reject, wrap: Callable[[Any], Any]) -> Iterator[Any]:
+        if isinstance(result, Reject):
+            beam.metrics.Metrics.counter("eventwire", f"reject:{result.reason}").inc()
+            yield beam.pvalue.TaggedOutput("rejects", wrap(result))
+        else:
+            yield wrap(result)
 
 
 class _RemoveLearnedFn(beam.DoFn):
@@ -98,22 +80,15 @@ class _RemoveLearnedFn(beam.DoFn):
 
 
 class Clean(beam.PTransform):
-    """RawDocuments -> cleaned Articles ("articles") and rejects ("rejects").
+    """RawDocuments -> cleaned Articles ("articles", language still "und") and rejects ("rejects")."""
 
-    Given ``language`` and ``model``, each article is also analysed where it was cleaned: it
-    leaves with its language set, and its mentions come out on "mentions" as
-    ``(source_uri, Mention)`` (what ``ArticlesToTables`` keeps of them depends on deduplication).
-    """
-
-    def __init__(self, settings: CleanSettings, ingested_at: dt.datetime, language: LanguageSettings | None = None,
-                 model: EventModel | None = None) -> None:
+    def __init__(self, settings: CleanSettings, ingested_at: dt.datetime) -> None:
         super().__init__()
-        self._task = CleanTask(settings, ingested_at, language, model)
+        self._task = CleanTask(settings, ingested_at)
 
     def expand(self, docs: beam.PCollection) -> dict[str, beam.PCollection]:
-        results = docs | "Extract" >> beam.ParDo(CleanFn(self._task)).with_outputs("rejects", "mentions",
-                                                                                   main="articles")
-        return {"articles": results.articles, "rejects": results.rejects, "mentions": results.mentions}
+        results = docs | "Extract" >> beam.ParDo(CleanFn(self._task)).with_outputs("rejects", main="articles")
+        return {"articles": results.articles, "rejects": results.rejects}
 
 
 class RemoveRecurring(beam.PTransform):

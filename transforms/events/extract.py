@@ -531,7 +531,7 @@ class Analyzed:
 
 
 def analyze_article(article: Article, detector: LanguageDetector, model: EventModel) -> Analyzed:
-    """Language, then events: everything an article needs after cleaning (run where it was cleaned)."""
+    """Language, then events: everything an article needs after cleaning, deduplication and learned boilerplate."""
     article = with_language(article, detector)
     try:
         mentions = tuple(extract_mentions(article, model))
@@ -544,8 +544,8 @@ def analyze_article(article: Article, detector: LanguageDetector, model: EventMo
 
 @dataclass(frozen=True)
 class AnalyzeTask:
-    """What a helper process runs per article to analyse it again (``transforms/events/stage.py``):
-    ``analyze_article`` with the detector and matchers built once there."""
+    """What a helper process runs per article (``transforms/events/stage.py``): ``analyze_article``
+    with the detector and matchers built once there."""
 
     language: LanguageSettings
     model: EventModel

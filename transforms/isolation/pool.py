@@ -1,5 +1,4 @@
-"""Several guarded helpers at once (``GuardedPool``), helpers started ahead of their pool, and idle
-pools lent to other stages of the same process.
+"""Several guarded helpers at once (``GuardedPool``).
 
 The pool keeps one element in flight per helper (``transforms/isolation/worker.py`` runs each helper and
 enforces the per-element limits) and returns outcomes as they finish, so the caller keeps
@@ -8,22 +7,12 @@ reading while the helpers compute. Beam-free, like the guard.
 
 from __future__ import annotations
 
-import pickle
-import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import wait as wait_connections
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from transforms.isolation.worker import GuardedWorker, Outcome, start_template
-
-if TYPE_CHECKING:
-    from transforms.settings import CleanSettings
-
-
-def pool_shape(settings: CleanSettings) -> tuple[int, float, int]:
-    """(helpers, seconds per element, bytes of address space per helper) of the cleaning settings."""
-    return max(1, settings.parse_processes), settings.parse_timeout_seconds, settings.parse_memory_mb << 20
 
 
 class GuardedPool:
@@ -41,14 +30,10 @@ class GuardedPool:
         By default only for several helpers: for one, the template would be a second process
         holding the models, for nothing but cheaper restarts."""
         size = max(1, size)
-        warm = _adopt(factory, size, timeout_seconds, memory_bytes)
         self._factory, self._memory = factory, memory_bytes
         self._fork = size > 1 if fork is None else fork
-        self._template = warm[0].template if warm else None  # else started with the first helper
-        if self._template is not None:
-            self._template.owned = True
-        self._workers = warm + [GuardedWorker(factory, timeout_seconds, memory_bytes, self._template)
-                                for _ in range(size - len(warm))]
+        self._template: Any = None  # started with the first helper
+        self._workers = [GuardedWorker(factory, timeout_seconds, memory_bytes) for _ in range(size)]
         self._busy: dict[int, Any] = {}  # worker index -> token of its element
         self._done: list[tuple[Any, Outcome]] = []  # outcomes known at submission (the helper could not take it)
 
@@ -85,7 +70,6 @@ class GuardedPool:
         self._template = start_template(self._factory, self._memory)
         self._fork = self._template is not None
         if self._template is not None:
-            self._template.owned = True
             for worker in self._workers:
                 worker.template = self._template
 
@@ -105,90 +89,3 @@ class GuardedPool:
     @property
     def restarts(self) -> int:
         return sum(w.restarts for w in self._workers)
-
-
-# Helpers started ahead of the pool that will use them, with their factory: the launcher starts
-# them before the local runner builds its graph, so their start-up overlaps with it.
-_PRESTARTED: list[tuple[Callable[[], Callable[[Any], Any]], GuardedWorker]] = []
-
-
-def prestart(factory: Callable[[], Callable[[Any], Any]], size: int, timeout_seconds: float,
-             memory_bytes: int = 0) -> None:
-    """Start ``size`` helpers now (forked from one template) for a ``GuardedPool`` of an equal
-    factory and the same limits, created later in this process (it adopts them and their template).
-    Only useful where that pool runs in this process."""
-    template = start_template(factory, memory_bytes) if size > 1 else None  # as GuardedPool decides
-    for _ in range(max(1, size)):
-        worker = GuardedWorker(factory, timeout_seconds, memory_bytes, template)
-        worker.start()
-        _PRESTARTED.append((factory, worker))
-
-
-def discard_prestarted() -> int:
-    """Stop the prestarted helpers no pool adopted (the run failed before it needed them)."""
-    left = [worker for _, worker in _PRESTARTED]
-    _PRESTARTED.clear()
-    for template in {id(w.template): w.template for w in left if w.template is not None}.values():
-        if not template.owned:  # a pool that adopted some of its helpers closes it
-            template.close()  # before the helpers: they end with it, and nothing waits for a pending fork
-    for worker in left:
-        worker.close()
-    return len(left)
-
-
-def _same_factory(a: Any, b: Any) -> bool:
-    # equal dataclasses (the DoFn's copy of a task went through Beam's pickler), else equal pickles
-    return type(a) is type(b) and (a == b or pickle.dumps(a) == pickle.dumps(b))
-
-
-def _adopt(factory: Callable[[], Callable[[Any], Any]], size: int, timeout_seconds: float,
-           memory_bytes: int) -> list[GuardedWorker]:
-    adopted = [entry for entry in _PRESTARTED
-               if entry[1].limits == (timeout_seconds, memory_bytes)
-               and _same_factory(entry[0], factory)][:size]
-    for entry in adopted:
-        _PRESTARTED.remove(entry)
-    return [worker for _, worker in adopted]
-
-
-# Idle pools lent to other stages of this process: the re-analysis of articles that lost learned
-# boilerplate (transforms/events/stage.py) borrows the cleaning helpers, which already hold the models,
-# instead of starting a helper of its own and working through those articles on one core.
-_LENT: dict[int, tuple[Any, GuardedPool, int | None]] = {}  # id(pool) -> (factory, pool, borrowing thread)
-_LENDING = threading.Condition()
-
-
-def lend(factory: Any, pool: GuardedPool) -> None:
-    """Offer an idle pool (nothing in flight) to other stages until its owner ``withdraw``s it."""
-    with _LENDING:
-        _LENT[id(pool)] = (factory, pool, None)
-        _LENDING.notify_all()
-
-
-def withdraw(pool: GuardedPool) -> None:
-    """The owner takes its pool back; waits while a borrower's bundle (on another thread) uses it."""
-    with _LENDING:
-        while id(pool) in _LENT and (borrower := _LENT[id(pool)][2]) is not None:
-            if borrower == threading.get_ident():  # owner and borrower in one bundle: waiting would hang
-                raise RuntimeError("a pool's owner and its borrower run in the same bundle")
-            _LENDING.wait()
-        _LENT.pop(id(pool), None)
-
-
-def borrow(accepts: Callable[[Any], bool]) -> GuardedPool | None:
-    """An offered pool whose factory ``accepts`` (for this caller alone until ``give_back``), or None."""
-    with _LENDING:
-        for key, (factory, pool, borrower) in _LENT.items():
-            if borrower is None and accepts(factory):
-                _LENT[key] = (factory, pool, threading.get_ident())
-                return pool
-    return None
-
-
-def give_back(pool: GuardedPool) -> None:
-    """Return a borrowed pool, with nothing in flight, to its owner's offer."""
-    with _LENDING:
-        if id(pool) in _LENT:
-            factory, _, _ = _LENT[id(pool)]
-            _LENT[id(pool)] = (factory, pool, None)
-        _LENDING.notify_all()

@@ -96,7 +96,6 @@ class Template:
         self._awaiting: list[ForkedProcess] = []  # forks asked for, pid not yet answered (in order)
         self._exits: dict[int, int] = {}  # pid -> exit status, reported by the template
         self.alive = True
-        self.owned = False  # a pool took it over (guardpool): whoever discards prestarted helpers must not close it
 
     def fork(self, inbox_fd: int, outbox_fd: int) -> ForkedProcess:
         """A new helper that reads its elements from ``inbox_fd`` and writes its replies to ``outbox_fd``
