@@ -16,7 +16,6 @@ import datetime as dt
 import functools
 import html as html_lib
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -25,10 +24,10 @@ from transforms import ids
 from transforms.clean.jsonld import without_oversized_jsonld
 from transforms.records import Article, RawDocument, Reject, Removed
 from transforms.settings import CleanSettings, PublisherRule
+from transforms.text import normalize_text, split_paragraphs
 
 _SENTENCE_END = re.compile(r"""[.!?:;…"“”»«')\]]\s*$""")
 _CONTINUATION_START = re.compile(r"^[a-zäöüß(„\"]")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,16 +53,6 @@ def compile_rules(settings: CleanSettings) -> CompiledRules:
 
 
 # --- pure text functions --------------------------------------------------------------------
-
-
-def normalize_text(text: str) -> str:
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
-    return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-
-
-def split_paragraphs(text: str) -> list[str]:
-    """Paragraphs are non-empty lines: news text uses single and double newlines alike."""
-    return [line for line in normalize_text(text).split("\n") if line]
 
 
 def rejoin_broken(paragraphs: Iterable[str]) -> list[str]:

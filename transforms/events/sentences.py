@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from transforms.text import split_paragraphs
+
 _ABBREVIATIONS = frozenset(
     ["dr", "prof", "mr", "mrs", "ms", "st", "gen", "col", "lt", "sgt", "gov", "sen", "rep", "jr", "sr", "vs", "no", "nr", "ca", "bzw", "usw", "vgl", "z.b", "u.a", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "okt", "nov", "dec", "dez", "inc", "ltd", "co", "corp", "mio", "mrd", "abs", "art"]
 )
@@ -49,10 +51,6 @@ class Sentence:
     paragraph: int
     text: str
     is_heading: bool  # a line without closing punctuation: headline, teaser, dateline, ticker heading
-
-
-def split_paragraphs(text: str) -> list[str]:
-    return [p.strip() for p in re.split(r"\n+", text) if p.strip()]
 
 
 def _protected(text: str, position: int) -> bool:
