@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from apache_beam.options.pipeline_options import DebugOptions, DirectOptions, PipelineOptions, StandardOptions
 
 from pipeline.options import DATAFLOW_THREADS, runs_in_process, with_local_defaults, with_parallelism
@@ -149,3 +150,18 @@ def test_the_feeds_graph_passes_beams_type_check(tmp_path) -> None:  # type: ign
         _graph(pipeline, job, RunContext(str(tmp_path / "out"), "r", dt.datetime.now(dt.timezone.utc)), polls=[])
     finally:
         shutil.rmtree(pipeline.local_tempdir, ignore_errors=True)  # Beam removes it in run(); this graph never runs
+
+
+@pytest.mark.parametrize(("argv", "in_process"), [
+    ([], True), (["--runner", "FnApiRunner"], True), (["--runner=DirectRunner"], True),
+    (["--direct_num_workers=1"], True), (["--direct_num_workers", "2"], False),
+    (["--direct_num_workers=2", "--direct_running_mode=in_memory"], False),
+    (["--direct_running_mode=multi_processing"], False), (["--runner", "DataflowRunner"], False),
+    (["--runner=PortableRunner"], False), (["--runner=FnApiRunner", "--direct_num_workers=3"], False),
+    # every spelling Beam accepts for a runner (pipeline/runners.py)
+    (["--runner=direct"], True), (["--runner", "fnapirunner"], True), (["--runner=SwitchingDirectRunner"], True),
+    (["--runner=dataflow"], False), (["--runner=apache_beam.runners.portability.fn_api_runner.FnApiRunner"], True),
+])
+def test_which_command_lines_run_the_whole_graph_in_this_process(argv: list[str], in_process: bool) -> None:
+    """In-process runs read their input in waves and get one cleaning helper per core."""
+    assert runs_in_process(with_local_defaults(PipelineOptions(argv), argv)) is in_process

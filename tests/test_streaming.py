@@ -342,7 +342,8 @@ def test_streaming_job_for_a_streaming_runner_has_the_impulse_the_state_and_the_
     assert "PollTicks/Impulse/GenSequence" in names
     # The batch stages, under the same names as in `eventwire feeds`: shared, not copied.
     assert {"Watch/FetchPages/GroupByHost", "Watch/ToTables/Clean", "Watch/ToTables/DedupArticles",
-            "Watch/ToTables/JoinMentions", "Watch/ToTables/Reanalyze", "Watch/ToTables/Write/ByPartition"} <= names
+            "Watch/ToTables/LearnedBoilerplate", "Watch/ToTables/Analyze", "Watch/ToTables/Write/ByPartition"} <= names
+    assert not any("JoinMentions" in n or "Reanalyze" in n for n in names)  # one path per article, no join
     assert not any("ExistingArticles" in n for n in names)  # no stale index side input in streaming
     fixed = [w for w in proto.components.windowing_strategies.values()
              if w.window_fn.urn == "beam:window_fn:fixed_windows:v1"]
