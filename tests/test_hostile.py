@@ -17,7 +17,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from transforms.clean.document import CleanTask, clean_document, compile_rules
 from transforms.clean.stage import Clean, guarded_clean
 from transforms.isolation.worker import GuardedWorker
-from transforms.output import tables
+from transforms.output import layout, tables
 from transforms.output.schema import to_arrow, to_row
 from transforms.read import formats as r
 from transforms.read import jsonrecords, payload
@@ -167,13 +167,13 @@ def test_mislabelled_html_gets_its_umlauts_and_records_the_encoding(tmp_path: Pa
 @pytest.mark.parametrize("language", ["../../etc", "de/../../x", "..", "", "DE", "de_AT", "a" * 10])
 def test_free_text_never_reaches_a_partition_path(language: str) -> None:
     row = {"published_at": NOW, "ingested_at": NOW, "language": language}
-    with pytest.raises(tables.UnsafePartition):
-        tables.partition_of("articles", row, NOW.date())
+    with pytest.raises(layout.UnsafePartition):
+        layout.partition_of("articles", row, NOW.date())
 
 
 @pytest.mark.parametrize("partition", ["date=2024-01-01/../../../etc", "..", "date=../x", "date=2024\\x", "noequals"])
 def test_partition_paths_that_leave_the_table_root_are_refused(tmp_path: Path, partition: str) -> None:
-    with pytest.raises(tables.UnsafePartition):
+    with pytest.raises(layout.UnsafePartition):
         tables.partition_path(str(tmp_path), "articles", partition)
 
 

@@ -32,7 +32,7 @@ from tests.feedserver import PAGES, FeedServer
 from transforms.events.model import load_event_model
 from transforms.feeds.poll import FeedSpec, FeedState
 from transforms.feeds.stream import PollFeedStatefulFn, decode_state, encode_state, next_state
-from transforms.output import tables
+from transforms.output import layout, tables
 from transforms.output.commit import RunContext
 from transforms.output.schema import to_row
 from transforms.output.write import write_window
@@ -221,8 +221,8 @@ def test_rewriting_a_window_gives_identical_partitions(tmp_path: Path) -> None:
     """The window's write, retried after it committed (or re-fired), leaves the same files."""
     ctx = RunContext(output=str(tmp_path), run_id="w", started_at=T0)
     a = records_factory.article(1)
-    keyed = [(("articles", tables.partition_of("articles", to_row(a, "articles"), T0.date())), to_row(a, "articles"))]
-    keyed += [(("mentions", tables.partition_of("mentions", to_row(m, "mentions"), T0.date())), to_row(m, "mentions"))
+    keyed = [(("articles", layout.partition_of("articles", to_row(a, "articles"), T0.date())), to_row(a, "articles"))]
+    keyed += [(("mentions", layout.partition_of("mentions", to_row(m, "mentions"), T0.date())), to_row(m, "mentions"))
               for m in (records_factory.mention(a, 0), records_factory.mention(a, 1))]
     parts: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for key, row in keyed:

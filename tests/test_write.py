@@ -19,7 +19,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 
 from tests.conftest import read_table
 from tests.records_factory import NOW, article, mention, reject
-from transforms.output import tables
+from transforms.output import layout, tables
 from transforms.output.commit import RunContext, commit
 from transforms.output.lock import OutputLock, OutputLocked
 from transforms.output.schema import SCHEMA_VERSION, to_row
@@ -43,17 +43,17 @@ def write(out: Path, articles=(), mentions=(), rejects=(), run: str = "r1") -> N
 
 @pytest.mark.parametrize("bad", ["../../etc", "..", "a/../../b", "date=../x"])
 def test_partition_paths_never_leave_the_table_root(tmp_path: Path, bad: str) -> None:
-    with pytest.raises(tables.UnsafePartition):
+    with pytest.raises(layout.UnsafePartition):
         tables.partition_path(str(tmp_path), "events", bad)
 
 
 def test_partition_values_are_dates_and_language_codes_only() -> None:
     row = to_row(dataclasses.replace(article(1), language="../../etc"), "articles")
-    with pytest.raises(tables.UnsafePartition):
-        tables.partition_of("articles", row, NOW.date())
+    with pytest.raises(layout.UnsafePartition):
+        layout.partition_of("articles", row, NOW.date())
     ok = to_row(article(1), "articles")
-    assert tables.partition_of("articles", ok, NOW.date()) == "date=2024-06-01/language=de"
-    assert tables.partition_of("mentions", {"event_date": None}, NOW.date()) == "event_date=__HIVE_DEFAULT_PARTITION__"
+    assert layout.partition_of("articles", ok, NOW.date()) == "date=2024-06-01/language=de"
+    assert layout.partition_of("mentions", {"event_date": None}, NOW.date()) == "event_date=__HIVE_DEFAULT_PARTITION__"
 
 
 def test_merge_keeps_first_ingestion_and_drops_rerun_rows() -> None:

@@ -12,7 +12,6 @@ any other scheme (``gs://``, ...) goes through Beam's ``FileSystems``, imported 
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -20,9 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from transforms.output.schema import HIVE_NULL
-
-DATE_PARTITIONS = frozenset({"date", "event_date"})
+from transforms.output.layout import partition_values
 
 # What the viewers need per table; article text and removed segments are left on disk.
 VIEW_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -48,23 +45,10 @@ def _hidden(name: str) -> bool:
 
 
 def parse_partitions(relative_path: str) -> dict[str, Any]:
-    """``event_date=2020-05-31/data.parquet`` -> ``{"event_date": date(2020, 5, 31)}``.
-
-    Date partitions become ``datetime.date``; the Hive null partition becomes ``None``; a
-    date partition that is not an ISO date is an error (the writer never produces one).
-    """
-    values: dict[str, Any] = {}
-    for segment in relative_path.replace("\\", "/").split("/")[:-1]:
-        if "=" not in segment:
-            continue
-        name, _, raw = segment.partition("=")
-        if raw == HIVE_NULL or raw == "":
-            values[name] = None
-        elif name in DATE_PARTITIONS:
-            values[name] = dt.date.fromisoformat(raw)
-        else:
-            values[name] = raw
-    return values
+    """``event_date=2020-05-31/data.parquet`` -> ``{"event_date": date(2020, 5, 31)}``: the writer's
+    layout (``transforms/output/layout.py``). Date keys become ``datetime.date``, the Hive null
+    partition ``None``; a date key that is not an ISO date is an error (the writer never writes one)."""
+    return partition_values(relative_path.replace("\\", "/").rsplit("/", 1)[0] if "/" in relative_path else "")
 
 
 def _relative_dirs_ok(relative: str) -> bool:

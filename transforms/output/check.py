@@ -28,13 +28,11 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from transforms.output import tables
+from transforms.output.layout import PARTITION_KEYS, partition_problem, segment_problem
 from transforms.output.schema import HIVE_NULL, METADATA, TABLES
 
 QUARANTINE_DIR = "_quarantine"
 _METADATA_KEY = next(iter(METADATA))
-_KEYS = {"articles": ("date", "language"), "mentions": ("event_date",), "events": ("event_date",),
-         "rejects": ("date",)}
-_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
 
 class DamagedOutput(RuntimeError):
@@ -49,39 +47,6 @@ class Problem:
 
     def line(self) -> str:
         return f"{self.path}: {self.what}"
-
-
-def _valid_key(column: str, value: str, table: str) -> bool:
-    if value == HIVE_NULL:
-        return column == "language" or (column == "event_date" and table in ("mentions", "events"))
-    if column == "language":
-        return bool(_LANGUAGE.match(value))
-    try:
-        return dt.date.fromisoformat(value).isoformat() == value
-    except ValueError:
-        return False
-
-
-def _segment_problem(table: str, column: str, segment: str) -> str | None:
-    name, sep, value = segment.partition("=")
-    if not sep or name != column:
-        return f"not a {table} partition (expected {column}=... here)"
-    if not _valid_key(column, value, table):
-        return f"invalid partition key {segment!r}"
-    return None
-
-
-def partition_problem(table: str, relative: str) -> str | None:
-    """Why a partition folder (relative to its table root) is not one eventwire writes, or None."""
-    segments = relative.split("/")
-    keys = _KEYS[table]
-    if len(segments) != len(keys):
-        return f"not a {table} partition (expected {'/'.join(k + '=...' for k in keys)})"
-    for column, segment in zip(keys, segments, strict=True):
-        problem = _segment_problem(table, column, segment)
-        if problem:
-            return problem
-    return None
 
 
 def schema_problem(schema: pa.Schema, table: str) -> str | None:
@@ -119,7 +84,7 @@ def _local_problems(output: str) -> Iterator[Problem]:
         root = tables.join(output, table)
         if not os.path.isdir(root):
             continue
-        depth = len(_KEYS[table])
+        depth = len(PARTITION_KEYS[table])
         for folder, subfolders, files in os.walk(root):
             relative = posixpath.relpath(folder, root)
             level = 0 if relative == "." else relative.count("/") + 1
@@ -137,7 +102,7 @@ def _local_problems(output: str) -> Iterator[Problem]:
                             yield Problem(path, table, what)
             else:
                 subfolders.sort()
-                problem = _segment_problem(table, _KEYS[table][level - 1], relative.rsplit("/", 1)[-1]) if level else None
+                problem = segment_problem(table, PARTITION_KEYS[table][level - 1], relative.rsplit("/", 1)[-1]) if level else None
                 if problem:
                     yield Problem(folder, table, problem)
                     subfolders[:] = []

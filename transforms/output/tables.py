@@ -1,8 +1,8 @@
-"""The on-disk layout of the output tables: partition paths, Parquet files, row merging.
+"""The output tables on disk: partition paths, Parquet files, row merging.
 
 Everything goes through Beam's ``FileSystems`` so the same code writes a local folder or a
-``gs://`` prefix. Partition values are ISO dates and language codes only, never free text;
-every path is checked to stay under its table root.
+``gs://`` prefix. What a partition folder is called comes from ``layout.py``; every path is
+checked to stay under its table root.
 """
 
 from __future__ import annotations
@@ -19,17 +19,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
+from transforms.output.layout import UnsafePartition, parse_value, partition_value_from_path
 from transforms.output.schema import HIVE_NULL, TABLES, to_arrow
 
 DATA_FILE = "data.parquet"
 STAGING_DIR = "_staging"
 NEAR_DUPLICATE_PATCH = "_near_duplicate_patch"  # a writer input row that only lowers an article's near_duplicate_of
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-
-
-class UnsafePartition(ValueError):
-    """A partition value that is not an ISO date or a language code."""
 
 
 def join(root: str, *parts: str) -> str:
@@ -42,36 +37,6 @@ def join(root: str, *parts: str) -> str:
 
 def is_local(path: str) -> bool:
     return "://" not in path
-
-
-def _date_value(value: dt.date | None) -> str:
-    if value is None:
-        return HIVE_NULL
-    text = value.isoformat()
-    if not isinstance(value, dt.date) or not _DATE.match(text):
-        raise UnsafePartition(f"not a date: {value!r}")
-    return text
-
-
-def _language_value(value: str | None) -> str:
-    if value is None:
-        return HIVE_NULL
-    if not _LANGUAGE.match(value):
-        raise UnsafePartition(f"not a language code: {value!r}")
-    return value
-
-
-def partition_of(table: str, row: Mapping[str, Any], run_date: dt.date) -> str:
-    """The row's partition folder, relative to the table root: e.g. ``date=2024-05-31/language=de``."""
-    if table == "articles":
-        stamp = row["published_at"] or row["ingested_at"]
-        return f"date={_date_value(stamp.astimezone(dt.timezone.utc).date())}/language={_language_value(row['language'])}"
-    if table in ("mentions", "events"):
-        return f"event_date={_date_value(row['event_date'])}"
-    if table == "rejects":
-        stamp = row.get("rejected_at")
-        return f"date={_date_value(stamp.astimezone(dt.timezone.utc).date() if stamp else run_date)}"
-    raise KeyError(table)
 
 
 def partition_path(root: str, table: str, partition: str) -> str:
@@ -88,13 +53,6 @@ def partition_path(root: str, table: str, partition: str) -> str:
         if not posixpath.normpath(posixpath.abspath(path)).startswith(real_root + "/"):
             raise UnsafePartition(f"{partition!r} leaves the table root")
     return path
-
-
-def partition_value_from_path(path: str, column: str) -> str | None:
-    match = re.search(rf"(?:^|/){re.escape(column)}=([^/]+)", path)
-    if not match or match.group(1) == HIVE_NULL:
-        return None
-    return match.group(1)
 
 
 # --- files ----------------------------------------------------------------------------------
@@ -167,8 +125,8 @@ def read_rows(path: str, columns: list[str] | None = None, table: str | None = N
     if table:
         restored = {}
         for column in TABLES[table].in_path:
-            value = partition_value_from_path(path, column)
-            restored[column] = dt.date.fromisoformat(value) if value and column == "event_date" else value
+            raw = partition_value_from_path(path, column)
+            restored[column] = None if raw is None else parse_value(column, raw)
         for row in rows:
             row.update(restored)
     return rows

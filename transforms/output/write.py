@@ -23,6 +23,7 @@ from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.output import partmerge, tables
+from transforms.output.layout import partition_of
 from transforms.output.commit import (
     RunContext,
     StagedPartition,
@@ -198,7 +199,7 @@ def keyed_rows(table: str, run_date: dt.date) -> beam.Map:
 
     def key(record: Any) -> tuple[tuple[str, str], dict[str, Any]]:
         row = to_row(record, table)
-        return (table, tables.partition_of(table, row, run_date)), row
+        return (table, partition_of(table, row, run_date)), row
 
     return beam.Map(key)
 
