@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from transforms.clean.document import clean_document, compile_rules
+from transforms.clean.document import clean_document
+from transforms.clean.rules import compile_rules
 from transforms.read.decoding import declared_charset, decode_bytes
 from transforms.records import RawDocument, Reject
 from transforms.settings import load_settings

@@ -33,7 +33,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.throughput import DEFAULT_CORPUS, _corpus_pages, _decode  # noqa: E402
-from transforms.clean.document import clean_document, compile_rules  # noqa: E402
+from transforms.clean.document import clean_document  # noqa: E402
+from transforms.clean.rules import compile_rules  # noqa: E402
 from transforms.events import extract as events  # noqa: E402
 from transforms.events import model as eventmodel  # noqa: E402
 from transforms.events.lemmas import make_lemmatizer  # noqa: E402

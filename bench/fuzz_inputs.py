@@ -34,7 +34,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from transforms.clean.document import clean_document, compile_rules
+from transforms.clean.document import clean_document
+from transforms.clean.rules import compile_rules
 from transforms.events.extract import analyze_article, extract_mentions
 from transforms.events.model import load_event_model
 from transforms.feeds.poll import FeedError, PendingEntry, entry_document, parse_feed

@@ -20,7 +20,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from transforms.clean.document import CleanTask, clean_document, compile_rules  # noqa: E402
+from transforms.clean.document import CleanTask, clean_document  # noqa: E402
+from transforms.clean.rules import compile_rules  # noqa: E402
 from transforms.clean.stage import guarded_clean  # noqa: E402
 from transforms.isolation.worker import Echo, GuardedWorker  # noqa: E402
 from transforms.read.decoding import declared_charset, decode_bytes  # noqa: E402

@@ -23,7 +23,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.throughput import DEFAULT_CORPUS, _corpus_pages, _decode  # noqa: E402
-from transforms.clean.document import extract_html  # noqa: E402
+from transforms.clean.html import extract_html  # noqa: E402
 from transforms.language.detect import LanguageDetector  # noqa: E402
 from transforms.settings import load_settings  # noqa: E402
 

@@ -42,7 +42,7 @@ FILES_PER_FOLDER = 1000
 
 def _texts(pages: list) -> list[tuple[str, str, str]]:
     """(title, paragraphs, language) of each page, from the same extraction the pipeline runs."""
-    from transforms.clean.document import extract_html
+    from transforms.clean.html import extract_html
 
     texts = []
     for page in pages:

@@ -23,7 +23,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.throughput import DEFAULT_CORPUS, _corpus_pages, _decode  # noqa: E402
-from transforms.clean.document import HtmlExtract, extract_html, skip_unused_metadata  # noqa: E402
+from transforms.clean.html import HtmlExtract, extract_html, skip_unused_metadata  # noqa: E402
 
 
 def one_pass(pages: list[tuple[str, str | None]]) -> tuple[float, list[HtmlExtract]]:

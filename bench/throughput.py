@@ -122,7 +122,7 @@ def _insert(page: Page, copy: int, one_site: bool = False) -> str:
 
 def _place_marker(index: int, html: str, url: str, language: str) -> tuple[int, bool] | None:
     """Where a distinct paragraph lands inside the extracted body: after a kept paragraph's </p>."""
-    from transforms.clean.document import extract_html
+    from transforms.clean.html import extract_html
 
     text = extract_html(html, url).text
     candidates = []
@@ -303,7 +303,7 @@ def floor_loop(folder: Path) -> None:
     """The floor: one process, per page trafilatura (with metadata) + seeded langdetect on the full text."""
     from langdetect import DetectorFactory, detect_langs
 
-    from transforms.clean.document import extract_html
+    from transforms.clean.html import extract_html
 
     DetectorFactory.seed = 0
     detect_langs("warm up: the language profiles load on the first call")

@@ -12,18 +12,14 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import FIXTURES, REPO
-from transforms.clean.document import (
-    apply_rules,
-    clean_document,
-    compile_rules,
-    rejoin_broken,
-    split_paragraphs,
-)
+from transforms.clean.document import clean_document
+from transforms.clean.rules import apply_rules, compile_rules, rejoin_broken
 from transforms.clean.stage import Clean, RemoveRecurring
 from transforms.read.decoding import declared_charset, decode_bytes
 from transforms.read.formats import parse_txt
 from transforms.records import Article, RawDocument, Reject
 from transforms.settings import CleanSettings, load_settings
+from transforms.text import split_paragraphs
 
 NOW = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
 SETTINGS = load_settings()
@@ -65,7 +61,8 @@ def test_seed_azertac_rejoins_the_broken_first_sentence() -> None:
 
 
 def test_an_article_carries_the_simhash_of_its_final_text() -> None:
-    from transforms.clean.document import remove_learned, source_key
+    from transforms.clean.learned import remove_learned
+    from transforms.clean.rules import source_key
     from transforms.ids import stable_hash, text_simhash
 
     body = ("Der Außenminister traf am Montag seinen Amtskollegen in Wien zu Gesprächen über die Lage "

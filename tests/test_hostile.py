@@ -14,7 +14,8 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms.clean.document import CleanTask, clean_document, compile_rules
+from transforms.clean.document import CleanTask, clean_document
+from transforms.clean.rules import compile_rules
 from transforms.clean.stage import Clean, guarded_clean
 from transforms.isolation.worker import GuardedWorker
 from transforms.output import layout, tables

@@ -9,8 +9,9 @@ import gzip
 import pytest
 
 from tests.conftest import FIXTURES
-from transforms.clean.document import CleanTask, clean_document, compile_rules
+from transforms.clean.document import CleanTask, clean_document
 from transforms.clean.jsonld import without_oversized_jsonld
+from transforms.clean.rules import compile_rules
 from transforms.clean.stage import guarded_clean
 from transforms.isolation.worker import GuardedWorker
 from transforms.read.decoding import declared_charset, decode_bytes

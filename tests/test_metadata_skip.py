@@ -9,7 +9,7 @@ import trafilatura
 from trafilatura import metadata
 
 from tests.conftest import FIXTURES
-from transforms.clean.document import REPLACED_METADATA, extract_html, skip_unused_metadata
+from transforms.clean.html import REPLACED_METADATA, extract_html, skip_unused_metadata
 
 PAGES = sorted((FIXTURES / "clean").glob("*.html.gz")) + sorted((FIXTURES / "feeds" / "pages").glob("*.html"))
 
@@ -71,6 +71,6 @@ class _Probe:
         self.task()  # type: ignore[operator]
         from trafilatura import metadata as helper_metadata
 
-        from transforms.clean.document import _no_categories_or_tags
+        from transforms.clean.html import _no_categories_or_tags
 
         return lambda _item: helper_metadata.extract_catstags is _no_categories_or_tags

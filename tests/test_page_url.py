@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FAST_BEAM, read_table, run_cli
-from transforms.clean.document import page_url
+from transforms.clean.html import page_url
 
 
 @pytest.mark.parametrize(("head", "expected"), [

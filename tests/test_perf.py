@@ -72,7 +72,7 @@ def test_only_big_jsonl_files_are_split_and_never_into_more_than_the_cap() -> No
 @pytest.mark.skipif(not (CORPUS / "fundus").is_dir(), reason="../shared/corpus is not beside the repository")
 def test_benchmark_input_marks_every_copy_inside_the_extracted_body(tmp_path: Path) -> None:
     from bench import throughput
-    from transforms.clean.document import extract_html
+    from transforms.clean.html import extract_html
     from transforms.ids import content_hash
 
     args = throughput.build_parser().parse_args(["--pages", "2", "--copies", "1", "--scales", "1,4", "--add", "0"])
@@ -141,7 +141,7 @@ def test_benchmark_memory_counts_the_whole_tree_and_shared_pages_once_in_pss() -
 @pytest.mark.skipif(not (CORPUS / "fundus").is_dir(), reason="../shared/corpus is not beside the repository")
 def test_one_site_benchmark_input_carries_a_recurring_paragraph_that_survives_extraction(tmp_path: Path) -> None:
     from bench import throughput
-    from transforms.clean.document import extract_html
+    from transforms.clean.html import extract_html
 
     pages = [p for p in throughput.load_pages(CORPUS, 6) if not p.inline][:3]
     throughput.write_input(tmp_path, pages, range(1), one_site=True)

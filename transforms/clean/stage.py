@@ -14,11 +14,8 @@ from typing import Any
 
 import apache_beam as beam
 
-from transforms.clean.document import (
-    CleanTask,
-    paragraph_hashes,
-    remove_learned,
-)
+from transforms.clean.document import CleanTask
+from transforms.clean.learned import paragraph_hashes, remove_learned
 from transforms.isolation.dofn import PooledFn
 from transforms.isolation.worker import GuardedWorker, Outcome
 from transforms.records import Article, RawDocument, Reject
