@@ -44,8 +44,7 @@ from transforms.output.commit import (
 )
 from transforms.output.lock import OutputLock, OutputLocked
 from transforms.output.write import remove_staging_folder
-from transforms.read import formats as read_stage
-from transforms.read import walk
+from transforms.read import formats, walk
 from transforms.read.stage import ReadFiles, ReadWork, output_exclusion
 from transforms.records import Reject
 from transforms.settings import ConfigError, Settings, load_settings
@@ -93,9 +92,9 @@ def expand_inputs(inputs: list[str], output: str | None = None) -> list[str]:
                 raise NoInput(f"{item}: no such file or folder")
         if "://" in pattern:
             found = FileSystems.match([pattern])[0].metadata_list
-            any_input = any(not read_stage.is_sidecar(m.path) for m in found)
+            any_input = any(not formats.is_sidecar(m.path) for m in found)
         else:
-            any_input = any(isinstance(i, Reject) or not read_stage.is_sidecar(i.path)
+            any_input = any(isinstance(i, Reject) or not formats.is_sidecar(i.path)
                             for i in walk.match(pattern, exclude))
         if not any_input:
             raise NoInput(f"{item}: matches no file")

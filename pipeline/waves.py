@@ -25,8 +25,7 @@ from typing import Any
 
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.read import formats as read_stage
-from transforms.read import walk
+from transforms.read import formats, walk
 from transforms.read.payload import ReadError, open_payload
 from transforms.read.warcsplit import split_ranges
 from transforms.records import Reject
@@ -62,7 +61,7 @@ def listing(patterns: list[str], output: str | None) -> Iterator[tuple[str, int]
                      for item in walk.match(pattern, exclude))
         for entry in found:
             path = entry.source_uri if isinstance(entry, Reject) else entry[0]
-            if not isinstance(entry, Reject) and read_stage.is_sidecar(path):
+            if not isinstance(entry, Reject) and formats.is_sidecar(path):
                 continue
             if seen is not None:
                 if path in seen:
@@ -100,7 +99,7 @@ def file_items(path: str, size: int, settings: ReadSettings, split: bool) -> lis
         return [(whole, size)]
     if path.lower().endswith(".warc.gz"):
         return [((path, size, start, end, 0, 1, 0, None), (end or size) - start) for start, end in split_ranges(size)]
-    if read_stage.file_format(path) != "jsonl":
+    if formats.file_format(path) != "jsonl":
         return [(whole, size)]
     counted = count_records(path, settings)
     if counted is None:

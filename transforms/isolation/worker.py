@@ -30,7 +30,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from transforms.isolation import template as guardfork
+from transforms.isolation import template as forking
 
 _MEMORY_ERROR_EXIT = 70  # the child's exit status after a MemoryError (its state is not trusted after one)
 _STARTUP_SECONDS = 120.0
@@ -107,12 +107,12 @@ def start_process(args: list[str], pass_fds: tuple[int, ...]) -> subprocess.Pope
                            stdin=subprocess.DEVNULL, pass_fds=pass_fds, env=env).result()
 
 
-def start_template(factory: Callable[[], Callable[[Any], Any]], memory_bytes: int = 0) -> guardfork.Template | None:
+def start_template(factory: Callable[[], Callable[[Any], Any]], memory_bytes: int = 0) -> forking.Template | None:
     """A template process for helpers of ``factory`` (``transforms/isolation/template.py``); None where
     helpers cannot be forked (not Linux)."""
-    if not guardfork.available():
+    if not forking.available():
         return None
-    return guardfork.Template(start_process, pickle.dumps(factory, protocol=pickle.HIGHEST_PROTOCOL), memory_bytes)
+    return forking.Template(start_process, pickle.dumps(factory, protocol=pickle.HIGHEST_PROTOCOL), memory_bytes)
 
 
 class GuardedWorker:
@@ -124,13 +124,13 @@ class GuardedWorker:
     """
 
     def __init__(self, factory: Callable[[], Callable[[Any], Any]], timeout_seconds: float,
-                 memory_bytes: int = 0, template: guardfork.Template | None = None) -> None:
+                 memory_bytes: int = 0, template: forking.Template | None = None) -> None:
         """``template``: fork the helper from it (``start_template``) instead of starting one that sets up."""
         self._factory = pickle.dumps(factory, protocol=pickle.HIGHEST_PROTOCOL)
         self.template = template
         self._timeout = timeout_seconds
         self._memory = memory_bytes
-        self._proc: subprocess.Popen[bytes] | guardfork.ForkedProcess | None = None
+        self._proc: subprocess.Popen[bytes] | forking.ForkedProcess | None = None
         self._send: Connection | None = None
         self._recv: Connection | None = None
         self.restarts = 0
@@ -363,7 +363,7 @@ def main(argv: list[str]) -> None:
         inbox.close()
         import socket
 
-        guardfork.serve_template(made, socket.socket(fileno=second_fd), _serve_forked)
+        forking.serve_template(made, socket.socket(fileno=second_fd), _serve_forked)
         return
     outbox = Connection(second_fd, readable=False)
     if isinstance(made, str):

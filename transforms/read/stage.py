@@ -14,8 +14,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.read import formats as read_stage
-from transforms.read import walk
+from transforms.read import formats, walk
 from transforms.read.progress import InputTotals, Progress, ReadProgress, ends_file, work_bytes
 from transforms.read.warcsplit import split_ranges
 from transforms.records import Reject
@@ -29,11 +28,11 @@ def output_exclusion(output: str | None) -> tuple[str, ...]:
 
 def _sidecar(path: str) -> bytes | None:
     """The raw bytes of ``path``'s sidecar, or None when it has none (parsed by read.parse_sidecar)."""
-    meta = read_stage.sidecar_path(path)
+    meta = formats.sidecar_path(path)
     if not FileSystems.exists(meta):
         return None
     with open_raw(meta) as handle:
-        return handle.read(read_stage.MAX_SIDECAR_BYTES + 1)
+        return handle.read(formats.MAX_SIDECAR_BYTES + 1)
 
 
 def open_raw(path: str) -> Any:
@@ -53,14 +52,14 @@ class ListInputsFn(beam.DoFn):
     def process(self, pattern: str) -> Iterator[Any]:
         if "://" in pattern:
             for m in FileSystems.match([pattern])[0].metadata_list:
-                if not read_stage.is_sidecar(m.path):
+                if not formats.is_sidecar(m.path):
                     yield m.path, m.size_in_bytes
             return
         for item in walk.match(pattern, self._exclude):
             if isinstance(item, Reject):
                 beam.metrics.Metrics.counter("eventwire", f"reject:{item.reason}").inc()
                 yield beam.pvalue.TaggedOutput("rejects", item)
-            elif not read_stage.is_sidecar(item.path):
+            elif not formats.is_sidecar(item.path):
                 yield item.path, item.size
 
 
@@ -81,7 +80,7 @@ class ReadFilesFn(beam.DoFn):
         path, size, start, end, shard, shards, *records = work
         first, until = records or (0, None)
         keep = _keeper(shard, shards, first, until)
-        for item in read_stage.guarded_read(path, size, self._settings, open_raw, _sidecar,
+        for item in formats.guarded_read(path, size, self._settings, open_raw, _sidecar,
                                             on_skip=_count_warc_skip, byte_range=(start, end), keep=keep,
                                             until=until):
             if isinstance(item, Reject):
@@ -148,7 +147,7 @@ def _work_items(path_and_size: tuple[str, int], split: bool) -> list[tuple[str, 
     if split and path.lower().endswith(".warc.gz"):
         return [(path, size, start, end, 0, 1) for start, end in split_ranges(size)]
     shards = 1
-    if split and read_stage.file_format(path) == "jsonl":
+    if split and formats.file_format(path) == "jsonl":
         shards = max(1, min(JSONL_MAX_SHARDS, -(-size // JSONL_SPLIT_BYTES)))
     return [(path, size, 0, None, shard, shards) for shard in range(shards)]
 
