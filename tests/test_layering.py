@@ -13,17 +13,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names
-
-
 def _modules(package: str) -> list[Path]:
     return sorted(p for p in (REPO / package).rglob("*.py") if p.name != "__init__.py")
 
@@ -92,14 +81,14 @@ def test_viewers_import_no_run_side_module() -> None:
 
 
 def test_transforms_never_import_the_pipeline_package() -> None:
-    upward = {p.relative_to(REPO).as_posix(): sorted(n for n in _imports(p) if n == "pipeline" or n.startswith("pipeline."))
+    upward = {p.relative_to(REPO).as_posix(): sorted(n for n in _imported_modules(p) if n == "pipeline" or n.startswith("pipeline."))
               for p in _modules("transforms")}
     assert {k: v for k, v in upward.items() if v} == {}
 
 
 def _beam_users() -> set[str]:
     """Modules of transforms/ that import Beam, or (transitively) one that does."""
-    imports = {".".join(p.relative_to(REPO).with_suffix("").parts): _imports(p) for p in _modules("transforms")}
+    imports = {".".join(p.relative_to(REPO).with_suffix("").parts): _imported_modules(p) for p in _modules("transforms")}
     users = {name for name, names in imports.items() if any(n.startswith("apache_beam") for n in names)}
     while True:
         more = {name for name, names in imports.items() if name not in users and names & users}
