@@ -33,7 +33,8 @@ def test_analyze_pipeline_language_mentions_and_rejects():
 
 
 def test_an_analysis_past_its_time_limit_is_a_reject_and_the_article_is_kept():
-    """Re-analysis runs in the guarded helpers: a spinning extraction cannot hang the worker."""
+    """Analysis runs in the guarded helpers: a spinning extraction cannot hang the worker. The article
+    is written as it came (in the pipeline: language "und", from cleaning), without mentions."""
     from transforms.settings import CleanSettings
 
     article = make_article("Lawrow telefonierte am Samstag mit Bairamow, wie das Ministerium in Moskau mitteilte.",
@@ -41,8 +42,8 @@ def test_an_analysis_past_its_time_limit_is_a_reject_and_the_article_is_kept():
     hurried = dataclasses.replace(CleanSettings(), parse_timeout_seconds=0.0001)  # no analysis fits in it
     with TestPipeline(runner=FnApiRunner()) as pipeline:
         result = pipeline | beam.Create([article]) | Analyze(LanguageSettings(), model(), hurried)
-        kept = result["articles"] | "Kept" >> beam.Map(lambda a: (a.source_uri, a.text))
-        assert_that(kept, equal_to([(article.source_uri, article.text)]), label="article kept")
+        kept = result["articles"] | "Kept" >> beam.Map(lambda a: (a.source_uri, a.text, a.language))
+        assert_that(kept, equal_to([(article.source_uri, article.text, article.language)]), label="article kept")
         assert_that(result["mentions"], equal_to([]), label="no mentions")
         reasons = result["rejects"] | "Reasons" >> beam.Map(lambda r: (r.source_uri, r.stage, r.reason))
         assert_that(reasons, equal_to([(article.source_uri, "extract", "extract/timeout")]), label="rejects")
