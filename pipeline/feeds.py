@@ -43,11 +43,11 @@ from transforms.feeds.poll import (
     FeedPoll,
     FeedSpec,
     FeedState,
-    FetchEntries,
     PendingEntry,
     parse_feed_list,
     poll_feed,
 )
+from transforms.feeds.stage import FetchEntries
 from transforms.feeds.state import read_states, write_states
 from transforms.net.client import GuardedFetcher, default_user_agent
 from transforms.output.check import DamagedOutput, check_or_repair

@@ -22,7 +22,8 @@ from apache_beam.transforms.periodicsequence import PeriodicImpulse
 
 from pipeline.graph import ArticlesToTables
 from transforms.events.model import EventModel
-from transforms.feeds.poll import FeedSpec, FetchEntries
+from transforms.feeds.poll import FeedSpec
+from transforms.feeds.stage import FetchEntries
 from transforms.feeds.stream import PollFeeds
 from transforms.output.commit import RunContext
 from transforms.settings import Settings

@@ -19,7 +19,6 @@ from transforms.feeds.poll import (
     FeedError,
     FeedSpec,
     FeedState,
-    FetchEntries,
     PendingEntry,
     advance_state,
     entry_document,
@@ -28,6 +27,7 @@ from transforms.feeds.poll import (
     poll_feed,
     select_new,
 )
+from transforms.feeds.stage import FetchEntries
 from transforms.feeds.state import read_states, state_path, write_states
 from transforms.net.client import FetchError, FetchResult, GuardedFetcher
 from transforms.records import RawDocument, Reject
