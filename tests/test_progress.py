@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 
 from tests.conftest import FAST_BEAM, REPO, run_cli
-from transforms.read.progress import InputTotals, ReadProgress, TotalInputs, ends_file, work_bytes
+from transforms.read.progress import InputTotals, ReadProgress, ends_file, work_bytes
+from transforms.read.stage import TotalInputs
 
 
 def test_work_items_add_up_to_the_files_and_bytes() -> None:

@@ -1,14 +1,11 @@
 """Progress on long runs: the inputs done out of their total with the time left, or (when each
-worker sees only its share) each worker's running count, every few seconds."""
+worker sees only its share) each worker's running count, every few seconds. Beam-free: the
+pass-through that logs a worker's count is ``stage.Progress``."""
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Iterable, Iterator
-from typing import Any, NamedTuple
-
-import apache_beam as beam
+from typing import NamedTuple
 
 from transforms.eta import Tracker, progress_interval
 
@@ -16,26 +13,6 @@ log = logging.getLogger("eventwire.progress")
 
 # (path, file size, start, end or None, shard, shards): one piece of an input file for one reader
 WorkItem = tuple[str, int, int, "int | None", int, int]
-
-
-class Progress(beam.DoFn):
-    """A pass-through that logs "N <what> so far (x/s)" at most every ``every`` seconds per worker."""
-
-    def __init__(self, what: str, every: float | None = None) -> None:
-        self._what = what
-        self._every = progress_interval() if every is None else every
-
-    def setup(self) -> None:
-        self._count = 0
-        self._start = self._last = time.monotonic()
-
-    def process(self, element: Any) -> Iterator[Any]:
-        self._count += 1
-        now = time.monotonic()
-        if now - self._last >= self._every:
-            self._last = now
-            log.info("%d %s so far on this worker (%.1f/s)", self._count, self._what, self._count / (now - self._start))
-        yield element
 
 
 def work_bytes(work: WorkItem) -> float:
@@ -53,23 +30,6 @@ def ends_file(work: WorkItem) -> bool:
 class InputTotals(NamedTuple):
     files: int
     bytes: float
-
-
-class TotalInputs(beam.CombineFn):
-    """Work items -> InputTotals, the denominator of the progress lines."""
-
-    def create_accumulator(self) -> InputTotals:
-        return InputTotals(0, 0.0)
-
-    def add_input(self, acc: InputTotals, work: WorkItem) -> InputTotals:
-        return InputTotals(acc.files + ends_file(work), acc.bytes + work_bytes(work))
-
-    def merge_accumulators(self, accumulators: Iterable[InputTotals]) -> InputTotals:
-        items = list(accumulators)
-        return InputTotals(sum(a.files for a in items), sum(a.bytes for a in items))
-
-    def extract_output(self, acc: InputTotals) -> InputTotals:
-        return acc
 
 
 def _megabytes(count: float) -> str:

@@ -8,17 +8,59 @@ JSON Lines file into record shards, so one big file does not sit on one worker.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from transforms.eta import progress_interval
 from transforms.read import formats, walk
-from transforms.read.progress import InputTotals, Progress, ReadProgress, ends_file, work_bytes
+from transforms.read.progress import InputTotals, ReadProgress, WorkItem, ends_file, work_bytes
 from transforms.read.warcsplit import split_ranges
 from transforms.records import Reject
 from transforms.settings import ReadSettings
+
+log = logging.getLogger("eventwire.progress")
+
+
+class Progress(beam.DoFn):
+    """A pass-through that logs "N <what> so far (x/s)" at most every ``every`` seconds per worker."""
+
+    def __init__(self, what: str, every: float | None = None) -> None:
+        self._what = what
+        self._every = progress_interval() if every is None else every
+
+    def setup(self) -> None:
+        self._count = 0
+        self._start = self._last = time.monotonic()
+
+    def process(self, element: Any) -> Iterator[Any]:
+        self._count += 1
+        now = time.monotonic()
+        if now - self._last >= self._every:
+            self._last = now
+            log.info("%d %s so far on this worker (%.1f/s)", self._count, self._what, self._count / (now - self._start))
+        yield element
+
+
+class TotalInputs(beam.CombineFn):
+    """Work items -> InputTotals, the denominator of the progress lines."""
+
+    def create_accumulator(self) -> InputTotals:
+        return InputTotals(0, 0.0)
+
+    def add_input(self, acc: InputTotals, work: WorkItem) -> InputTotals:
+        return InputTotals(acc.files + ends_file(work), acc.bytes + work_bytes(work))
+
+    def merge_accumulators(self, accumulators: Iterable[InputTotals]) -> InputTotals:
+        items = list(accumulators)
+        return InputTotals(sum(a.files for a in items), sum(a.bytes for a in items))
+
+    def extract_output(self, acc: InputTotals) -> InputTotals:
+        return acc
 
 
 def output_exclusion(output: str | None) -> tuple[str, ...]:
