@@ -20,7 +20,6 @@ from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
 from pipeline import interrupt, waves
 from pipeline.graph import ArticlesToTables
-from pipeline.localrunner import prompt_bundle_ends
 from pipeline.options import (
     EventwireOptions,
     pipeline_options_last,
@@ -219,7 +218,7 @@ def _run_wave(options: PipelineOptions, ctx: RunContext, number: int, settings: 
     settles it at once (pipeline/batch.py RunFailed) and says what the output holds."""
     in_process = wave is not None
     try:
-        with prompt_bundle_ends(), beam.Pipeline(options=options) as pipeline:
+        with beam.Pipeline(options=options) as pipeline:
             if wave is None:
                 read = pipeline | "ReadFiles" >> ReadFiles(patterns, settings.read, split=not in_process,
                                                            output=ctx.output)

@@ -26,7 +26,6 @@ from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 from pipeline import interrupt
 from pipeline.batch import new_run_id, time_since_start
 from pipeline.graph import ArticlesToTables
-from pipeline.localrunner import prompt_bundle_ends
 from pipeline.options import (
     EventwireOptions,
     pipeline_options_last,
@@ -249,7 +248,7 @@ def run_once(job: Job, first: bool = False) -> FeedRun:
         if any(p.entries or p.reject for p in run.polls):
             log.info("run %s: %d new entries from %d feed(s)", ctx.run_id, sum(len(p.entries) for p in run.polls),
                      len(run.polls))
-            with prompt_bundle_ends(), beam.Pipeline(options=job.options) as pipeline:
+            with beam.Pipeline(options=job.options) as pipeline:
                 _graph(pipeline, job, ctx, run.polls)
             counters.update(counters_from(pipeline.result))
             run.summary.written = written_partitions(ctx)
