@@ -1,10 +1,12 @@
-"""What a cleaning helper costs before its real work: start, imports, models, first page.
+"""What an analysis helper costs before its real work: start, imports, models, first article.
 
-Every run starts one helper process per core (transforms/isolation/worker.py); whatever a helper spends
-before its steady state is a fixed cost of every run. This starts a helper as the pipeline
-does, hands it one real page, and prints the wall and CPU time until the page comes back,
-then the same for a second page (the steady state). The two pages are German and English,
-so both languages' models load. It does so with an empty lemma cache
+Every run starts one analysis helper process per core (transforms/isolation/worker.py, running
+``AnalyzeTask``: language, then events); it loads the heavy models (language profiles, lemma
+dictionaries, the event model), so whatever it spends before its steady state is a fixed cost of
+every run. This cleans two real pages in this process, starts a helper as the pipeline does,
+hands it the first article, and prints the wall and CPU time until it comes back, then the same
+for the second (the steady state). The two pages are German and English, so both languages'
+models load. It does so with an empty lemma cache
 (as on a fresh machine) and again with the cache the first round wrote (every later run).
 
 Then a pool of two helpers, as a local run on two cores has, with each helper setting itself up
@@ -32,12 +34,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from transforms.clean.document import CleanTask  # noqa: E402
+from transforms.clean.document import clean_document  # noqa: E402
+from transforms.clean.rules import compile_rules  # noqa: E402
+from transforms.events.extract import AnalyzeTask  # noqa: E402
 from transforms.events.model import load_event_model  # noqa: E402
 from transforms.isolation.pool import GuardedPool  # noqa: E402
 from transforms.isolation.worker import GuardedWorker  # noqa: E402
 from transforms.read.decoding import declared_charset, decode_bytes  # noqa: E402
-from transforms.records import RawDocument  # noqa: E402
+from transforms.records import Article, RawDocument  # noqa: E402
 from transforms.settings import load_settings  # noqa: E402
 
 
@@ -59,12 +63,20 @@ def _pages(corpus: Path) -> list[RawDocument]:
     return [_page(corpus, next(r for r in rows if r["language"] == language)) for language in ("de", "en")]
 
 
+def _articles(docs: list[RawDocument]) -> list[Article]:
+    """The pages cleaned here, as the cleaning helpers hand them on (the analysis helper's input)."""
+    settings = load_settings().clean
+    rules, now = compile_rules(settings), dt.datetime.now(dt.timezone.utc)
+    articles = [clean_document(doc, rules, settings, now) for doc in docs]
+    return [a for a in articles if isinstance(a, Article)]
+
+
 def _children_cpu() -> float:
     usage = os.times()
     return usage.children_user + usage.children_system
 
 
-def one_round(task: CleanTask, pages: list[RawDocument]) -> tuple[float, float, float]:
+def one_round(task: AnalyzeTask, pages: list[Article]) -> tuple[float, float, float]:
     """(wall to the first page's result, helper CPU by then, wall of the second page)."""
     cpu_before = _children_cpu()
     started = time.perf_counter()
@@ -93,7 +105,7 @@ def _memory_mib(pid: int) -> tuple[float, float]:
     return values["Rss:"], values["Pss:"]
 
 
-def pool_round(task: CleanTask, pages: list[RawDocument], fork: bool) -> tuple[float, float, float, float]:
+def pool_round(task: AnalyzeTask, pages: list[Article], fork: bool) -> tuple[float, float, float, float]:
     """A pool of two helpers, as a local run has: (wall until both answered their first page, helper
     CPU for all ``pages`` set-up included, summed RSS and summed PSS of the helpers and the template
     after them)."""
@@ -142,9 +154,9 @@ def main() -> None:
     parser.add_argument("--pool-pages", type=int, default=40, help="pages through the pool of two (memory after them)")
     args = parser.parse_args()
     settings = load_settings()
-    task = CleanTask(settings.clean, dt.datetime.now(dt.timezone.utc), settings.language, load_event_model(settings))
-    pages = _pages(args.corpus)
-    print(f"cleaning helper start ({os.cpu_count()} cores), median of {args.rounds}:")
+    task = AnalyzeTask(settings.language, load_event_model(settings))
+    pages = _articles(_pages(args.corpus))
+    print(f"analysis helper start ({os.cpu_count()} cores), median of {args.rounds}:")
     print(f"{'lemma cache':<12} {'first page s':>13} {'helper cpu s':>13} {'next page s':>12}")
     warm = tempfile.mkdtemp(prefix="eventwire-cache-warm-")
     try:
@@ -160,7 +172,7 @@ def main() -> None:
             print(f"{state:<12} {first:>13.2f} {cpu:>13.2f} {second:>12.3f}")
         dictionary_load(Path(warm))
         os.environ["EVENTWIRE_CACHE_DIR"] = warm
-        pool_pages = pages + [_page(args.corpus, row) for row in _manifest(args.corpus)[2:args.pool_pages]]
+        pool_pages = pages + _articles([_page(args.corpus, row) for row in _manifest(args.corpus)[2:args.pool_pages]])
         print(f"pool of 2 helpers (a local run's), {len(pool_pages)} pages, warm cache, median of {args.rounds}:")
         print(f"{'helpers':<22} {'both ready s':>12} {'helper cpu s':>13} {'summed RSS MiB':>15} {'PSS MiB':>8}")
         for fork in (False, True):
