@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import apache_beam as beam
+import pyarrow as pa
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.records_factory import article
@@ -15,6 +17,7 @@ from transforms.dedup import (
     near_duplicate_links,
 )
 from transforms.ids import simhash, text_simhash
+from transforms.index import ArticleIndex
 from transforms.records import Article
 from transforms.write import NEAR_DUPLICATE_PATCH, apply_near_duplicate_patches
 
@@ -48,10 +51,23 @@ def with_simhash(a: Article) -> Article:
     return dataclasses.replace(a, simhash=text_simhash(a.text))
 
 
+def index_of(existing: list[tuple[str, str, str]]) -> ArticleIndex:
+    """An index of existing (article_id, simhash hex, partition) articles, as read from the output."""
+    by_partition: dict[str, list[tuple[str, str]]] = {}
+    for article_id, simhash_hex, partition in existing:
+        by_partition.setdefault(partition, []).append((article_id, simhash_hex))
+    stamp = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
+    return ArticleIndex.from_parts([
+        (partition, pa.table({"article_id": [i for i, _ in rows], "content_hash": [f"h{i}" for i, _ in rows],
+                              "ingested_at": pa.array([stamp] * len(rows), pa.timestamp("us", tz="UTC")),
+                              "simhash": [h for _, h in rows]}))
+        for partition, rows in by_partition.items()])
+
+
 def run_flags(new: list[Article], existing: list[tuple[str, str, str]], flags: list, patches: list) -> None:
     with beam.Pipeline(runner="FnApiRunner") as p:
-        result = {"articles": p | "A" >> beam.Create(new), "existing": p | "E" >> beam.Create(existing)} | (
-            FlagNearDuplicates())
+        index = beam.pvalue.AsSingleton(p | "E" >> beam.Create([index_of(existing)]))
+        result = p | "A" >> beam.Create(new) | FlagNearDuplicates(index)
         got = result["articles"] | beam.Map(lambda a: (a.url, a.near_duplicate_of))
         assert_that(got, equal_to(flags), label="flags")
         assert_that(result["patches"], equal_to(patches), label="patches")
