@@ -118,8 +118,8 @@ class ArticleIndex:
 
     def sharing_band(self, band: int, value: int) -> Iterator[tuple[str, int, str]]:
         """(article_id, simhash, partition) of every article whose SimHash has ``value`` in LSH band ``band``."""
-        values = self.band_values[band]
-        low, high = np.searchsorted(values, value, "left"), np.searchsorted(values, value, "right")
+        values, needle = self.band_values[band], np.uint16(value)  # a Python int would cast the whole array
+        low, high = np.searchsorted(values, needle, "left"), np.searchsorted(values, needle, "right")
         for row in self.band_rows[band][low:high]:
             yield self.ids[row].decode("utf-8"), int(self.simhash[row]), self.partitions[int(self.partition[row])]
 
