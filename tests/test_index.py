@@ -31,6 +31,8 @@ def _write_articles(output: Path) -> list[tuple[object, str]]:
             a = dataclasses.replace(a, simhash=None)  # a text too short to compare, or a file of schema 1
         if n % 2:
             a = dataclasses.replace(a, ingested_at=NOW - dt.timedelta(days=3, microseconds=n))
+        if n % 5 == 1:
+            a = dataclasses.replace(a, near_duplicate_of=f"{n:016x}")
         placed.append((a, tables.partition_of("articles", to_row(a, "articles"), NOW.date())))
     for partition in sorted({p for _, p in placed}):
         rows = [to_row(a, "articles") for a, p in placed if p == partition]
@@ -54,10 +56,10 @@ def test_the_index_read_back_from_parquet_answers_like_the_rows(tmp_path: Path) 
     with_simhash = [(a, p) for a, p in placed if a.simhash is not None]
     for a, _ in with_simhash:
         for band, value in simhash_bands(int(a.simhash, 16)):
-            expected = sorted((b.article_id, int(b.simhash, 16), p) for b, p in with_simhash
+            expected = sorted((b.article_id, int(b.simhash, 16), p, b.near_duplicate_of) for b, p in with_simhash
                               if simhash_bands(int(b.simhash, 16))[band][1] == value)
             assert sorted(index.sharing_band(band, value)) == expected
-    assert all(a.article_id not in {i for band in range(4) for i, _, _ in index.sharing_band(band, 0)}
+    assert all(a.article_id not in {i for band in range(4) for i, _, _, _ in index.sharing_band(band, 0)}
                for a, _ in placed if a.simhash is None)
 
 

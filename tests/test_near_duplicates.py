@@ -51,20 +51,25 @@ def with_simhash(a: Article) -> Article:
     return dataclasses.replace(a, simhash=text_simhash(a.text))
 
 
-def index_of(existing: list[tuple[str, str, str]]) -> ArticleIndex:
-    """An index of existing (article_id, simhash hex, partition) articles, as read from the output."""
-    by_partition: dict[str, list[tuple[str, str]]] = {}
-    for article_id, simhash_hex, partition in existing:
-        by_partition.setdefault(partition, []).append((article_id, simhash_hex))
+def index_of(existing: list[tuple]) -> ArticleIndex:
+    """An index of existing (article_id, simhash hex, partition[, near_duplicate_of]) articles, as read
+    from the output (a file written before near_duplicate_of has none: null)."""
+    by_partition: dict[str, list[tuple]] = {}
+    for article_id, simhash_hex, partition, *flag in existing:
+        by_partition.setdefault(partition, []).append((article_id, simhash_hex, *flag))
     stamp = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
-    return ArticleIndex.from_parts([
-        (partition, pa.table({"article_id": [i for i, _ in rows], "content_hash": [f"h{i}" for i, _ in rows],
-                              "ingested_at": pa.array([stamp] * len(rows), pa.timestamp("us", tz="UTC")),
-                              "simhash": [h for _, h in rows]}))
-        for partition, rows in by_partition.items()])
+    parts = []
+    for partition, rows in by_partition.items():
+        columns = {"article_id": [r[0] for r in rows], "content_hash": [f"h{r[0]}" for r in rows],
+                   "ingested_at": pa.array([stamp] * len(rows), pa.timestamp("us", tz="UTC")),
+                   "simhash": [r[1] for r in rows]}
+        if any(len(r) > 2 for r in rows):
+            columns["near_duplicate_of"] = [r[2] if len(r) > 2 else None for r in rows]
+        parts.append((partition, pa.table(columns)))
+    return ArticleIndex.from_parts(parts)
 
 
-def run_flags(new: list[Article], existing: list[tuple[str, str, str]], flags: list, patches: list) -> None:
+def run_flags(new: list[Article], existing: list[tuple], flags: list, patches: list) -> None:
     with beam.Pipeline(runner="FnApiRunner") as p:
         index = beam.pvalue.AsSingleton(p | "E" >> beam.Create([index_of(existing)]))
         result = p | "A" >> beam.Create(new) | FlagNearDuplicates(index)
@@ -85,6 +90,21 @@ def test_flags_do_not_depend_on_how_articles_were_split_across_runs() -> None:
     partition = "date=2024-06-01/language=de"
     run_flags([late], [(a.article_id, a.simhash, partition) for a in earlier], [(late.url, None)],
               [(a.article_id, partition, canonical) for a in earlier])
+
+
+def test_existing_articles_are_patched_only_when_their_flag_gets_lower() -> None:
+    first, second, third = sorted((with_simhash(article(i, text=variant(w))) for i, w in
+                                   enumerate(["Herbst", "Frühjahr", "Sommer"])), key=lambda a: a.article_id)
+    partition = "date=2024-06-01/language=de"
+    # the third already points to the first: a new second copy (a larger id) flags itself, patches nothing
+    existing = [(first.article_id, first.simhash, partition, None),
+                (third.article_id, third.simhash, partition, first.article_id)]
+    run_flags([second], existing, [(second.url, first.article_id)], [])
+    # the third points to the second: a new first copy lowers both
+    existing = [(second.article_id, second.simhash, partition, None),
+                (third.article_id, third.simhash, partition, second.article_id)]
+    run_flags([first], existing, [(first.url, None)],
+              [(second.article_id, partition, first.article_id), (third.article_id, partition, first.article_id)])
 
 
 def _smallest_link_by_brute_force(entries: list[NearEntry]) -> dict[NearEntry, str]:

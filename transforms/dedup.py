@@ -192,9 +192,17 @@ class _NearLinksFn(beam.DoFn):
         if getattr(self, "_source", None) is not new_ids:
             self._source, self._new = new_ids, frozenset(new_ids)
         (band, value), entries = keyed
-        old = [] if index is None else [NearEntry(i, h, False, p) for i, h, p in index.sharing_band(band, value)]
+        found = [] if index is None else list(index.sharing_band(band, value))
         # an existing row of an article re-emitted now (reprocess) is replaced: compare its new text only
-        yield from near_duplicate_links([*entries, *(e for e in old if e.article_id not in self._new)])
+        old = [NearEntry(i, h, False, p) for i, h, p, _ in found if i not in self._new]
+        flagged = {i: canonical for i, _, _, canonical in found if canonical is not None}
+        for high, low in near_duplicate_links([*entries, *old]):
+            # an existing article already flagged with an id at most this one: its patch would change
+            # nothing (patches only lower the flag). Near copies of one text in a big output: each wave
+            # patched every copy again (hundreds of thousands of links per wave, growing with the output)
+            current = None if high.new else flagged.get(high.article_id)
+            if current is None or current > low:
+                yield high, low
 
 
 def _flag(keyed: tuple[str, Mapping[str, list[Any]]]) -> Iterator[Article]:

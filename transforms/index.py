@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from transforms import tables
 
-INDEX_COLUMNS = ["article_id", "content_hash", "ingested_at", "simhash"]
+INDEX_COLUMNS = ["article_id", "content_hash", "ingested_at", "simhash", "near_duplicate_of"]
 BANDS = 4  # the LSH bands of transforms.dedup.simhash_bands: 4 of 16 bits
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -46,14 +46,16 @@ class ArticleIndex:
     """The articles of an output, compact: one row per article, sorted by ``article_id``.
 
     ``ids`` / ``ingested`` (µs since the epoch) / ``partition`` (a code into ``partitions``) /
-    ``simhash`` (+ ``has_simhash``) are aligned; ``hashes`` is the content hashes, sorted on their
+    ``simhash`` (+ ``has_simhash``) / ``canonical`` (its ``near_duplicate_of``, b"" for none) are aligned; ``hashes`` is the content hashes, sorted on their
     own; per LSH band, ``band_values`` (sorted) and ``band_rows`` (the row of each) answer "which
     existing articles share this band value" without holding all SimHashes as Python objects.
     """
 
     def __init__(self, ids: np.ndarray, hashes: np.ndarray, ingested: np.ndarray, partition: np.ndarray,
-                 partitions: list[str], simhash: np.ndarray, has_simhash: np.ndarray) -> None:
+                 partitions: list[str], simhash: np.ndarray, has_simhash: np.ndarray,
+                 canonical: np.ndarray | None = None) -> None:
         order = np.argsort(ids, kind="stable")
+        self.canonical = (np.full(len(ids), b"", dtype="S1") if canonical is None else canonical)[order]
         self.ids = ids[order]
         self.ingested = ingested[order]
         self.partition = partition[order]
@@ -89,7 +91,9 @@ class ArticleIndex:
             np.concatenate([_fixed_bytes(t["content_hash"]) for _, t in parts]),
             np.concatenate([pc.fill_null(s, 0).to_numpy(zero_copy_only=False) for s in stamps]).astype(np.int64),
             np.concatenate([np.full(t.num_rows, code, dtype=np.int32) for code, (_, t) in enumerate(parts)]),
-            partitions, np.concatenate(simhash), np.concatenate(present))
+            partitions, np.concatenate(simhash), np.concatenate(present),
+            np.concatenate([_fixed_bytes(t["near_duplicate_of"] if "near_duplicate_of" in t.column_names
+                                         else pa.chunked_array([pa.nulls(t.num_rows, pa.string())])) for _, t in parts]))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -116,12 +120,14 @@ class ArticleIndex:
             return None
         return _EPOCH + dt.timedelta(microseconds=int(self.ingested[at])), self.partitions[int(self.partition[at])]
 
-    def sharing_band(self, band: int, value: int) -> Iterator[tuple[str, int, str]]:
-        """(article_id, simhash, partition) of every article whose SimHash has ``value`` in LSH band ``band``."""
+    def sharing_band(self, band: int, value: int) -> Iterator[tuple[str, int, str, str | None]]:
+        """(article_id, simhash, partition, near_duplicate_of) of every article whose SimHash has ``value``
+        in LSH band ``band``."""
         values, needle = self.band_values[band], np.uint16(value)  # a Python int would cast the whole array
         low, high = np.searchsorted(values, needle, "left"), np.searchsorted(values, needle, "right")
         for row in self.band_rows[band][low:high]:
-            yield self.ids[row].decode("utf-8"), int(self.simhash[row]), self.partitions[int(self.partition[row])]
+            yield (self.ids[row].decode("utf-8"), int(self.simhash[row]), self.partitions[int(self.partition[row])],
+                   self.canonical[row].decode("utf-8") or None)
 
 
 def read_articles_index(output: str) -> ArticleIndex:
