@@ -226,17 +226,25 @@ def _run_wave(options: PipelineOptions, ctx: RunContext, number: int, settings: 
                 read = pipeline | "ReadFiles" >> ReadWork(wave.items, wave.rejects, settings.read)
             _ = read | "ToTables" >> ArticlesToTables(settings, model, ctx, reprocess=reprocess)
     except BaseException as exc:
-        outcome = settle_failed_run(ctx)  # also on an interrupt: no staging left on a full disk
-        if number:
-            outcome += f"; the {number} wave(s) before it are committed and in the run manifest"
-        if isinstance(exc, DamagedOutput) or not isinstance(exc, Exception) or interrupt.interrupted():
-            raise  # an interrupt (Beam wraps it in a RuntimeError) is reported by pipeline/cli.py
-        if _os_error(exc) is None:
-            log.exception("run %s failed", ctx.run_id)  # a bug: its traceback, then the one line
-        else:  # the environment (a full disk, a permission): the one line says it
-            exc = _os_error(exc)  # type: ignore[assignment]
-        raise RunFailed(f"failed: {type(exc).__name__}: {_first_line(exc)}; {outcome}") from exc
+        done = f"the {number} wave(s) before it are committed and in the run manifest" if number else ""
+        raise_failed(exc, ctx, done)
     return pipeline.result
+
+
+def raise_failed(exc: BaseException, ctx: RunContext, done: str = "") -> None:
+    """Settle a pipeline that failed while holding the lock (``eventwire run`` and ``feeds``): complete
+    its commit or remove its staging at once, then raise RunFailed saying what the output holds (an
+    interrupt or a damaged output is re-raised as it is). ``done``: what earlier steps committed."""
+    outcome = settle_failed_run(ctx)  # also on an interrupt: no staging left on a full disk
+    if done:
+        outcome += f"; {done}"
+    if isinstance(exc, DamagedOutput) or not isinstance(exc, Exception) or interrupt.interrupted():
+        raise exc  # an interrupt (Beam wraps it in a RuntimeError) is reported by pipeline/cli.py
+    if _os_error(exc) is None:
+        log.error("run %s failed", ctx.run_id, exc_info=exc)  # a bug: its traceback, then the one line
+    else:  # the environment (a full disk, a permission): the one line says it
+        exc = _os_error(exc)  # type: ignore[assignment]
+    raise RunFailed(f"failed: {type(exc).__name__}: {_first_line(exc)}; {outcome}") from exc
 
 
 def main(argv: list[str]) -> int:

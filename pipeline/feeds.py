@@ -24,7 +24,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
 from pipeline import interrupt
-from pipeline.batch import new_run_id, time_since_start
+from pipeline.batch import RunFailed, new_run_id, raise_failed, time_since_start
 from pipeline.graph import ArticlesToTables
 from pipeline.options import (
     EventwireOptions,
@@ -64,7 +64,8 @@ DESCRIPTION = (
     "output lock, polls every feed with a conditional GET (a 304 is a quiet success), fetches the pages "
     "of the new entries, writes the tables and then the feed state (OUT/_state/feeds.json). A feed that "
     "failed keeps its previous state, so nothing is skipped. Exit status: 0 when at least one feed was "
-    "read, 3 when none could be, 2 for a usage error or a locked output, 130 after Ctrl-C.")
+    "read, 3 when none could be, 1 when the run failed (one line says what the output holds), 2 for a usage "
+    "error, a locked or damaged output, 130 after Ctrl-C.")
 
 
 def build_parser(prog: str, description: str | None, for_help: bool = False) -> argparse.ArgumentParser:
@@ -248,8 +249,13 @@ def run_once(job: Job, first: bool = False) -> FeedRun:
         if any(p.entries or p.reject for p in run.polls):
             log.info("run %s: %d new entries from %d feed(s)", ctx.run_id, sum(len(p.entries) for p in run.polls),
                      len(run.polls))
-            with beam.Pipeline(options=job.options) as pipeline:
-                _graph(pipeline, job, ctx, run.polls)
+            # Beam logs a failing step's traceback itself; a failed run is reported once (raise_failed)
+            logging.getLogger("apache_beam.runners.common").setLevel(logging.CRITICAL)
+            try:
+                with beam.Pipeline(options=job.options) as pipeline:
+                    _graph(pipeline, job, ctx, run.polls)
+            except BaseException as exc:  # settled as a failed `eventwire run` is: no staging left behind
+                raise_failed(exc, ctx, "the feed state is unchanged: the next run fetches the same entries")
             counters.update(counters_from(pipeline.result))
             run.summary.written = written_partitions(ctx)
             remove_staging(ctx)
@@ -281,6 +287,9 @@ def main(argv: list[str]) -> int:
     except (ConfigError, OutputLocked, OutputUnusable, DamagedOutput) as exc:
         print(f"eventwire feeds: {str(exc).split(' [while running')[0]}", file=sys.stderr)
         return 2
+    except RunFailed as exc:
+        print(f"eventwire feeds: {exc}", file=sys.stderr)
+        return 1
     print(run.text())
     return run.exit_status()
 

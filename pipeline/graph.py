@@ -15,7 +15,7 @@ from transforms.dedup.articles import DedupArticles, FlagNearDuplicates
 from transforms.events.model import EventModel
 from transforms.events.stage import Analyze
 from transforms.output.commit import RunContext
-from transforms.output.index import IndexView, Known, LoadIndex, LoadMentionsIndex
+from transforms.output.index import ArticleIndex, LoadIndex, LoadMentionsIndex
 from transforms.output.tables import NEAR_DUPLICATE_PATCH
 from transforms.output.write import WriteTables
 from transforms.records import Article, RawDocument
@@ -25,12 +25,8 @@ from transforms.settings import Settings
 class _SkipKnownUrlFn(beam.DoFn):
     """Drop documents whose URL id is already in the output, before any expensive work."""
 
-    def __init__(self) -> None:
-        self._view = IndexView()
-
-    def process(self, doc: RawDocument, known: dict[str, Known]) -> Iterator[RawDocument]:
-        view = self._view.refresh(known)
-        if doc.url and ids.article_id(doc.url, "") in view.ids:
+    def process(self, doc: RawDocument, known: ArticleIndex) -> Iterator[RawDocument]:
+        if doc.url and known.has_id(ids.article_id(doc.url, "")):
             beam.metrics.Metrics.counter("eventwire", "already_present").inc()
             return
         yield doc
@@ -45,18 +41,17 @@ class _SkipKnownArticleFn(beam.DoFn):
 
     def __init__(self, reprocess: bool) -> None:
         self._reprocess = reprocess
-        self._view = IndexView()
 
-    def process(self, article: Article, known: dict[str, Known]) -> Iterator[Article]:
-        view = self._view.refresh(known)
-        previous = view.known.get(article.article_id)
+    def process(self, article: Article, known: ArticleIndex) -> Iterator[Article]:
+        previous = known.previous(article.article_id)
         if self._reprocess and previous is not None:
+            ingested_at, partition = previous
             beam.metrics.Metrics.counter("eventwire", "reprocessed").inc()
-            yield beam.pvalue.TaggedOutput("touch", (("articles", previous.partition), None))
+            yield beam.pvalue.TaggedOutput("touch", (("articles", partition), None))
             yield beam.pvalue.TaggedOutput("reprocessed", article.article_id)
-            yield dataclasses.replace(article, ingested_at=min(previous.ingested_at, article.ingested_at))
+            yield dataclasses.replace(article, ingested_at=min(ingested_at, article.ingested_at))
             return
-        if previous is not None or article.content_hash in view.hashes:
+        if previous is not None or known.has_hash(article.content_hash):
             beam.metrics.Metrics.counter("eventwire", "already_present").inc()
             return
         yield article
@@ -120,7 +115,7 @@ class ArticlesToTables(beam.PTransform):
 
     def expand(self, pcolls: dict[str, beam.PCollection]) -> beam.PCollection:
         pipeline = pcolls["docs"].pipeline
-        known = None if self._windowed else beam.pvalue.AsDict(
+        known = None if self._windowed else beam.pvalue.AsSingleton(
             pipeline | "ExistingArticles" >> LoadIndex(self._ctx.output))
         docs = pcolls["docs"]
         if not self._reprocess and known is not None:
@@ -132,9 +127,7 @@ class ArticlesToTables(beam.PTransform):
         if known is not None:
             fresh = articles | "SkipKnownArticles" >> beam.ParDo(
                 _SkipKnownArticleFn(self._reprocess), known=known).with_outputs("touch", "reprocessed", main="articles")
-            existing = known.pvalue | "ExistingSimhashes" >> beam.FlatMap(
-                lambda kv: [] if kv[1].simhash is None else [(kv[0], kv[1].simhash, kv[1].partition)])
-            near = {"articles": fresh.articles, "existing": existing} | "NearDuplicates" >> FlagNearDuplicates()
+            near = fresh.articles | "NearDuplicates" >> FlagNearDuplicates(known)
             articles = near["articles"]
             touches += [fresh.touch, near["patches"] | "PatchRows" >> beam.Map(_patch)]
         else:  # windowed: no index of the output, so near-duplicates are not searched (the SimHash is kept)

@@ -26,16 +26,18 @@ from types import FrameType
 import apache_beam as beam
 from apache_beam.options.pipeline_options import StandardOptions
 
-from pipeline.batch import new_run_id
+from pipeline.batch import RunFailed, new_run_id
 from pipeline.feeds import Job, build_parser, prepare, run_once
 from pipeline.preflight import OutputUnusable
 from pipeline.runners import canonical_runner
 from pipeline.streaming import build
+from transforms.output.check import DamagedOutput
 from transforms.output.commit import RunContext
 from transforms.output.lock import OutputLocked
 from transforms.settings import ConfigError
 
 log = logging.getLogger("eventwire.watch")
+WATCH_CYCLES_FAILED = 1  # exit status of a polling loop in which cycles failed (documented in the README)
 
 # The Python direct runners: they run TestStream (tests/test_streaming.py) but cannot fire the
 # windows of an unbounded source, so a streaming job on them would never write anything.
@@ -103,7 +105,8 @@ DESCRIPTION = (
     "Poll feeds forever and keep the tables current. By default (and always on the local runners) a "
     "polling loop: every --interval seconds one short batch run, exactly what 'eventwire feeds' does. "
     "SIGINT or SIGTERM stops the loop after the current cycle (a second signal stops at once); each "
-    "cycle logs one summary line. With --streaming on a streaming runner (Dataflow, or a portable runner "
+    "cycle logs one summary line. Exit status: 0, or 1 when cycles failed (the loop goes on after a failed "
+    "cycle), 2 for a usage error or a damaged output (the loop stops), 130 after a second Ctrl-C. With --streaming on a streaming runner (Dataflow, or a portable runner "
     "such as Flink) it submits one long-running streaming job instead: per-feed state in Beam state, "
     "fixed windows of --window-minutes written one after another (refused on the local runners, which "
     "cannot fire the windows of an unbounded source).")
@@ -143,7 +146,7 @@ def main(argv: list[str]) -> int:
     log.info("watch: polling-loop mode on %s (one short batch run per cycle; --streaming on Dataflow runs one "
              "streaming job instead): %d feed(s) every %.0f s into %s", runner_name(job), len(job.specs),
              args.interval, job.output)
-    cycle = 0
+    cycle = failed = 0
     try:
         while not stop.event.is_set():
             cycle += 1
@@ -153,7 +156,15 @@ def main(argv: list[str]) -> int:
                 log.info("cycle %d: %s", cycle, run.line())
             except OutputLocked as exc:
                 log.warning("cycle %d skipped: %s", cycle, exc)
-            except Exception:  # one bad cycle (a full disk, a bucket hiccup) must not end the watcher
+            except DamagedOutput as exc:  # every later cycle would stop on it too: as `run`, one line and 2
+                print(f"eventwire watch: {str(exc).split(' [while running')[0]}", file=sys.stderr)
+                return 2
+            # one bad cycle (a full disk, a bucket hiccup) must not end the watcher; its exit status says so
+            except RunFailed as exc:  # one line says what the output holds (a bug's traceback is logged)
+                failed += 1
+                log.error("cycle %d %s; the feed state is unchanged and the next cycle retries", cycle, exc)
+            except Exception:
+                failed += 1
                 log.exception("cycle %d failed; the feed state is unchanged and the next cycle retries", cycle)
             if args.max_cycles and cycle >= args.max_cycles:
                 break
@@ -164,4 +175,7 @@ def main(argv: list[str]) -> int:
     finally:
         stop.restore()
     log.info("watch stopped after %d cycle(s)", cycle)
+    if failed:
+        print(f"eventwire watch: {failed} of {cycle} cycle(s) failed (see the log above)", file=sys.stderr)
+        return WATCH_CYCLES_FAILED
     return 0

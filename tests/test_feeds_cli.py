@@ -190,3 +190,19 @@ def test_watch_runs_cycles_and_stops_cleanly_on_sigterm(server: FeedServer, tmp_
     assert "polling-loop mode" in log and "SIGTERM received" in log and "watch stopped after 2 cycle(s)" in log
     state = json.loads((out / "_state" / "feeds.json").read_text())
     assert len(state["feeds"][f"{server.base}/feeds/nbc.rss"]["seen"]) == 1
+
+
+def test_watch_stops_on_a_damaged_output_with_one_line_and_exit_2(server: FeedServer, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    damaged = out / "articles" / "date=2024-06-01" / "language=de" / "data.parquet"
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"PAR1 not parquet")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "EVENTWIRE_LOG_LEVEL": "WARNING"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "watch", f"{server.base}/feeds/nbc.rss", "--output", str(out),
+         "--interval", "1", "--max-cycles", "3", *LOCAL], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr[-3000:]  # was 0, after 3 tracebacks
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("eventwire watch: ") and str(damaged) in lines[0], result.stderr
+    assert "--repair" in lines[0] and "Traceback" not in result.stderr
+    assert damaged.read_bytes() == b"PAR1 not parquet"  # nothing moved or deleted without --repair

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import apache_beam as beam
+import pyarrow as pa
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.records_factory import article
@@ -15,6 +17,7 @@ from transforms.dedup.articles import (
     near_duplicate_links,
 )
 from transforms.ids import simhash, text_simhash
+from transforms.output.index import ArticleIndex
 from transforms.output.write import NEAR_DUPLICATE_PATCH, apply_near_duplicate_patches
 from transforms.records import Article
 
@@ -48,10 +51,28 @@ def with_simhash(a: Article) -> Article:
     return dataclasses.replace(a, simhash=text_simhash(a.text))
 
 
-def run_flags(new: list[Article], existing: list[tuple[str, str, str]], flags: list, patches: list) -> None:
+def index_of(existing: list[tuple]) -> ArticleIndex:
+    """An index of existing (article_id, simhash hex, partition[, near_duplicate_of]) articles, as read
+    from the output (a file written before near_duplicate_of has none: null)."""
+    by_partition: dict[str, list[tuple]] = {}
+    for article_id, simhash_hex, partition, *flag in existing:
+        by_partition.setdefault(partition, []).append((article_id, simhash_hex, *flag))
+    stamp = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
+    parts = []
+    for partition, rows in by_partition.items():
+        columns = {"article_id": [r[0] for r in rows], "content_hash": [f"h{r[0]}" for r in rows],
+                   "ingested_at": pa.array([stamp] * len(rows), pa.timestamp("us", tz="UTC")),
+                   "simhash": [r[1] for r in rows]}
+        if any(len(r) > 2 for r in rows):
+            columns["near_duplicate_of"] = [r[2] if len(r) > 2 else None for r in rows]
+        parts.append((partition, pa.table(columns)))
+    return ArticleIndex.from_parts(parts)
+
+
+def run_flags(new: list[Article], existing: list[tuple], flags: list, patches: list) -> None:
     with beam.Pipeline(runner="FnApiRunner") as p:
-        result = {"articles": p | "A" >> beam.Create(new), "existing": p | "E" >> beam.Create(existing)} | (
-            FlagNearDuplicates())
+        index = beam.pvalue.AsSingleton(p | "E" >> beam.Create([index_of(existing)]))
+        result = p | "A" >> beam.Create(new) | FlagNearDuplicates(index)
         got = result["articles"] | beam.Map(lambda a: (a.url, a.near_duplicate_of))
         assert_that(got, equal_to(flags), label="flags")
         assert_that(result["patches"], equal_to(patches), label="patches")
@@ -69,6 +90,21 @@ def test_flags_do_not_depend_on_how_articles_were_split_across_runs() -> None:
     partition = "date=2024-06-01/language=de"
     run_flags([late], [(a.article_id, a.simhash, partition) for a in earlier], [(late.url, None)],
               [(a.article_id, partition, canonical) for a in earlier])
+
+
+def test_existing_articles_are_patched_only_when_their_flag_gets_lower() -> None:
+    first, second, third = sorted((with_simhash(article(i, text=variant(w))) for i, w in
+                                   enumerate(["Herbst", "Frühjahr", "Sommer"])), key=lambda a: a.article_id)
+    partition = "date=2024-06-01/language=de"
+    # the third already points to the first: a new second copy (a larger id) flags itself, patches nothing
+    existing = [(first.article_id, first.simhash, partition, None),
+                (third.article_id, third.simhash, partition, first.article_id)]
+    run_flags([second], existing, [(second.url, first.article_id)], [])
+    # the third points to the second: a new first copy lowers both
+    existing = [(second.article_id, second.simhash, partition, None),
+                (third.article_id, third.simhash, partition, second.article_id)]
+    run_flags([first], existing, [(first.url, None)],
+              [(second.article_id, partition, first.article_id), (third.article_id, partition, first.article_id)])
 
 
 def _smallest_link_by_brute_force(entries: list[NearEntry]) -> dict[NearEntry, str]:

@@ -96,3 +96,51 @@ def test_a_full_disk_at_the_manifest_is_exit_1_and_the_next_run_writes_it(tmp_pa
     recovered = json.loads((runs / f"{failed_run}.json").read_text())
     assert recovered["complete"] is False and recovered["written"]["articles"][0]["rows"] == 2
     assert len(list(runs.glob("*.json"))) == 2 and not list((output / "_staging").glob("*/_commit.json"))
+
+
+@pytest.fixture
+def nbc_feed() -> Iterator[str]:
+    """A real feed server on 127.0.0.1 with one feed of one entry (its page served too)."""
+    from tests.feedserver import FIXTURES, FeedServer, localize_feed
+
+    server = FeedServer().start()
+    server.feeds["/feeds/nbc.rss"], _ = localize_feed((FIXTURES / "nbcnewyork.rss").read_bytes(), server.base, "nbc")
+    try:
+        yield f"{server.base}/feeds/nbc.rss"
+    finally:
+        server.stop()
+
+
+FEEDS_LOCAL = ["--allow-private-networks", *FAST_BEAM]
+
+
+def test_a_feeds_run_that_fails_removes_its_staging_and_says_so_in_one_line(tmp_path: Path, nbc_feed: str) -> None:
+    with tmpfs(tmp_path / "out", "3m") as output:
+        filler = _fill(output, leave=8 << 10)  # room for the lock, not for the tables' Parquet
+        failed = run_cli("feeds", nbc_feed, "--output", str(output), *FEEDS_LOCAL, timeout=240)
+        assert failed.returncode == 1, failed.stderr[-3000:]
+        last = failed.stderr.strip().splitlines()[-1]
+        assert last.startswith("eventwire feeds: failed:") and "No space left" in last, failed.stderr[-3000:]
+        assert "nothing was committed" in last and "feed state is unchanged" in last
+        assert "Traceback" not in failed.stderr
+        staging = output / "_staging"
+        assert not staging.exists() or not any(staging.iterdir())  # settled at once, as a failed run is
+        assert not (output / "_lock.json").exists() and not (output / "_state" / "feeds.json").exists()
+        filler.unlink()
+        again = run_cli("feeds", nbc_feed, "--output", str(output), *FEEDS_LOCAL, timeout=240)
+        assert again.returncode == 0, again.stderr[-2000:]
+        assert len(read_table(output, "articles")) == 1  # the entry was not skipped
+
+
+def test_a_watcher_whose_cycles_fail_goes_on_and_exits_1(tmp_path: Path, nbc_feed: str) -> None:
+    with tmpfs(tmp_path / "out", "3m") as output:
+        _fill(output, leave=8 << 10)
+        watched = run_cli("watch", nbc_feed, "--output", str(output), "--interval", "1", "--max-cycles", "2",
+                          *FEEDS_LOCAL, timeout=240, env={"EVENTWIRE_LOG_LEVEL": "INFO"})
+        assert watched.returncode == 1, watched.stderr[-3000:]  # was 0: a supervisor saw no failure
+        failures = [ln for ln in watched.stderr.splitlines() if "cycle" in ln and "failed: OSError" in ln]
+        assert len(failures) == 2 and all("No space left" in ln for ln in failures), watched.stderr[-3000:]
+        assert "Traceback" not in watched.stderr  # an environment failure is one line per cycle
+        assert watched.stderr.strip().splitlines()[-1] == "eventwire watch: 2 of 2 cycle(s) failed (see the log above)"
+        staging = output / "_staging"
+        assert not staging.exists() or not any(staging.iterdir())

@@ -101,11 +101,25 @@ class _KeepFirstFn(beam.DoFn):
 
 
 class _NearLinksFn(beam.DoFn):
-    def process(self, keyed: tuple[Any, Iterable[NearEntry]], new_ids: list[str]) -> Iterator[tuple[NearEntry, str]]:
+    """A band value shared by new articles -> their links, against each other and against the
+    existing articles (from the index) with the same band value."""
+
+    def process(self, keyed: tuple[tuple[int, int], Iterable[NearEntry]], new_ids: list[str],
+                index: Any = None) -> Iterator[tuple[NearEntry, str]]:
         if getattr(self, "_source", None) is not new_ids:
             self._source, self._new = new_ids, frozenset(new_ids)
+        (band, value), entries = keyed
+        found = [] if index is None else list(index.sharing_band(band, value))
         # an existing row of an article re-emitted now (reprocess) is replaced: compare its new text only
-        yield from near_duplicate_links(e for e in keyed[1] if e.new or e.article_id not in self._new)
+        old = [NearEntry(i, h, False, p) for i, h, p, _ in found if i not in self._new]
+        flagged = {i: canonical for i, _, _, canonical in found if canonical is not None}
+        for high, low in near_duplicate_links([*entries, *old]):
+            # an existing article already flagged with an id at most this one: its patch would change
+            # nothing (patches only lower the flag). Near copies of one text in a big output: each wave
+            # patched every copy again (hundreds of thousands of links per wave, growing with the output)
+            current = None if high.new else flagged.get(high.article_id)
+            if current is None or current > low:
+                yield high, low
 
 
 def _flag(keyed: tuple[str, Mapping[str, list[Any]]]) -> Iterator[Article]:
@@ -115,25 +129,33 @@ def _flag(keyed: tuple[str, Mapping[str, list[Any]]]) -> Iterator[Article]:
 
 
 class FlagNearDuplicates(beam.PTransform):
-    """{"articles": new Articles, "existing": (article_id, simhash hex, partition)} ->
-    {"articles": with simhash and near_duplicate_of, "patches": (article_id, partition, canonical id)}.
+    """New Articles -> {"articles": with near_duplicate_of, "patches": (article_id, partition, canonical id)}.
 
-    Candidates share a 16-bit LSH band (GroupByKey per band value), then the exact distance decides.
-    Existing articles are patched when a new article with a smaller id nearly duplicates them.
+    Candidates share a 16-bit LSH band (GroupByKey per band value of the new articles), then the
+    exact distance decides. ``index`` (a side input of one ``transforms.output.index.ArticleIndex``, or
+    None) is what the output holds: each band group of new articles is compared with the existing
+    articles of the same band value, looked up in the index (the existing SimHashes are not in the
+    shuffle: a group of existing articles only, which can give no link, is never formed). Existing
+    articles are patched when a new article with a smaller id nearly duplicates them.
     """
 
-    def expand(self, pcolls: Mapping[str, beam.PCollection]) -> dict[str, beam.PCollection]:
-        articles = pcolls["articles"]  # each carries its SimHash since cleaning (ids.text_simhash)
+    def __init__(self, index: Any = None) -> None:
+        super().__init__()
+        self._index = index
+
+    def expand(self, articles: beam.PCollection) -> dict[str, beam.PCollection]:
+        # each article carries its SimHash since cleaning (ids.text_simhash)
         new_ids = articles | "NewIds" >> beam.Map(lambda a: a.article_id)
         new = articles | "NewEntries" >> beam.FlatMap(  # the comparable ones: a text too short has no SimHash
             lambda a: [] if a.simhash is None else [NearEntry(a.article_id, int(a.simhash, 16), True)])
-        old = pcolls["existing"] | "OldEntries" >> beam.Map(lambda e: NearEntry(e[0], int(e[1], 16), False, e[2]))
+        side = {"new_ids": beam.pvalue.AsList(new_ids)}
+        if self._index is not None:
+            side["index"] = self._index
         links = (
-            (new, old)
-            | "AllEntries" >> beam.Flatten()
+            new
             | "Bands" >> beam.FlatMap(lambda e: [(band, e) for band in simhash_bands(e.simhash)])
             | "GroupByBand" >> beam.GroupByKey()
-            | "Links" >> beam.ParDo(_NearLinksFn(), new_ids=beam.pvalue.AsList(new_ids))
+            | "Links" >> beam.ParDo(_NearLinksFn(), **side)
         )
         canonical = links | "NewLinks" >> beam.FlatMap(lambda link: [(link[0].article_id, link[1])] if link[0].new else [])
         flagged = (

@@ -97,18 +97,26 @@ def _schema_problem(schema: pa.Schema, path: str) -> str | None:
 def read_table(path: str, columns: list[str] | None = None) -> pa.Table:
     """One data file as Arrow, its schema checked; columns it lacks (written before a column was
     added) read as null. A damaged or foreign file raises DamagedOutput naming it: it is never merged
-    (nor then deleted)."""
-    with FileSystems.open(path, compression_type="uncompressed") as handle:
-        data = handle.read()
-    buffer = pa.BufferReader(data)
+    (nor then deleted).
+
+    A local file is read in place: a few columns of it (the articles index) are only those columns'
+    chunks, not the whole file in memory (a day partition of 60k articles is hundreds of MB of text)."""
+    if is_local(path):
+        source: Any = pa.OSFile(path)
+    else:
+        with FileSystems.open(path, compression_type="uncompressed") as handle:
+            source = pa.BufferReader(handle.read())
     try:
-        schema = pq.read_schema(buffer)
+        schema = pq.read_schema(source)
         problem = _schema_problem(schema, path)
         if problem is None:
             present = None if columns is None else [c for c in columns if c in schema.names]
-            arrow = pq.read_table(pa.BufferReader(data), columns=present)
+            source.seek(0)
+            arrow = pq.ParquetFile(source).read(columns=present)
     except (pa.ArrowException, OSError) as exc:
         problem = f"not a readable Parquet file ({type(exc).__name__}: {str(exc)[:120]})"
+    finally:
+        source.close()
     if problem is not None:
         from transforms.output.check import DamagedOutput, refusal_for
 

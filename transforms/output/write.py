@@ -18,6 +18,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import apache_beam as beam
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.windowed_value import WindowedValue
@@ -32,7 +35,7 @@ from transforms.output.commit import (
     write_journal,
 )
 from transforms.events.aggregate import events_from_mentions, mention_from_row
-from transforms.output.schema import to_row
+from transforms.output.schema import TABLES, to_row
 
 log = logging.getLogger(__name__)
 NEAR_DUPLICATE_PATCH = tables.NEAR_DUPLICATE_PATCH
@@ -64,24 +67,52 @@ def stage_partition(ctx: RunContext, table: str, partition: str, new_rows: Itera
             return [StagedPartition(table, partition, staged_path if count else None, final, count, stale)]
         except partmerge.NotSorted:
             log.warning("%s is not in key order: merged in memory", current[0])
-    if table in ("articles", "rejects"):  # merged as Arrow: a big partition never becomes Python rows
+    if table in ("articles", "rejects", "mentions"):  # merged as Arrow: a big partition never becomes Python rows
         merged_arrow = tables.merge_arrow(
             table, [tables.read_table(path) for path in current], rows, drop,
             patch=lambda touched: apply_near_duplicate_patches(touched, patches),
             patched_ids=frozenset(p["article_id"] for p in patches))
-        return [_stage_arrow(ctx, table, partition, merged_arrow, final, stale)]
+        staged = [_stage_arrow(ctx, table, partition, merged_arrow, final, stale)]
+        if table == "mentions":
+            events_folder = tables.partition_path(ctx.output, "events", partition)
+            events_final = tables.join(events_folder, tables.DATA_FILE)
+            events_stale = tuple(p for p in tables.list_parquet(events_folder) if p != events_final)
+            staged.append(_stage_arrow(ctx, "events", partition, events_arrow(merged_arrow, partition),
+                                       events_final, events_stale))
+        return staged
     existing: list[dict[str, Any]] = []
     for path in current:
         existing += tables.read_rows(path, table=table)
     merged = apply_near_duplicate_patches(tables.merge_rows(table, existing, rows, drop), patches)
-    staged = [_stage(ctx, table, partition, merged, final, stale)]
-    if table == "mentions":
-        events = [to_row(e, "events") for e in events_from_mentions(mention_from_row(r) for r in merged)]
-        events_folder = tables.partition_path(ctx.output, "events", partition)
-        events_final = tables.join(events_folder, tables.DATA_FILE)
-        events_stale = tuple(p for p in tables.list_parquet(events_folder) if p != events_final)
-        staged.append(_stage(ctx, "events", partition, events, events_final, events_stale))
-    return staged
+    return [_stage(ctx, table, partition, merged, final, stale)]
+
+
+EVENT_CHUNK_ROWS = 4096  # mentions turned into Python objects at a time when their events are recomputed
+
+
+def events_arrow(mentions: pa.Table, partition: str) -> pa.Table:
+    """The events of a mentions partition (a mentions file's table), recomputed from all its mentions
+    as ``events_from_mentions`` does, a few thousand mentions at a time: an event's mentions are
+    never split between two chunks (sorted by event_id), so the rows are the same as from all at once,
+    and a partition of 100k mentions is never 100k Python objects."""
+    value = tables.partition_value_from_path(partition, "event_date")
+    event_date = dt.date.fromisoformat(value) if value else None
+    ordered = mentions.sort_by([("event_id", "ascending")])
+    # rows per event_id in sorted order (value_counts counts in order of first appearance)
+    ends = np.cumsum(pc.value_counts(ordered["event_id"]).field("counts").to_numpy()) if ordered.num_rows else []
+    pieces, start = [], 0
+    while start < ordered.num_rows:
+        at = int(np.searchsorted(ends, start + EVENT_CHUNK_ROWS))  # the first event ending at or past the chunk
+        end = int(ends[min(at, len(ends) - 1)])
+        rows = ordered.slice(start, end - start).to_pylist()
+        for row in rows:
+            row["event_date"] = event_date
+        events = events_from_mentions(mention_from_row(r) for r in rows)
+        pieces.append(tables.to_arrow([to_row(e, "events") for e in events], "events"))
+        start = end
+    if not pieces:
+        return TABLES["events"].file_schema.empty_table()
+    return pa.concat_tables(pieces).sort_by([(c, "ascending") for c in TABLES["events"].sort]).combine_chunks()
 
 
 def apply_near_duplicate_patches(rows: list[dict[str, Any]], patches: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
