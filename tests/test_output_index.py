@@ -13,7 +13,7 @@ from tests.records_factory import NOW, article, mention
 from transforms.dedup.articles import simhash_bands
 from transforms.events.aggregate import events_from_mentions
 from transforms.ids import text_simhash
-from transforms.output import tables, write
+from transforms.output import layout, tables, write
 from transforms.output.index import read_articles_index
 from transforms.output.schema import to_row
 
@@ -34,7 +34,7 @@ def _write_articles(output: Path) -> list[tuple[object, str]]:
             a = dataclasses.replace(a, ingested_at=NOW - dt.timedelta(days=3, microseconds=n))
         if n % 5 == 1:
             a = dataclasses.replace(a, near_duplicate_of=f"{n:016x}")
-        placed.append((a, tables.partition_of("articles", to_row(a, "articles"), NOW.date())))
+        placed.append((a, layout.partition_of("articles", to_row(a, "articles"), NOW.date())))
     for partition in sorted({p for _, p in placed}):
         rows = [to_row(a, "articles") for a, p in placed if p == partition]
         tables.write_rows(tables.join(tables.partition_path(str(output), "articles", partition), tables.DATA_FILE),
