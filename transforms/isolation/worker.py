@@ -173,11 +173,6 @@ class GuardedWorker:
         if self._proc is None:
             self._spawn()
 
-    @property
-    def limits(self) -> tuple[float, int]:
-        """(seconds per element, bytes of address space)."""
-        return self._timeout, self._memory
-
     def _confirm_ready(self) -> None:
         """Wait for the helper's "ready" (or the reason it could not set up: a GuardStartError)."""
         assert self._proc is not None and self._recv is not None
