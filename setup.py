@@ -31,6 +31,7 @@ setup(
         "python-dateutil>=2.9",
         "orjson>=3.9,<4",  # JSON Lines records (the standard library decides what orjson refuses)
         "simplemma>=1.1,<3",
+        "marisa-trie>=1.2,<2",  # simplemma's dictionaries as tries: loaded in ms, ~8 MB (transforms/events/lemmas.py)
         "warcio>=1.7,<2",
         "charset-normalizer>=3.3",
         "google-cloud-storage>=2.14",

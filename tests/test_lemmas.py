@@ -1,4 +1,4 @@
-"""The lemma cache: the same lemmas as simplemma's own loader, and a bad cache costs only time."""
+"""The lemma cache (tries): the same lemmas as simplemma's own loader, and a bad cache costs only time."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_cached_dictionaries_give_simplemmas_lemmas_and_are_written_once(tmp_pat
     expected = {(word, lang): simplemma.lemmatize(word, lang=lang) for lang, words in WORDS.items() for word in words}
     assert _lemmas(make_lemmatizer(tmp_path)) == expected  # first: decodes and writes the cache
     files = sorted(p.name for p in tmp_path.iterdir())
-    assert len(files) == 2 and all(name.startswith("simplemma-") and name.endswith(".pickle") for name in files)
+    assert len(files) == 2 and all(name.startswith("simplemma-") and name.endswith(".dic") for name in files)
     stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
     assert _lemmas(make_lemmatizer(tmp_path)) == expected  # then: reads it, rewrites nothing
     assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == stamps
@@ -61,3 +61,17 @@ def test_the_cache_is_named_by_the_dictionary_content_not_its_file_time(tmp_path
     source.write_bytes(b"front-coded dictionary bytes, revised")
     assert lemmas._cache_file(tmp_path / "cache", source, "de") != first
     assert lemmas._cache_file(tmp_path / "cache", source, "en") != lemmas._cache_file(tmp_path / "cache", source, "de")
+
+
+def test_every_word_of_a_text_gets_simplemmas_own_lemma(tmp_path: Path) -> None:
+    """Not only the listed words: every word of real sentences, inflected, compounded, capitalised."""
+    text = (
+        "Die Außenministerin verhandelte gestern in Baku mit ihren Amtskollegen über die umstrittenen "
+        "Grenzziehungen; nach zähen Gesprächen unterzeichneten beide Regierungen ein Rahmenabkommen. "
+        "The delegations were negotiating until dawn, and the ministers' aides said the ceasefire talks "
+        "had stalled before the envoys' arrival was announced."
+    )
+    words = [w.strip(".,;:'") for w in text.split()]
+    lemmatize = make_lemmatizer(tmp_path)
+    for lang in ("de", "en"):
+        assert [lemmatize(w, lang) for w in words] == [simplemma.lemmatize(w, lang=lang) for w in words]
