@@ -75,3 +75,4 @@ def test_every_word_of_a_text_gets_simplemmas_own_lemma(tmp_path: Path) -> None:
     lemmatize = make_lemmatizer(tmp_path)
     for lang in ("de", "en"):
         assert [lemmatize(w, lang) for w in words] == [simplemma.lemmatize(w, lang=lang) for w in words]
+

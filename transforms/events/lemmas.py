@@ -75,19 +75,22 @@ class TrieDictionaries:
         except Exception as exc:  # marisa raises its own errors on a truncated or foreign file
             log.warning("lemma cache %s unreadable (%s); building it again", path, exc)
         decoded = self._decoder().get_dictionary(lang)  # a factory of its own: the dict is dropped after
-        trie = BytesTrie(((key, decoded[key].encode()) for key in decoded), cache_size=HUGE_CACHE)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".lemma-", suffix=".tmp")
-            os.close(handle)
-            try:
-                trie.save(temp)
-                os.replace(temp, path)  # processes starting together never read half a file
-            finally:
-                if os.path.exists(temp):
-                    os.unlink(temp)
-        except OSError as exc:
+        except OSError as exc:  # building a trie (~2.5 s) only pays off when the next process can load it
             log.info("lemma cache not written to %s (%s)", path.parent, exc)
+            return decoded
+        os.close(handle)
+        trie = BytesTrie(((key, decoded[key].encode()) for key in decoded), cache_size=HUGE_CACHE)
+        try:
+            trie.save(temp)
+            os.replace(temp, path)  # processes starting together never read half a file
+        except (OSError, RuntimeError) as exc:  # marisa reports a failed write (a full disk) as RuntimeError
+            log.info("lemma cache not written to %s (%s)", path.parent, exc)
+        finally:
+            if os.path.exists(temp):
+                os.unlink(temp)
         return TrieWrapDict(trie)
 
 
