@@ -399,6 +399,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def packages_beam_imports() -> list[str]:
+    """Packages that are no dependency of eventwire's but that Beam imports whenever they are
+    installed (pandas for its DataFrame type hints, boto3 for its S3 filesystem): a run in an
+    environment that has them (a development venv with the test extra, another project's tools)
+    starts slower than a run as the README installs it."""
+    import importlib.util
+
+    return [name for name in ("pandas", "boto3") if importlib.util.find_spec(name) is not None]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.floor_loop:
@@ -417,8 +427,11 @@ def main(argv: list[str] | None = None) -> int:
     cores = os.cpu_count()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
     print(f"machine: {cores} cores ({usable} usable), Python {sys.version.split()[0]}; work folder {work}", flush=True)
+    if beside := packages_beam_imports():
+        print(f"note: {', '.join(beside)} installed beside eventwire: Beam imports them at start (~0.1-0.3 s each "
+              "per run); `pip install .` in a fresh venv, as the README installs, has none of them", flush=True)
     pages = load_pages(args.corpus, args.pages)
-    # What a run pays once per machine (simplemma's dictionaries decoded into the lemma cache,
+    # What a run pays once per machine (simplemma's dictionaries built into the lemma tries,
     # transforms/events/lemmas.py) is paid here, so that every measured run is a later run, as most are
     warmup_pages = []
     for language in ("de", "en"):
