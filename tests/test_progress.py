@@ -8,7 +8,6 @@ from pathlib import Path
 
 from tests.conftest import FAST_BEAM, REPO, run_cli
 from transforms.read.progress import InputTotals, ReadProgress, ends_file, work_bytes
-from transforms.read.stage import TotalInputs
 
 
 def test_work_items_add_up_to_the_files_and_bytes() -> None:
@@ -18,11 +17,6 @@ def test_work_items_add_up_to_the_files_and_bytes() -> None:
     items = [whole, *ranges, *shards]
     assert sum(work_bytes(w) for w in items) == 1000 + 300 + 900
     assert sum(ends_file(w) for w in items) == 3
-    combine = TotalInputs()
-    acc = combine.create_accumulator()
-    for work in items:
-        acc = combine.add_input(acc, work)
-    assert combine.extract_output(combine.merge_accumulators([acc, combine.create_accumulator()])) == (3, 2200.0)
 
 
 def test_read_progress_line() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import apache_beam as beam
@@ -18,7 +18,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from transforms.eta import progress_interval
 from transforms.read import formats, walk
-from transforms.read.progress import InputTotals, ReadProgress, WorkItem, ends_file, work_bytes
+from transforms.read.progress import InputTotals, ReadProgress, ends_file, work_bytes
 from transforms.read.warcsplit import split_ranges
 from transforms.records import Reject
 from transforms.settings import ReadSettings
@@ -44,23 +44,6 @@ class Progress(beam.DoFn):
             self._last = now
             log.info("%d %s so far on this worker (%.1f/s)", self._count, self._what, self._count / (now - self._start))
         yield element
-
-
-class TotalInputs(beam.CombineFn):
-    """Work items -> InputTotals, the denominator of the progress lines."""
-
-    def create_accumulator(self) -> InputTotals:
-        return InputTotals(0, 0.0)
-
-    def add_input(self, acc: InputTotals, work: WorkItem) -> InputTotals:
-        return InputTotals(acc.files + ends_file(work), acc.bytes + work_bytes(work))
-
-    def merge_accumulators(self, accumulators: Iterable[InputTotals]) -> InputTotals:
-        items = list(accumulators)
-        return InputTotals(sum(a.files for a in items), sum(a.bytes for a in items))
-
-    def extract_output(self, acc: InputTotals) -> InputTotals:
-        return acc
 
 
 def output_exclusion(output: str | None) -> tuple[str, ...]:
