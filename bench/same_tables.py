@@ -16,6 +16,7 @@ Exit status 0 when all four are the same, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -26,6 +27,8 @@ KEYS = {"articles": "article_id", "mentions": "mention_id", "events": "event_id"
 
 
 def rows(root: str, table: str) -> list[dict[str, Any]]:
+    if not os.path.isdir(f"{root}/{table}"):  # a table never written (a run without rejects): no rows
+        return []
     data = ds.dataset(f"{root}/{table}", format="parquet", partitioning="hive").to_table()
     kept = data.select([c for c in data.column_names if c not in VOLATILE]).to_pylist()
     return sorted(kept, key=lambda r: (str(r.get(KEYS[table])), str(r.get("reason")), str(r.get("detail"))))
