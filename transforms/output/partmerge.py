@@ -108,16 +108,23 @@ def _merge(table: str, source: str, target: str, new: Iterable[Mapping[str, Any]
     if total == 0:
         return 0, removed
 
+    dropped_ids = pa.array(sorted(drop_article_ids), pa.string())
+
     def keep(current: pa.Table) -> list[pa.Table]:
-        kept = current.filter(pc.invert(pc.is_in(tables._key_column(current, table), new_keys)))
+        kept = _without(current, pc.is_in(tables._key_column(current, table), new_keys))
         if drops:
-            kept = kept.filter(pc.invert(pc.is_in(kept["article_id"], pa.array(sorted(drop_article_ids), pa.string()))))
+            kept = _without(kept, pc.is_in(kept["article_id"], dropped_ids))
         if patch is not None and patched_ids and table == "articles":
             touched = pc.is_in(kept["article_id"], pa.array(sorted(patched_ids)))
             return [kept.filter(pc.invert(touched)), tables.to_arrow(patch(kept.filter(touched).to_pylist()), table)]
         return [kept]
 
     return stream_write(parquet, source, target, table, total, tables.to_arrow(rows, table), keep), removed
+
+
+def _without(arrow: pa.Table, mask: pa.ChunkedArray | pa.Array) -> pa.Table:
+    """The rows of ``arrow`` where ``mask`` is false; the table itself (not a copy) when none is true."""
+    return arrow.filter(pc.invert(mask)) if pc.any(mask).as_py() else arrow
 
 
 def stream_write(parquet: pq.ParquetFile, source: str, target: str, table: str, total: int, incoming: pa.Table,
@@ -152,9 +159,13 @@ def stream_write(parquet: pq.ParquetFile, source: str, target: str, table: str, 
             last = keys[-1] if keys else last
             pieces = keep(current)
             upto = bisect.bisect_right(incoming_keys, last) if last is not None else taken
-            pieces.append(incoming.slice(taken, upto - taken))
+            if upto > taken:
+                pieces.append(incoming.slice(taken, upto - taken))
             taken = upto
-            pending.append(pa.concat_tables(pieces).sort_by([(c, "ascending") for c in spec.sort]))
+            merged = pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
+            if len(pieces) > 1:  # one piece is a row group of the file: already in order, not copied again
+                merged = merged.sort_by([(c, "ascending") for c in spec.sort])
+            pending.append(merged)
             flush(final=False)
         pending.append(incoming.slice(taken))
         flush(final=True)
