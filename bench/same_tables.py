@@ -16,17 +16,25 @@ Exit status 0 when all four are the same, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.dataset as ds
 
 VOLATILE = frozenset({"ingested_at", "rejected_at"})
+PARTITION_KEYS = {"articles": ("date", "language"), "mentions": ("event_date",), "events": ("event_date",),
+                  "rejects": ("date",)}
 KEYS = {"articles": "article_id", "mentions": "mention_id", "events": "event_id", "rejects": "source_uri"}
 
 
 def rows(root: str, table: str) -> list[dict[str, Any]]:
-    data = ds.dataset(f"{root}/{table}", format="parquet", partitioning="hive").to_table()
+    if not os.path.isdir(f"{root}/{table}"):  # a table never written (a run without rejects): no rows
+        return []
+    # partition values read as strings: a table whose only partition is the null date has no type to infer
+    keys = pa.schema([(key, pa.string()) for key in PARTITION_KEYS[table]])
+    data = ds.dataset(f"{root}/{table}", format="parquet", partitioning=ds.partitioning(keys, flavor="hive")).to_table()
     kept = data.select([c for c in data.column_names if c not in VOLATILE]).to_pylist()
     return sorted(kept, key=lambda r: (str(r.get(KEYS[table])), str(r.get("reason")), str(r.get("detail"))))
 

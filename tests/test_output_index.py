@@ -1,5 +1,5 @@
 """The compact index of what the output holds (transforms/output/index.py), read back from real Parquet,
-and the events of a mentions partition recomputed a chunk at a time (transforms/write.py)."""
+and the events of a mentions partition recomputed a chunk at a time (transforms/output/eventmerge.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from tests.records_factory import NOW, article, mention
 from transforms.dedup.articles import simhash_bands
 from transforms.events.aggregate import events_from_mentions
 from transforms.ids import text_simhash
-from transforms.output import layout, tables, write
+from transforms.output import eventmerge, layout, tables, write
 from transforms.output.index import read_articles_index
 from transforms.output.schema import to_row
 
@@ -75,7 +75,7 @@ def test_events_recomputed_in_chunks_are_those_of_all_mentions_at_once(chunk: in
     articles = [article(n) for n in range(6)]
     mentions = [mention(a, i, event_type=kind) for n, a in enumerate(articles)
                 for i, kind in enumerate(["CONSULT", "MEET", "ACCUSE"][: 1 + n % 3])]
-    monkeypatch.setattr(write, "EVENT_CHUNK_ROWS", chunk)
+    monkeypatch.setattr(eventmerge, "EVENT_CHUNK_ROWS", chunk)
     got = write.events_arrow(tables.to_arrow([to_row(m, "mentions") for m in mentions], "mentions"),
                              "event_date=2024-05-31")
     expected = tables.to_arrow([to_row(e, "events") for e in events_from_mentions(mentions)], "events")

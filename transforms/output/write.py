@@ -18,15 +18,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import apache_beam as beam
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.windowed_value import WindowedValue
 
-from transforms.output import partmerge, tables
-from transforms.output.layout import partition_of
+from transforms.output import eventmerge, partmerge, tables
 from transforms.output.commit import (
     RunContext,
     StagedPartition,
@@ -34,7 +30,8 @@ from transforms.output.commit import (
     fault,
     write_journal,
 )
-from transforms.events.aggregate import events_from_mentions, mention_from_row
+from transforms.output.eventmerge import events_arrow
+from transforms.output.layout import partition_of
 from transforms.output.schema import TABLES, to_row
 
 log = logging.getLogger(__name__)
@@ -60,6 +57,11 @@ def stage_partition(ctx: RunContext, table: str, partition: str, new_rows: Itera
     if partmerge.streamable(table, current):  # a big partition: row group by row group
         staged_path = tables.join(ctx.staging_root, table, partition.replace("/", ",") + ".parquet")
         try:
+            if table == "mentions":
+                count, touched = partmerge.stream_mentions(current[0], staged_path, rows, drop)
+                mentions_file = staged_path if count else None
+                return [StagedPartition(table, partition, mentions_file, final, count, stale),
+                        _stage_events(ctx, partition, mentions_file, touched)]
             count = partmerge.stream_merge(
                 table, current[0], staged_path, rows, drop,
                 patch=lambda touched: apply_near_duplicate_patches(touched, patches),
@@ -87,32 +89,25 @@ def stage_partition(ctx: RunContext, table: str, partition: str, new_rows: Itera
     return [_stage(ctx, table, partition, merged, final, stale)]
 
 
-EVENT_CHUNK_ROWS = 4096  # mentions turned into Python objects at a time when their events are recomputed
-
-
-def events_arrow(mentions: pa.Table, partition: str) -> pa.Table:
-    """The events of a mentions partition (a mentions file's table), recomputed from all its mentions
-    as ``events_from_mentions`` does, a few thousand mentions at a time: an event's mentions are
-    never split between two chunks (sorted by event_id), so the rows are the same as from all at once,
-    and a partition of 100k mentions is never 100k Python objects."""
-    value = tables.partition_value_from_path(partition, "event_date")
-    event_date = dt.date.fromisoformat(value) if value else None
-    ordered = mentions.sort_by([("event_id", "ascending")])
-    # rows per event_id in sorted order (value_counts counts in order of first appearance)
-    ends = np.cumsum(pc.value_counts(ordered["event_id"]).field("counts").to_numpy()) if ordered.num_rows else []
-    pieces, start = [], 0
-    while start < ordered.num_rows:
-        at = int(np.searchsorted(ends, start + EVENT_CHUNK_ROWS))  # the first event ending at or past the chunk
-        end = int(ends[min(at, len(ends) - 1)])
-        rows = ordered.slice(start, end - start).to_pylist()
-        for row in rows:
-            row["event_date"] = event_date
-        events = events_from_mentions(mention_from_row(r) for r in rows)
-        pieces.append(tables.to_arrow([to_row(e, "events") for e in events], "events"))
-        start = end
-    if not pieces:
-        return TABLES["events"].file_schema.empty_table()
-    return pa.concat_tables(pieces).sort_by([(c, "ascending") for c in TABLES["events"].sort]).combine_chunks()
+def _stage_events(ctx: RunContext, partition: str, mentions_file: str | None,
+                  touched: frozenset[str]) -> StagedPartition:
+    """Stage the events partition of a mentions partition merged as a stream (``mentions_file``: its
+    staged file, None if it is now empty): only the ``touched`` events recomputed when its current
+    events are one local file in key order, else all of them from the staged mentions."""
+    folder = tables.partition_path(ctx.output, "events", partition)
+    final = tables.join(folder, tables.DATA_FILE)
+    current = tables.list_parquet(folder)
+    stale = tuple(p for p in current if p != final)
+    if len(current) == 1 and tables.is_local(current[0]):
+        staged = tables.join(ctx.staging_root, "events", partition.replace("/", ",") + ".parquet")
+        try:
+            count = eventmerge.stream_events(current[0], staged, mentions_file, touched, partition)
+            return StagedPartition("events", partition, staged if count else None, final, count, stale)
+        except partmerge.NotSorted:
+            log.warning("%s is not in key order: its events recomputed in memory", current[0])
+    mentions = (tables.read_table(mentions_file) if mentions_file
+                else TABLES["mentions"].file_schema.empty_table())
+    return _stage_arrow(ctx, "events", partition, events_arrow(mentions, partition), final, stale)
 
 
 def apply_near_duplicate_patches(rows: list[dict[str, Any]], patches: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
