@@ -42,6 +42,19 @@ def test_bad_config_names_the_key(tmp_path: Path) -> None:
     assert result.returncode == 2 and "mystery" in result.stderr
 
 
+def test_a_config_naming_a_missing_lexicon_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """Relative lexicon and gazetteer paths are read from the configuration's folder: a config copied
+    elsewhere without them is a usage mistake, said in one line that names the file."""
+    config = tmp_path / "pipeline.yaml"
+    config.write_text("events:\n  lexicons:\n    de: lexicon/de.yaml\n")
+    (tmp_path / "a.txt").write_text("T\n\nText.\n")
+    result = run_cli("run", str(tmp_path / "a.txt"), "--output", str(tmp_path / "out"), "--config", str(config))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(tmp_path / "lexicon" / "de.yaml") in lines[0] and "no such file" in lines[0]
+
+
 def test_main_in_a_long_lived_process_leaves_the_collector_alone(tmp_path: Path) -> None:
     """The eventwire command freezes the heap (Beam's modules, and everything at exit); a caller
     that runs ``main`` in a long-lived process (tests, an Airflow worker) must keep collecting

@@ -106,6 +106,8 @@ def read_yaml(path: str | Path) -> Any:
             return yaml.load(handle, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+    except OSError as exc:  # a missing or unreadable configuration file is a usage mistake: one line, exit 2
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
 
 
 def packaged_config_dir() -> Path:

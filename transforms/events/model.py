@@ -20,7 +20,7 @@ from transforms.events.gate import Lemmatizer, SentenceGate
 from transforms.events.gazetteer import CompiledGazetteer, GazetteerSpec, load_gazetteer
 from transforms.events.lemmas import make_lemmatizer
 from transforms.events.lexicon import CompiledLexicon, TriggerSpec, load_lexicon
-from transforms.settings import Settings, packaged_config_dir, resolve_config_path
+from transforms.settings import ConfigError, Settings, packaged_config_dir, resolve_config_path
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,10 @@ def load_event_model(settings: Settings) -> EventModel:
     events = settings.events
     lexicon_paths = [(lang, path(p)) for lang, p in sorted(events.lexicons.items())]
     gazetteer_paths = [path(p) for p in events.gazetteers]
+    for named in [p for _, p in lexicon_paths] + gazetteer_paths:
+        if not named.is_file():  # a usage mistake: one line (exit 2), not a traceback from the digest below
+            raise ConfigError(f"{named}: no such file (named in events.lexicons or events.gazetteers of the "
+                              f"configuration; relative paths are read from the configuration's folder)")
     cache = _cache_file(events.languages, [p for _, p in lexicon_paths] + gazetteer_paths)
     cached = read_pickle(cache, "event model") if cache else None
     if isinstance(cached, tuple) and len(cached) == 4 and isinstance(cached[3], str):
