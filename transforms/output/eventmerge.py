@@ -86,6 +86,6 @@ def stream_events(source: str, target: str, mentions_file: str | None, touched: 
         return 0
 
     def keep(current: pa.Table) -> list[pa.Table]:
-        return [partmerge._without(current, pc.is_in(current["event_id"], wanted))]
+        return [partmerge.without(current, pc.is_in(current["event_id"], wanted))]
 
     return partmerge.stream_write(parquet, source, target, "events", total, recomputed, keep)

@@ -111,9 +111,9 @@ def _merge(table: str, source: str, target: str, new: Iterable[Mapping[str, Any]
     dropped_ids = pa.array(sorted(drop_article_ids), pa.string())
 
     def keep(current: pa.Table) -> list[pa.Table]:
-        kept = _without(current, pc.is_in(tables._key_column(current, table), new_keys))
+        kept = without(current, pc.is_in(tables._key_column(current, table), new_keys))
         if drops:
-            kept = _without(kept, pc.is_in(kept["article_id"], dropped_ids))
+            kept = without(kept, pc.is_in(kept["article_id"], dropped_ids))
         if patch is not None and patched_ids and table == "articles":
             touched = pc.is_in(kept["article_id"], pa.array(sorted(patched_ids)))
             return [kept.filter(pc.invert(touched)), tables.to_arrow(patch(kept.filter(touched).to_pylist()), table)]
@@ -122,7 +122,7 @@ def _merge(table: str, source: str, target: str, new: Iterable[Mapping[str, Any]
     return stream_write(parquet, source, target, table, total, tables.to_arrow(rows, table), keep), removed
 
 
-def _without(arrow: pa.Table, mask: pa.ChunkedArray | pa.Array) -> pa.Table:
+def without(arrow: pa.Table, mask: pa.ChunkedArray | pa.Array) -> pa.Table:
     """The rows of ``arrow`` where ``mask`` is false; the table itself (not a copy) when none is true."""
     return arrow.filter(pc.invert(mask)) if pc.any(mask).as_py() else arrow
 
