@@ -4,17 +4,17 @@ A local run reads its input in waves (``pipeline/waves.py``), each one pipeline 
 launcher. Measured over 10 waves of 2,000 small files (docs/benchmark.md, issue #25 point 6): the
 launcher's live Python objects, pymalloc's arenas, glibc's bytes in use (~41 MiB) and Arrow's
 allocated bytes do not grow from wave to wave, yet its RSS did, by ~30 MiB a wave: glibc's heap
-grew from 139 to 347 MiB, nearly all of it free but kept. glibc raises its mmap threshold each time
+grew to 200-350 MiB, nearly all of it free but resident. glibc raises its mmap threshold each time
 a big block is freed, so after the first waves Arrow's buffers (a partition's columns, up to many
 MB) came from the heap, where the next wave's smaller objects land between them and pin the pages;
-Arrow's default pool (mimalloc) keeps its own segments besides. ``trim(0)`` alone gave back only a
-part of it.
+Arrow's default pool (mimalloc) keeps its own segments besides. ``malloc_trim(0)`` alone gave back only
+a part of it.
 
 So a run's launcher (``choose_allocators``, before pyarrow is imported): Arrow allocates with the
 system allocator, glibc serves every block of 128 KiB or more by mmap (returned whole on free:
 the fixed threshold glibc starts with, no longer raised), and after each wave ``release_freed``
-trims what is free. Measured, the same 10 waves: glibc's heap 61 -> 91 MiB, the launcher's RSS
-between waves flat at ~230 MiB from the 3rd wave, CPU unchanged.
+trims what is free. Measured, the same 10 waves: glibc's heap 61 -> 92 MiB, the launcher's RSS
+after a wave 239-279 MiB (main: 322-665), the whole run's CPU within the machine's spread.
 """
 
 from __future__ import annotations
