@@ -18,7 +18,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
-from pipeline import interrupt, waves
+from pipeline import interrupt, memory, waves
 from pipeline.graph import ArticlesToTables
 from pipeline.options import (
     EventwireOptions,
@@ -174,6 +174,8 @@ def run(argv: list[str]) -> RunSummary:
         plan: Iterator[waves.Wave | None] = (
             waves.plan(waves.listing(patterns, ctx.output), settings.read, split=not opts.max_records)
             if in_process else iter([None]))
+        if in_process:  # the launcher runs every wave (pipeline/memory.py; the CLI chose them already)
+            memory.choose_allocators()
         counters: dict[str, int] = {}
         written: dict[tuple[str, str], int] = {}
         for number, (wave, last) in enumerate(_with_last(plan)):
@@ -200,6 +202,7 @@ def run(argv: list[str]) -> RunSummary:
                 remove_staging(ctx)
             else:
                 remove_staging_folder(wave_ctx)
+                memory.release_freed()  # the next wave starts from what is live, not from this wave's peak
     return summary
 
 

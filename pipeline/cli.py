@@ -75,6 +75,10 @@ def main(argv: list[str] | None = None, *, freeze: bool = False) -> int:
     from pipeline import interrupt
 
     interrupt.install()
+    if command == "run":  # before pyarrow is imported: Arrow's C++ pool is chosen once (pipeline/memory.py)
+        from pipeline import memory
+
+        memory.choose_allocators()
     try:
         module = importlib.import_module(f"pipeline.{COMMANDS[command][0]}")
         if freeze:  # Beam's modules live until exit: out of the collector's sight, every full
