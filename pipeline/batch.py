@@ -19,7 +19,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
 from pipeline import interrupt, waves
-from pipeline.graph import ArticlesToTables
+from pipeline.graph import ArticlesToTables, prestart_helpers
 from pipeline.options import (
     EventwireOptions,
     pipeline_options_last,
@@ -33,6 +33,7 @@ from pipeline.preflight import OutputUnusable, check_output
 from pipeline.runners import absolute, local_path_refusal
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from transforms.events.model import EventModel, load_event_model
+from transforms.isolation import shelf
 from transforms.output.check import DamagedOutput, check_or_repair
 from transforms.output.commit import (
     RunContext,
@@ -158,7 +159,11 @@ def run(argv: list[str]) -> RunSummary:
     clock = time.monotonic()
     summary.startup_seconds = time_since_start(clock)
     interrupt.register_run(ctx.output, ctx.run_id)
-    with OutputLock(ctx.output, ctx.run_id, wait_seconds=opts.wait_for_lock):
+    # In-process, the helpers' templates outlive a wave's pipeline (transforms/isolation/shelf.py) and
+    # start now, while Beam builds the graph on one core and the other idles.
+    with OutputLock(ctx.output, ctx.run_id, wait_seconds=opts.wait_for_lock), shelf.keeping():
+        if in_process:
+            prestart_helpers(settings, model, ctx)
         # What a killed run left behind: finish its commit if it reached the commit point, drop the rest.
         # We hold the lock, so nobody else is writing.
         summary.recovered = recover(ctx.output)
