@@ -14,9 +14,8 @@ from pipeline import batch
 from tests.conftest import FAST_BEAM
 from tests.guard_tasks import ParentPid
 from tests.test_waves import BODY, _config
-from transforms.isolation import shelf
+from transforms.isolation import shelf, worker
 from transforms.isolation import template as forking
-from transforms.isolation import worker
 from transforms.isolation.pool import GuardedPool
 
 pytestmark = pytest.mark.skipif(not forking.available(), reason="helpers are forked on Linux only")
