@@ -19,7 +19,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
 
 from pipeline import interrupt, waves
-from pipeline.graph import ArticlesToTables, prestart_helpers
+from pipeline.graph import ArticlesToTables
 from pipeline.options import (
     EventwireOptions,
     pipeline_options_last,
@@ -159,11 +159,8 @@ def run(argv: list[str]) -> RunSummary:
     clock = time.monotonic()
     summary.startup_seconds = time_since_start(clock)
     interrupt.register_run(ctx.output, ctx.run_id)
-    # In-process, the helpers' templates outlive a wave's pipeline (transforms/isolation/shelf.py) and
-    # start now, while Beam builds the graph on one core and the other idles.
+    # The helpers' templates outlive a wave's pipeline: the next wave forks from them (transforms/isolation/shelf.py)
     with OutputLock(ctx.output, ctx.run_id, wait_seconds=opts.wait_for_lock), shelf.keeping():
-        if in_process:
-            prestart_helpers(settings, model, ctx)
         # What a killed run left behind: finish its commit if it reached the commit point, drop the rest.
         # We hold the lock, so nobody else is writing.
         summary.recovered = recover(ctx.output)

@@ -95,14 +95,6 @@ def _count(name: str) -> Any:
     return inc
 
 
-def prestart_helpers(settings: Settings, model: EventModel, ctx: RunContext) -> int:
-    """Start the templates of the cleaning and analysis helpers now, for the pipelines of a local run
-    to fork from (inside ``shelf.keeping()``, ``transforms/isolation/shelf.py``): the same tasks as
-    ``ArticlesToTables`` builds. Returns how many were started."""
-    stages = (Clean(settings.clean, ctx.started_at), Analyze(settings.language, model, settings.clean))
-    return sum(stage.prestart() for stage in stages)
-
-
 class ArticlesToTables(beam.PTransform):
     """{"docs": RawDocuments, "rejects": Rejects} -> committed partitions of the four tables.
 

@@ -29,14 +29,6 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _children() -> set[int]:
-    found: set[int] = set()
-    for task in os.listdir(f"/proc/{os.getpid()}/task"):
-        with open(f"/proc/{os.getpid()}/task/{task}/children") as children:
-            found |= {int(pid) for pid in children.read().split()}
-    return {pid for pid in found if _alive(pid)}
-
-
 def _parents_of_helpers(pool: GuardedPool) -> set[int]:
     """The parent pid each helper of ``pool`` reports (its template's, when forked)."""
     for n in range(2):
@@ -68,26 +60,11 @@ def test_a_pool_of_another_task_or_memory_cap_never_gets_a_kept_template() -> No
     assert not _alive(template) and not _alive(other)
 
 
-def test_outside_keeping_a_pool_stops_its_own_template_and_prestart_starts_nothing() -> None:
-    before = _children()
-    assert shelf.prestart(shelf.template_key(ParentPid(), 0)) is False
-    assert _children() == before
+def test_outside_keeping_a_pool_stops_its_own_template() -> None:
     pool = GuardedPool(ParentPid(), size=2, timeout_seconds=10)
     [template] = _parents_of_helpers(pool)
     pool.close()
     assert not _alive(template)
-
-
-def test_a_pool_forks_from_the_template_started_ahead_of_it() -> None:
-    with shelf.keeping():
-        before = _children()
-        assert shelf.prestart(shelf.template_key(ParentPid(), 0)) is True
-        assert shelf.prestart(shelf.template_key(ParentPid(), 0)) is False  # one is kept already
-        [prestarted] = _children() - before
-        pool = GuardedPool(ParentPid(), size=2, timeout_seconds=10)
-        assert _parents_of_helpers(pool) == {prestarted}
-        pool.close()
-    assert not _alive(prestarted)
 
 
 def test_a_kept_template_that_died_is_replaced_not_used() -> None:

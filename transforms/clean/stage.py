@@ -83,10 +83,6 @@ class Clean(beam.PTransform):
         super().__init__()
         self._task = CleanTask(settings, ingested_at)
 
-    def prestart(self) -> bool:
-        """Start the cleaning helpers' template ahead of the pipeline (``PooledFn.prestart``)."""
-        return CleanFn(self._task).prestart()
-
     def expand(self, docs: beam.PCollection) -> dict[str, beam.PCollection]:
         results = docs | "Extract" >> beam.ParDo(CleanFn(self._task)).with_outputs("rejects", main="articles")
         return {"articles": results.articles, "rejects": results.rejects}

@@ -67,10 +67,6 @@ class Analyze(beam.PTransform):
         super().__init__()
         self._fn = AnalyzeFn(language, model, settings or CleanSettings())
 
-    def prestart(self) -> bool:
-        """Start the analysis helpers' template ahead of the pipeline (``PooledFn.prestart``)."""
-        return self._fn.prestart()
-
     def expand(self, articles: beam.PCollection) -> dict[str, beam.PCollection]:
         results = articles | "LanguageAndEvents" >> beam.ParDo(self._fn).with_outputs("mentions", "rejects",
                                                                                       main="articles")

@@ -16,8 +16,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.utils.windowed_value import WindowedValue
 
-from transforms.isolation import shelf
-from transforms.isolation.pool import GuardedPool, forks
+from transforms.isolation.pool import GuardedPool
 from transforms.isolation.worker import Outcome
 
 
@@ -43,13 +42,6 @@ class PooledFn(beam.DoFn):
     def teardown(self) -> None:
         if self._pool is not None:
             self._pool.close()
-
-    def prestart(self) -> bool:
-        """Start the template this DoFn's helpers will be forked from now, ahead of its first element
-        (``transforms/isolation/shelf.py``: only inside ``shelf.keeping()``); False when there is none
-        to start (inline, a single helper, not keeping, not Linux)."""
-        processes, _, memory_bytes = self._shape
-        return self._isolated and forks(processes) and shelf.prestart(shelf.template_key(self._task, memory_bytes))
 
     # --- what subclasses define -------------------------------------------------------------
 

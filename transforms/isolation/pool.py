@@ -13,13 +13,7 @@ from multiprocessing.connection import wait as wait_connections
 from typing import Any
 
 from transforms.isolation import shelf
-from transforms.isolation import template as forking
 from transforms.isolation.worker import GuardedWorker, Outcome, start_template
-
-
-def forks(size: int) -> bool:
-    """Whether a pool of ``size`` helpers forks them from a template by default (see ``GuardedPool``)."""
-    return size > 1 and forking.available()
 
 
 class GuardedPool:

@@ -1,14 +1,13 @@
-"""Helper templates kept between the pools of one run, and started ahead of them.
+"""Helper templates kept between the pools of one run.
 
 A local run builds one pipeline per wave (``pipeline/waves.py``), and every pipeline's cleaning and
-analysis pools would start a template of their own (``transforms/isolation/template.py``): about
-0.4 s of set-up each, and on the critical path, since the first page waits for the cleaning
-template and the analysis starts after a barrier during which the second core idles. Inside
-``keeping()`` (the launcher of a local run opens it), a pool takes a template of its task from the
-shelf when there is one and puts it back when it closes, so the next wave forks at once; and
-``prestart`` starts a template before the pipeline is built, while Beam builds the graph on one
-core and the other idles. Outside ``keeping()`` nothing changes: each pool starts and stops its own
-(a Dataflow or portable worker, the tests of the pool).
+analysis pools would start a template of their own (``transforms/isolation/template.py``): ~0.4 s of
+CPU each, and a wave's first page waits for it. Inside ``keeping()`` (the launcher of a local run
+opens it), a pool takes a template of its task from the shelf when there is one and puts it back
+when it closes, so the next wave's helpers fork at once: two templates per run, not two per wave.
+Outside ``keeping()`` nothing changes: each pool starts and stops its own (a Dataflow or portable
+worker, the tests of the pool). Nothing is started ahead of a pool: a template started before the
+graph was built gained nothing measurable (docs/benchmark.md, twelfth session).
 
 A task is known by its pickled bytes and its memory cap, so a pool never gets the template of
 another configuration. Beam-free, like the rest of the isolation layer.
@@ -23,7 +22,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from transforms.isolation import template as forking
-from transforms.isolation.worker import start_template
 
 TemplateKey = tuple[bytes, int]  # (the pickled factory, the helpers' memory cap in bytes)
 
@@ -52,21 +50,6 @@ def keeping() -> Iterator[None]:
                 kept, _shelf = _shelf or {}, None
             for template in kept.values():
                 template.close()
-
-
-def prestart(key: TemplateKey) -> bool:
-    """Start a template for ``key`` now, for a pool that will take it; False when not keeping,
-    when one is already kept, or where helpers are not forked."""
-    with _lock:
-        if _shelf is None or key in _shelf:
-            return False
-    template = start_template(*key)
-    if template is None:
-        return False
-    if not put_back(key, template):  # another was kept meanwhile
-        template.close()
-        return False
-    return True
 
 
 def take(key: TemplateKey) -> forking.Template | None:
