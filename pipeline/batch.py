@@ -33,6 +33,7 @@ from pipeline.preflight import OutputUnusable, check_output
 from pipeline.runners import absolute, local_path_refusal
 from pipeline.summary import RunSummary, counters_from, write_manifest
 from transforms.events.model import EventModel, load_event_model
+from transforms.isolation import shelf
 from transforms.output.check import DamagedOutput, check_or_repair
 from transforms.output.commit import (
     RunContext,
@@ -158,7 +159,8 @@ def run(argv: list[str]) -> RunSummary:
     clock = time.monotonic()
     summary.startup_seconds = time_since_start(clock)
     interrupt.register_run(ctx.output, ctx.run_id)
-    with OutputLock(ctx.output, ctx.run_id, wait_seconds=opts.wait_for_lock):
+    # The helpers' templates outlive a wave's pipeline: the next wave forks from them (transforms/isolation/shelf.py)
+    with OutputLock(ctx.output, ctx.run_id, wait_seconds=opts.wait_for_lock), shelf.keeping():
         # What a killed run left behind: finish its commit if it reached the commit point, drop the rest.
         # We hold the lock, so nobody else is writing.
         summary.recovered = recover(ctx.output)

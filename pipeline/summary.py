@@ -61,12 +61,22 @@ class RunSummary:
             + ("   (" + ", ".join(f"{s} {n}" for s, n in sorted(by_stage.items())) + ")" if rejects else ""),
         ]
         lines += [f"      {reason:<30} {count}" for reason, count in rejects.items()]
+        events_rows, events_partitions = self.touched_events()
         lines += [
             f"  mentions           {self.get('mentions'):>7}",
-            f"  events (touched)   {self.get('rows:events'):>7}   in {self.get('partitions:events')} event-date partition(s)",
+            f"  events (touched)   {events_rows:>7}   in {events_partitions} event-date partition(s)",
             f"  output             {self.output}",
         ]
         return "\n".join(lines)
+
+    def touched_events(self) -> tuple[int, int]:
+        """(events, partitions) in the event-date partitions the run wrote, each counted once: from
+        ``written`` (a partition's rows after the run's last write to it), not from the commit's
+        counters, which a run in waves adds up over the waves that rewrote the same partition."""
+        if not self.written:  # the watcher reports its windows by counters only
+            return self.get("rows:events"), self.get("partitions:events")
+        events = [rows for table, _, rows in self.written if table == "events"]
+        return sum(events), len(events)
 
     def manifest(self) -> dict[str, Any]:
         """The audit record: what the run read, wrote (per partition) and rejected (per reason)."""

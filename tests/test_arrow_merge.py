@@ -68,3 +68,23 @@ def test_adding_one_article_to_a_big_partition_stays_columnar(tmp_path: Path) ->
     assert peak < 5 << 20, peak
     commit(staged)
     assert pq.read_metadata(path).num_rows == 20_001
+
+
+def test_sort_rows_sorts_as_sort_by_and_keeps_a_table_already_in_order() -> None:
+    import pyarrow as pa
+
+    def sort_by(arrow: pa.Table, columns: tuple[str, ...]) -> pa.Table:
+        return arrow.sort_by([(c, "ascending") for c in columns])
+
+    in_order = pa.table({"id": ["a", "b", "b", "c"], "n": [1, 2, 3, 4]})
+    assert tables.sort_rows(in_order, ("id",)) is in_order  # nothing sorted, nothing copied
+    chunked = pa.concat_tables([in_order.slice(0, 1), in_order.slice(1)])  # chunks of another layout
+    assert tables.sort_rows(chunked, ("id",)) is chunked
+    for table in (pa.table({"id": ["b", "a", "c"], "n": [1, 2, 3]}),
+                  pa.table({"id": ["a", None, "b"], "n": [1, 2, 3]}),  # nulls go last, as sort_by puts them
+                  pa.table({"id": ["ä", "z", "a"], "n": [1, 2, 3]}),
+                  pa.table({"id": pa.array([], pa.string()), "n": pa.array([], pa.int64())})):
+        assert tables.sort_rows(table, ("id",)).equals(sort_by(table, ("id",)))
+    two = pa.table({"a": ["x", "x", "w"], "b": ["2", "1", "9"]})
+    assert tables.sort_rows(two, ("a", "b")).equals(sort_by(two, ("a", "b")))
+    assert tables.sort_rows(two, ("a", "b")).column("b").to_pylist() == ["9", "1", "2"]

@@ -80,3 +80,22 @@ def test_a_run_in_waves_writes_what_one_run_writes(tmp_path: Path) -> None:
     assert not (output / "_staging").exists()
     again = run_cli("run", str(inputs), "--output", str(output), "--config", str(config), *FAST_BEAM, timeout=300)
     assert again.returncode == 0 and re.search(r"already in output +18", again.stdout), again.stdout
+
+
+def test_a_run_in_waves_reports_each_events_partition_once(tmp_path: Path) -> None:
+    # every wave rewrites the one undated events partition: counted once, with its final rows
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for i in range(6):
+        (inputs / f"a{i}.txt").write_text(
+            f"Bericht {i}\n\nDer russische Außenminister telefonierte am Montag mit dem türkischen Außenminister, "
+            f"Meldung {i}. {BODY}\n", encoding="utf-8")
+    config = _config(tmp_path / "config", wave_files=2)
+    output = tmp_path / "out"
+    result = run_cli("run", str(inputs), "--output", str(output), "--config", str(config), *FAST_BEAM, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(re.findall(r"wave \d+, ", result.stderr)) == 3
+    events = read_table(output, "events")
+    partitions = {str(e["event_date"]) for e in events}
+    assert events and re.search(rf"events \(touched\) +{len(events)} +in {len(partitions)} event-date", result.stdout), (
+        len(events), result.stdout)

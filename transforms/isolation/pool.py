@@ -12,6 +12,7 @@ from collections.abc import Callable
 from multiprocessing.connection import wait as wait_connections
 from typing import Any
 
+from transforms.isolation import shelf
 from transforms.isolation.worker import GuardedWorker, Outcome, start_template
 
 
@@ -28,9 +29,10 @@ class GuardedPool:
         """``fork``: the helpers are forked from one template process that sets up once
         (``transforms/isolation/template.py``), and so are their replacements after a timeout or a crash.
         By default only for several helpers: for one, the template would be a second process
-        holding the models, for nothing but cheaper restarts."""
+        holding the models, for nothing but cheaper restarts. Inside ``shelf.keeping()`` the template
+        comes from the shelf when one of this task is kept there, and goes back to it on ``close``."""
         size = max(1, size)
-        self._factory, self._memory = factory, memory_bytes
+        self._key = shelf.template_key(factory, memory_bytes)
         self._fork = size > 1 if fork is None else fork
         self._template: Any = None  # started with the first helper
         self._workers = [GuardedWorker(factory, timeout_seconds, memory_bytes) for _ in range(size)]
@@ -67,7 +69,7 @@ class GuardedPool:
         return self._busy.pop(index), self._workers[index].result()
 
     def _start_template(self) -> None:
-        self._template = start_template(self._factory, self._memory)
+        self._template = shelf.take(self._key) or start_template(*self._key)
         self._fork = self._template is not None
         if self._template is not None:
             for worker in self._workers:
@@ -82,8 +84,9 @@ class GuardedPool:
     def close(self) -> None:
         for worker in self._workers:
             worker.close()
-        if self._template is not None:
+        if self._template is not None and not shelf.put_back(self._key, self._template):
             self._template.close()
+        self._template = None
         self._busy.clear()
 
     @property

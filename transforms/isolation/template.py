@@ -159,6 +159,10 @@ class Template:
             child._known = True
         self._awaiting.clear()
 
+    def running(self) -> bool:
+        """Whether the template process still runs (``alive`` learns of its end only from its socket)."""
+        return self.alive and self._proc.poll() is None
+
     def close(self) -> None:
         """Stop the template; helpers it forked and that still run get SIGKILL (their parent died)."""
         with self._lock:

@@ -107,12 +107,12 @@ def start_process(args: list[str], pass_fds: tuple[int, ...]) -> subprocess.Pope
                            stdin=subprocess.DEVNULL, pass_fds=pass_fds, env=env).result()
 
 
-def start_template(factory: Callable[[], Callable[[Any], Any]], memory_bytes: int = 0) -> forking.Template | None:
-    """A template process for helpers of ``factory`` (``transforms/isolation/template.py``); None where
-    helpers cannot be forked (not Linux)."""
+def start_template(factory: bytes, memory_bytes: int = 0) -> forking.Template | None:
+    """A template process for helpers of the pickled ``factory`` (``transforms/isolation/template.py``);
+    None where helpers cannot be forked (not Linux)."""
     if not forking.available():
         return None
-    return forking.Template(start_process, pickle.dumps(factory, protocol=pickle.HIGHEST_PROTOCOL), memory_bytes)
+    return forking.Template(start_process, factory, memory_bytes)
 
 
 class GuardedWorker:

@@ -32,7 +32,7 @@ def events_arrow(mentions: pa.Table, partition: str) -> pa.Table:
     and a partition of 100k mentions is never 100k Python objects."""
     value = tables.partition_value_from_path(partition, "event_date")
     event_date = dt.date.fromisoformat(value) if value else None
-    ordered = mentions.sort_by([("event_id", "ascending")])
+    ordered = tables.sort_rows(mentions, ("event_id",))
     # rows per event_id in sorted order (value_counts counts in order of first appearance)
     ends = np.cumsum(pc.value_counts(ordered["event_id"]).field("counts").to_numpy()) if ordered.num_rows else []
     pieces, start = [], 0
@@ -47,7 +47,7 @@ def events_arrow(mentions: pa.Table, partition: str) -> pa.Table:
         start = end
     if not pieces:
         return TABLES["events"].file_schema.empty_table()
-    return pa.concat_tables(pieces).sort_by([(c, "ascending") for c in TABLES["events"].sort]).combine_chunks()
+    return tables.sort_rows(pa.concat_tables(pieces), TABLES["events"].sort).combine_chunks()
 
 
 def mentions_of(mentions_file: str, event_ids: frozenset[str]) -> pa.Table:
