@@ -204,6 +204,7 @@ def run(argv: list[str]) -> RunSummary:
                 remove_staging(ctx)
             else:
                 remove_staging_folder(wave_ctx)
+                memory.fix_mmap_threshold()  # a next wave: the big blocks of this one go back when freed
                 memory.release_freed()  # the next wave starts from what is live, not from this wave's peak
     return summary
 

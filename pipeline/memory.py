@@ -10,10 +10,10 @@ MB) came from the heap, where the next wave's smaller objects land between them 
 Arrow's default pool (mimalloc) keeps its own segments besides. ``malloc_trim(0)`` alone gave back only
 a part of it.
 
-So a run's launcher (``choose_allocators``, before pyarrow is imported): Arrow allocates with the
-system allocator, glibc serves every block of 128 KiB or more by mmap (returned whole on free:
-the fixed threshold glibc starts with, no longer raised), and after each wave ``release_freed``
-trims what is free. Measured, the same 10 waves: glibc's heap 61 -> 92 MiB, the launcher's RSS
+So a run's launcher (``choose_allocators``, before pyarrow is imported) has Arrow allocate with the
+system allocator; once a run has a second wave (``fix_mmap_threshold``), glibc serves every block
+of 128 KiB or more by mmap (returned whole on free: the fixed threshold glibc starts with, no
+longer raised), and after each wave ``release_freed`` trims what is free. Measured, the same 10 waves: glibc's heap 61 -> 92 MiB, the launcher's RSS
 after a wave 239-279 MiB (main: 322-665), the whole run's CPU within the machine's spread.
 """
 
@@ -44,8 +44,7 @@ def _glibc(name: str) -> Any:
 
 
 def choose_allocators() -> str:
-    """Arrow's default pool the system allocator, and glibc's mmap threshold fixed, for this process.
-    Called before pyarrow is imported, it sets ``ARROW_DEFAULT_MEMORY_POOL`` (Arrow's C++ code reads it
+    """Arrow's default pool the system allocator, for this process. Called before pyarrow is imported, it sets ``ARROW_DEFAULT_MEMORY_POOL`` (Arrow's C++ code reads it
     once); later, it sets pyarrow's default pool (what pyarrow's calls use). A pool already chosen
     in the environment is kept. Returns the pool's backend."""
     chosen = os.environ.get("ARROW_DEFAULT_MEMORY_POOL")
@@ -55,11 +54,20 @@ def choose_allocators() -> str:
             import pyarrow as pa
 
             pa.set_memory_pool(pa.system_memory_pool())
-    mallopt = _glibc("mallopt")
-    if mallopt is not None:
-        mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-        mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
     return chosen
+
+
+def fix_mmap_threshold() -> bool:
+    """glibc serves every block of ``MMAP_THRESHOLD`` or more by mmap from now on, in this process (its
+    starting value, no longer raised when a big block is freed). Only for a run with a second wave:
+    each big block costs a mapping and fresh pages, ~8% more CPU on the 1x throughput input run in one
+    wave (docs/benchmark.md, twelfth session), where nothing is carried into a next wave. False
+    where glibc's ``mallopt`` is missing."""
+    mallopt = _glibc("mallopt")
+    if mallopt is None:
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 def release_freed() -> bool:

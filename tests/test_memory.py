@@ -91,7 +91,7 @@ BIG_BLOCKS = """
 import ctypes, sys
 from pipeline import memory
 if sys.argv[-1] == "choose":
-    memory.choose_allocators()
+    assert memory.fix_mmap_threshold()
 class Info(ctypes.Structure):
     _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
                                                 "fsmblks", "uordblks", "fordblks", "keepcost")]
@@ -105,7 +105,7 @@ print(mallinfo2().hblkhd >> 20)
 
 
 @pytest.mark.skipif(memory._glibc("mallinfo2") is None, reason="glibc 2.33+ only")
-def test_choose_allocators_keeps_big_blocks_out_of_the_heap() -> None:
+def test_fix_mmap_threshold_keeps_big_blocks_out_of_the_heap() -> None:
     # the blocks a wave frees (Arrow's buffers) are returned to the system, not left in the heap
     mapped = int(_python(BIG_BLOCKS.replace("sys.argv[-1]", "'choose'")))
     unfixed = int(_python(BIG_BLOCKS.replace("sys.argv[-1]", "'default'")))
