@@ -57,3 +57,12 @@ class ParentPid:
 
     def __call__(self) -> Callable[[Any], Any]:
         return parent_pid
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (Linux /proc; a zombie has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -12,21 +12,13 @@ import pytest
 
 from pipeline import batch
 from tests.conftest import FAST_BEAM
-from tests.guard_tasks import ParentPid
+from tests.guard_tasks import ParentPid, process_alive
 from tests.test_waves import BODY, _config
 from transforms.isolation import shelf, worker
 from transforms.isolation import template as forking
 from transforms.isolation.pool import GuardedPool
 
 pytestmark = pytest.mark.skipif(not forking.available(), reason="helpers are forked on Linux only")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
-    except FileNotFoundError:
-        return False
 
 
 def _parents_of_helpers(pool: GuardedPool) -> set[int]:
@@ -41,11 +33,11 @@ def test_inside_keeping_the_next_pool_of_the_same_task_forks_from_the_same_templ
         first = GuardedPool(ParentPid(), size=2, timeout_seconds=10)
         [template] = _parents_of_helpers(first)
         first.close()
-        assert _alive(template)  # kept, not stopped with its pool
+        assert process_alive(template)  # kept, not stopped with its pool
         second = GuardedPool(ParentPid(), size=2, timeout_seconds=10)
         assert _parents_of_helpers(second) == {template}
         second.close()
-    assert not _alive(template)  # the block's end stops what it kept
+    assert not process_alive(template)  # the block's end stops what it kept
 
 
 def test_a_pool_of_another_task_or_memory_cap_never_gets_a_kept_template() -> None:
@@ -56,15 +48,15 @@ def test_a_pool_of_another_task_or_memory_cap_never_gets_a_kept_template() -> No
         capped = GuardedPool(ParentPid(), size=2, timeout_seconds=10, memory_bytes=2 << 30)
         [other] = _parents_of_helpers(capped)
         capped.close()
-        assert other != template and _alive(other)
-    assert not _alive(template) and not _alive(other)
+        assert other != template and process_alive(other)
+    assert not process_alive(template) and not process_alive(other)
 
 
 def test_outside_keeping_a_pool_stops_its_own_template() -> None:
     pool = GuardedPool(ParentPid(), size=2, timeout_seconds=10)
     [template] = _parents_of_helpers(pool)
     pool.close()
-    assert not _alive(template)
+    assert not process_alive(template)
 
 
 def test_a_kept_template_that_died_is_replaced_not_used() -> None:
@@ -74,13 +66,13 @@ def test_a_kept_template_that_died_is_replaced_not_used() -> None:
         first.close()
         os.kill(template, signal.SIGKILL)
         deadline = time.monotonic() + 5
-        while _alive(template) and time.monotonic() < deadline:
+        while process_alive(template) and time.monotonic() < deadline:
             time.sleep(0.01)
         second = GuardedPool(ParentPid(), size=2, timeout_seconds=10)
         [replacement] = _parents_of_helpers(second)  # every element still gets its answer
         second.close()
-        assert replacement != template and _alive(replacement)
-    assert not _alive(replacement)
+        assert replacement != template and process_alive(replacement)
+    assert not process_alive(replacement)
 
 
 def test_a_run_in_waves_starts_one_template_per_stage_and_leaves_none(tmp_path: Path,
@@ -103,4 +95,4 @@ def test_a_run_in_waves_starts_one_template_per_stage_and_leaves_none(tmp_path: 
     summary = batch.run([str(inputs), "--output", str(tmp_path / "out"), "--config", str(config), *FAST_BEAM])
     assert summary.counters.get("articles") == 9
     assert len(templates) == 2  # cleaning and analysis, for all three waves
-    assert not any(_alive(pid) for pid in templates)
+    assert not any(process_alive(pid) for pid in templates)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.guard_tasks import Behave, BrokenFactory, ParentPid, SlowSetUp
+from tests.guard_tasks import Behave, BrokenFactory, ParentPid, SlowSetUp, process_alive
 from transforms.isolation import template as guardfork
 from transforms.isolation.pool import GuardedPool
 from transforms.isolation.worker import GuardStartError
@@ -18,14 +18,6 @@ pytestmark = pytest.mark.skipif(not guardfork.available(), reason="helpers are f
 def _parent_of(pid: int) -> int:
     with open(f"/proc/{pid}/stat") as stat:
         return int(stat.read().rsplit(")", 1)[1].split()[1])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
-    except FileNotFoundError:
-        return False
 
 
 def test_the_helpers_of_a_pool_are_children_of_one_template_not_of_the_launcher() -> None:
@@ -53,7 +45,7 @@ def test_a_helper_killed_on_a_timeout_is_replaced_by_a_fork_without_setting_up_a
         pool.submit("after", "after")
         assert pool.next_outcome()[1].value == "after"
         assert time.monotonic() - started < 1.5  # a fresh helper would sleep 2 s in its set-up
-        assert pool._workers[0].pid != first and not _alive(first) and pool.restarts == 1
+        assert pool._workers[0].pid != first and not process_alive(first) and pool.restarts == 1
     finally:
         pool.close()
 
@@ -84,9 +76,9 @@ def test_without_its_template_a_pool_starts_its_helpers_itself() -> None:
         template._proc.kill()  # the template dies, and its helper with it (it was the parent)
         template._proc.wait()
         deadline = time.monotonic() + 5
-        while _alive(helper) and time.monotonic() < deadline:
+        while process_alive(helper) and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert not _alive(helper)
+        assert not process_alive(helper)
         pool.submit(2, 2)  # the dead helper is noticed, the replacement cannot be forked: spawned
         assert pool.next_outcome()[1].value == 2
         assert not template.alive and _parent_of(pool._workers[0].pid) == os.getpid()
@@ -115,12 +107,12 @@ def test_closing_the_pool_stops_the_template_and_every_helper() -> None:
     pool.drain()
     assert pool._template is not None
     pids = [w.pid for w in pool._workers] + [pool._template._proc.pid]
-    assert all(pid is not None and _alive(pid) for pid in pids)
+    assert all(pid is not None and process_alive(pid) for pid in pids)
     pool.close()
     deadline = time.monotonic() + 5
-    while any(_alive(pid) for pid in pids if pid) and time.monotonic() < deadline:
+    while any(process_alive(pid) for pid in pids if pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not any(_alive(pid) for pid in pids if pid)
+    assert not any(process_alive(pid) for pid in pids if pid)
 
 
 def test_by_default_only_a_pool_of_several_helpers_has_a_template() -> None:
