@@ -182,6 +182,8 @@ def run(argv: list[str]) -> RunSummary:
         written: dict[tuple[str, str], int] = {}
         for number, (wave, last) in enumerate(_with_last(plan)):
             wave_ctx = ctx if number == 0 else dataclasses.replace(ctx, run_id=f"{ctx.run_id}.w{number}")
+            if wave is not None and not last:  # another wave follows (planned ahead): see pipeline/memory.py
+                memory.fix_mmap_threshold()
             if wave is not None and not (number == 0 and last):
                 log.info("run %s: wave %d, %d file(s) or part(s), %.0f MiB", ctx.run_id, number + 1, len(wave),
                          wave.bytes / (1 << 20))
@@ -204,7 +206,6 @@ def run(argv: list[str]) -> RunSummary:
                 remove_staging(ctx)
             else:
                 remove_staging_folder(wave_ctx)
-                memory.fix_mmap_threshold()  # a next wave: the big blocks of this one go back when freed
                 memory.release_freed()  # the next wave starts from what is live, not from this wave's peak
     return summary
 

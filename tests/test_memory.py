@@ -110,3 +110,40 @@ def test_fix_mmap_threshold_keeps_big_blocks_out_of_the_heap() -> None:
     mapped = int(_python(BIG_BLOCKS.replace("sys.argv[-1]", "'choose'")))
     unfixed = int(_python(BIG_BLOCKS.replace("sys.argv[-1]", "'default'")))
     assert mapped >= 20 and unfixed < 5, (mapped, unfixed)
+
+
+AFTER_A_RUN = """
+import ctypes, sys
+from pipeline import batch
+summary = batch.run([sys.argv[1], "--output", sys.argv[2], "--config", sys.argv[3],
+                     "--direct_num_workers=1", "--direct_running_mode=in_memory"])
+class Info(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                "fsmblks", "uordblks", "fordblks", "keepcost")]
+mallinfo2 = ctypes.CDLL(None).mallinfo2
+mallinfo2.restype = Info
+big = bytes(16 << 20)  # freeing it raises glibc's threshold to 16 MiB unless it is fixed
+del big
+mapped = mallinfo2().hblkhd
+blocks = [bytes(512 << 10) for _ in range(40)]  # 20 MiB: mapped one by one, or in the heap
+print(summary.counters.get("articles"), (mallinfo2().hblkhd - mapped) >> 20)
+"""
+
+
+@pytest.mark.skipif(memory._glibc("mallinfo2") is None, reason="glibc 2.33+ only")
+def test_a_run_fixes_the_mmap_threshold_only_when_several_waves_follow(tmp_path: Path) -> None:
+    from tests.test_waves import BODY, _config
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for i in range(4):
+        (inputs / f"a{i}.txt").write_text(f"Titel {i}\n\nMeldung {i}. {BODY}\n", encoding="utf-8")
+    printed = {}
+    for waves, wave_files in (("one", 10), ("two", 2)):
+        config = _config(tmp_path / f"config-{waves}", wave_files=wave_files)
+        printed[waves] = subprocess.run(
+            [sys.executable, "-c", AFTER_A_RUN, str(inputs), str(tmp_path / f"out-{waves}"), str(config)],
+            capture_output=True, text=True, timeout=300, cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)}).stdout.split()
+    assert printed["one"][0] == printed["two"][0] == "4", printed
+    assert int(printed["two"][1]) >= 20 and int(printed["one"][1]) < 5, printed  # mapped only with several waves
