@@ -94,7 +94,7 @@ def measure(name: str, inputs: Path, work: Path, extra: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", default="10000,100000", help="small-file counts, comma-separated ('' skips)")
-    parser.add_argument("--jsonl-mb", default="256,1024", help="JSON Lines sizes in MiB, comma-separated ('' skips)")
+    parser.add_argument("--jsonl-mb", default="256,1024", help="JSON Lines sizes in MiB, comma-separated ('' or 0 skips)")
     parser.add_argument("--pages", type=int, default=None, help="first N corpus pages only")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--workdir", type=Path, default=None, help="keep inputs and logs here")
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(measure(f"{count} small files", folder, work, extra))
             print(rows[-1], flush=True)
             shutil.rmtree(folder)
-        for megabytes in [int(m) for m in args.jsonl_mb.split(",") if m]:
+        for megabytes in [int(m) for m in args.jsonl_mb.split(",") if m and int(m) > 0]:
             path = work / f"pages-{megabytes}mb.jsonl"
             count = write_jsonl(path, pages, megabytes)
             print(f"{path.name}: {count} records, {path.stat().st_size / (1 << 20):.0f} MiB", flush=True)
