@@ -11,10 +11,11 @@ Arrow's default pool (mimalloc) keeps its own segments besides. ``malloc_trim(0)
 a part of it.
 
 So a run's launcher (``choose_allocators``, before pyarrow is imported) has Arrow allocate with the
-system allocator; in a run of several waves (``fix_mmap_threshold``), glibc serves every block
-of 128 KiB or more by mmap (returned whole on free: the fixed threshold glibc starts with, no
-longer raised), and after each wave ``release_freed`` trims what is free. Measured, the same 10 waves: glibc's heap 61 -> 92 MiB, the launcher's RSS
-after a wave 239-279 MiB (main: 322-665), the whole run's CPU within the machine's spread.
+system allocator; in a run of several waves (``fix_mmap_threshold``), glibc serves every block of
+128 KiB or more by mmap (returned whole on free: the fixed threshold glibc starts with, no longer
+raised), and after each wave ``release_freed`` trims what is free. Measured, the same 10 waves:
+glibc's heap 61 -> 92 MiB, the launcher's RSS after a wave 239-279 MiB (before: 322-665), the whole
+run's CPU within the machine's spread.
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ def _glibc(name: str) -> Any:
 
 
 def choose_allocators() -> str:
-    """Arrow's default pool the system allocator, for this process. Called before pyarrow is imported, it sets ``ARROW_DEFAULT_MEMORY_POOL`` (Arrow's C++ code reads it
-    once); later, it sets pyarrow's default pool (what pyarrow's calls use). A pool already chosen
-    in the environment is kept. Returns the pool's backend."""
+    """Arrow's default pool the system allocator, for this process. Called before pyarrow is
+    imported, it sets ``ARROW_DEFAULT_MEMORY_POOL`` (Arrow's C++ code reads it once); later, it sets
+    pyarrow's default pool (what pyarrow's calls use). A pool already chosen in the environment is
+    kept. Returns the pool's backend."""
     chosen = os.environ.get("ARROW_DEFAULT_MEMORY_POOL")
     if not chosen:
         os.environ["ARROW_DEFAULT_MEMORY_POOL"] = chosen = "system"
@@ -60,10 +62,10 @@ def choose_allocators() -> str:
 def fix_mmap_threshold() -> bool:
     """glibc serves every block of ``MMAP_THRESHOLD`` or more by mmap from now on, in this process (its
     starting value, no longer raised when a big block is freed). Only for a run of several waves
-    (from its first, since the waves are planned one ahead):
-    each big block costs a mapping and fresh pages, ~8% more CPU on the 1x throughput input run in one
-    wave (docs/benchmark.md, twelfth session), where nothing is carried into a next wave. False
-    where glibc's ``mallopt`` is missing."""
+    (from its first, since the waves are planned one ahead): each big block costs a mapping and
+    fresh pages, ~8% more CPU on the 1x throughput input run in one wave (docs/benchmark.md,
+    twelfth session), where nothing is carried into a next wave. False where glibc's ``mallopt``
+    is missing."""
     mallopt = _glibc("mallopt")
     if mallopt is None:
         return False
